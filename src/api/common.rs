@@ -1,0 +1,81 @@
+//! Types shared by both custom resources: the controller-owned spec fields, tags, and the status
+//! fields and kstatus conditions that every runway resource reports.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::KubeSchema;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What happens to the AWS service when its Kubernetes resource is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Delete the AWS service, then release the finalizer.
+    Delete,
+    /// Leave the AWS service running and only release the finalizer.
+    Retain,
+}
+
+/// A tag: a key and an optional value that help categorize and organize the AWS service.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tag {
+    /// One part of a key-value pair that make up a tag. A key is a general label that acts like a
+    /// category for more specific tag values. Maximum 128 characters. Keys starting with `aws:` are
+    /// reserved for AWS use.
+    #[schemars(length(min = 1, max = 128))]
+    #[x_kube(validation = kube::core::Rule::new("!self.startsWith('aws:')")
+        .message("tag keys starting with 'aws:' are reserved for AWS use"))]
+    pub key: String,
+    /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a
+    /// tag category (key). Maximum 256 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub value: Option<String>,
+}
+
+/// The status fields that both runway resources report.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommonStatus {
+    /// The `metadata.generation` that the controller last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// kstatus conditions: `Ready`, `Reconciling` and `Stalled`. Each carries the generation it was
+    /// computed for, a machine-readable reason and a human-readable message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// The ARN of the AWS service that this resource manages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    /// The AWS Region that the service lives in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A SHA-256 digest of the canonical form of the AWS request that was last sent successfully.
+    /// runway sends an update only when the desired request's digest differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied_hash: Option<String>,
+    /// The `spec.redeployToken` for which a forced redeployment was last started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_redeploy_token: Option<String>,
+    /// The value of the `runway.dev/reconcile-requested-at` annotation that was last handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_requested_at: Option<String>,
+}
+
+/// The kstatus condition types that runway sets.
+pub mod condition_types {
+    /// The AWS service matches the spec and its last rollout or operation succeeded.
+    pub const READY: &str = "Ready";
+    /// An AWS rollout or operation is in flight, or an update waits for one.
+    pub const RECONCILING: &str = "Reconciling";
+    /// An error that retrying cannot fix; runway waits for a spec change.
+    pub const STALLED: &str = "Stalled";
+}
+
+/// The finalizer that runway puts on every resource it manages.
+pub const FINALIZER: &str = "runway.dev/cleanup";
+/// Annotation: `"true"` stops reconciling; nothing is sent to AWS.
+pub const PAUSED_ANNOTATION: &str = "runway.dev/paused";
+/// Annotation: any new value triggers a reconcile now; the value is echoed into status.
+pub const RECONCILE_REQUESTED_ANNOTATION: &str = "runway.dev/reconcile-requested-at";
