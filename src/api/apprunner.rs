@@ -107,7 +107,9 @@ pub struct AppRunnerServiceSpec {
     /// configuration. Specify an ARN with a name and a revision number to associate that revision, or
     /// an ARN with just a name to associate its latest revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:apprunner:[a-z0-9-]+:[0-9]{12}:autoscalingconfiguration/.+$"))]
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:apprunner:[a-z0-9-]+:[0-9]{12}:autoscalingconfiguration/.+$"
+    ))]
     pub auto_scaling_configuration_arn: Option<String>,
 
     /// The settings for the health check that App Runner performs to monitor the health of the service.
@@ -415,7 +417,9 @@ pub struct ObservabilityConfiguration {
     /// The ARN of the observability configuration to associate. Only when `observabilityEnabled` is
     /// true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:apprunner:[a-z0-9-]+:[0-9]{12}:observabilityconfiguration/.+$"))]
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:apprunner:[a-z0-9-]+:[0-9]{12}:observabilityconfiguration/.+$"
+    ))]
     pub observability_configuration_arn: Option<String>,
 }
 

@@ -3,4 +3,4 @@
 // Package tools pins the etcd server that the runway test control plane builds.
 package tools
 
-import _ "go.etcd.io/etcd/v3"
+import _ "go.etcd.io/etcd/server/v3"
