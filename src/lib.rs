@@ -8,5 +8,6 @@
 
 pub mod api;
 pub mod error;
+pub mod sim;
 
 pub use error::{Error, Result};

@@ -21,6 +21,8 @@ enum Command {
         #[arg(long)]
         out_dir: Option<PathBuf>,
     },
+    /// Serve the AWS simulator (ECS Express Mode and App Runner) over the real wire protocols.
+    SimulateAws(runway::sim::SimArgs),
 }
 
 #[tokio::main]
@@ -28,6 +30,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Crds { out_dir } => write_crds(out_dir),
+        Command::SimulateAws(args) => runway::sim::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

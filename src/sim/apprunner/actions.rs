@@ -1,0 +1,364 @@
+//! The nine App Runner actions. Mutating actions refuse to start while an operation is in progress
+//! (InvalidStateException) and otherwise append an operation and return its `OperationId`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::lifecycle::{AppRunnerService, Operation, OperationType, ServiceStatus};
+use super::types::{CreateInput, UpdateInput, valid_service_name};
+use super::{AppRunnerFault, AppRunnerState, render};
+use crate::sim::ids;
+use crate::sim::wire::{AwsError, RequestContext, parse_input};
+
+fn invalid(message: impl Into<String>) -> AwsError {
+    AwsError::new("InvalidRequestException", message)
+}
+
+fn not_found(arn: &str) -> AwsError {
+    AwsError::new("ResourceNotFoundException", format!("Resource not found: {arn}"))
+}
+
+fn invalid_state(svc: &AppRunnerService, now: f64, action: &str) -> AwsError {
+    AwsError::new(
+        "InvalidStateException",
+        format!(
+            "You can't {action} service {} while it is in status {}.",
+            svc.arn,
+            svc.status(now).as_str()
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ArnInput {
+    service_arn: Option<String>,
+}
+
+fn require_arn(body: Value) -> Result<String, AwsError> {
+    let input: ArnInput = parse_input(body)?;
+    input
+        .service_arn
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| invalid("ServiceArn is required."))
+}
+
+/// Appends an operation and returns its ID.
+fn start(
+    state: &mut AppRunnerState,
+    index: usize,
+    kind: OperationType,
+    now: f64,
+    fails: bool,
+    config: Option<super::types::ServiceConfig>,
+) -> String {
+    let duration = state.timings.operation_seconds;
+    let svc = &mut state.services[index];
+    let id = ids::uuid_v4();
+    let status_before = svc.status(now);
+    svc.operations.push(Operation {
+        id: id.clone(),
+        kind,
+        started_at: now,
+        duration,
+        fails,
+        config,
+        status_before,
+    });
+    id
+}
+
+pub(super) fn create(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: CreateInput = parse_input(body)?;
+    let name = input
+        .service_name
+        .ok_or_else(|| invalid("ServiceName is required."))?;
+    if !valid_service_name(&name) {
+        return Err(invalid(format!(
+            "ServiceName {name:?} must match [A-Za-z0-9][A-Za-z0-9-_]{{3,39}}."
+        )));
+    }
+    let tags = input.tags.unwrap_or_default();
+    if tags.iter().any(|t| {
+        t.key
+            .as_deref()
+            .is_none_or(|k| k.is_empty() || k.starts_with("aws:"))
+    }) {
+        return Err(invalid(
+            "Tag keys must be non-empty and must not start with aws:.",
+        ));
+    }
+    let config = input.config.validated(true)?.with_defaults();
+    let taken = state.services.iter().any(|svc| {
+        svc.region == ctx.region && svc.name == name && svc.status(ctx.now) != ServiceStatus::Deleted
+    });
+    if taken {
+        return Err(invalid(format!(
+            "Service with the provided name already exists: {name}"
+        )));
+    }
+    let id = ids::hex(32);
+    let fails = state.take(&name, AppRunnerFault::CreateFailed);
+    let svc = AppRunnerService {
+        arn: format!(
+            "arn:aws:apprunner:{}:{}:service/{name}/{id}",
+            ctx.region, ctx.account
+        ),
+        url: format!("{}.{}.awsapprunner.com", ids::alphanumeric(10), ctx.region),
+        region: ctx.region.clone(),
+        account: ctx.account.clone(),
+        name,
+        id,
+        created_at: ctx.now,
+        tags,
+        encryption: input.encryption_configuration,
+        operations: Vec::new(),
+        default_auto_scaling_id: ids::hex(32),
+    };
+    state.services.push(svc);
+    let index = state.services.len() - 1;
+    let operation_id = start(
+        state,
+        index,
+        OperationType::CreateService,
+        ctx.now,
+        fails,
+        Some(config),
+    );
+    // NB: the create operation must report the pre-create status as in progress, not CREATE_FAILED.
+    if let Some(op) = state.services[index].operations.last_mut() {
+        op.status_before = ServiceStatus::OperationInProgress;
+    }
+    let svc = &state.services[index];
+    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+}
+
+pub(super) fn update(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: UpdateInput = parse_input(body)?;
+    let arn = input
+        .service_arn
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| invalid("ServiceArn is required."))?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let svc = &state.services[index];
+    match svc.status(ctx.now) {
+        ServiceStatus::Running | ServiceStatus::CreateFailed => {}
+        ServiceStatus::Deleted => return Err(not_found(&arn)),
+        _ => return Err(invalid_state(svc, ctx.now, "update")),
+    }
+    let config = svc
+        .config(ctx.now)
+        .merged(input.config)?
+        .validated(false)?
+        .with_defaults();
+    let name = svc.name.clone();
+    let fails = state.take(&name, AppRunnerFault::Rollback);
+    let operation_id = start(
+        state,
+        index,
+        OperationType::UpdateService,
+        ctx.now,
+        fails,
+        Some(config),
+    );
+    let svc = &state.services[index];
+    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+}
+
+pub(super) fn describe(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let arn = require_arn(body)?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    Ok(json!({ "Service": render::service(&state.services[index], ctx.now) }))
+}
+
+pub(super) fn delete(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let arn = require_arn(body)?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let svc = &state.services[index];
+    match svc.status(ctx.now) {
+        ServiceStatus::Deleted => return Err(not_found(&arn)),
+        ServiceStatus::OperationInProgress => return Err(invalid_state(svc, ctx.now, "delete")),
+        _ => {}
+    }
+    let config = Some(svc.config(ctx.now));
+    let operation_id = start(state, index, OperationType::DeleteService, ctx.now, false, config);
+    let svc = &state.services[index];
+    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+}
+
+fn transition(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+    kind: OperationType,
+    from: ServiceStatus,
+    verb: &str,
+) -> Result<Value, AwsError> {
+    let arn = require_arn(body)?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let svc = &state.services[index];
+    match svc.status(ctx.now) {
+        ServiceStatus::Deleted => return Err(not_found(&arn)),
+        status if status != from => return Err(invalid_state(svc, ctx.now, verb)),
+        _ => {}
+    }
+    let operation_id = start(state, index, kind, ctx.now, false, None);
+    let svc = &state.services[index];
+    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+}
+
+pub(super) fn pause(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    transition(
+        state,
+        ctx,
+        body,
+        OperationType::PauseService,
+        ServiceStatus::Running,
+        "pause",
+    )
+}
+
+pub(super) fn resume(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    transition(
+        state,
+        ctx,
+        body,
+        OperationType::ResumeService,
+        ServiceStatus::Paused,
+        "resume",
+    )
+}
+
+pub(super) fn start_deployment(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let arn = require_arn(body)?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let svc = &state.services[index];
+    match svc.status(ctx.now) {
+        ServiceStatus::Running => {}
+        ServiceStatus::Deleted => return Err(not_found(&arn)),
+        // NB: StartDeployment does not declare InvalidStateException in the model, so a service
+        // that cannot deploy now gets the modeled InvalidRequestException.
+        status => {
+            return Err(invalid(format!(
+                "You can't start a deployment of service {arn} while it is in status {}.",
+                status.as_str()
+            )));
+        }
+    }
+    let config = Some(svc.config(ctx.now));
+    let name = svc.name.clone();
+    let fails = state.take(&name, AppRunnerFault::Rollback);
+    let operation_id = start(
+        state,
+        index,
+        OperationType::StartDeployment,
+        ctx.now,
+        fails,
+        config,
+    );
+    Ok(json!({ "OperationId": operation_id }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PageInput {
+    service_arn: Option<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+}
+
+/// Decodes paging parameters: the start offset and the page size (all when unset).
+fn page(input: &PageInput) -> Result<(usize, usize), AwsError> {
+    let size = match input.max_results {
+        None => usize::MAX,
+        Some(n) if (1..=20).contains(&n) => usize::try_from(n).unwrap_or(20),
+        Some(n) => return Err(invalid(format!("MaxResults must be between 1 and 20, got {n}."))),
+    };
+    let offset = match input.next_token.as_deref() {
+        None | Some("") => 0,
+        Some(token) => token
+            .strip_prefix("page-")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| invalid("The NextToken is not valid."))?,
+    };
+    Ok((offset, size))
+}
+
+fn paged(items: Vec<Value>, offset: usize, size: usize, key: &str) -> Value {
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(size).collect();
+    let mut out = json!({ key: page });
+    let next = offset.saturating_add(size);
+    if next < total {
+        out["NextToken"] = json!(format!("page-{next}"));
+    }
+    out
+}
+
+pub(super) fn list_services(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: PageInput = parse_input(body)?;
+    let (offset, size) = page(&input)?;
+    let items: Vec<Value> = state
+        .services
+        .iter()
+        .filter(|svc| svc.region == ctx.region && svc.status(ctx.now) != ServiceStatus::Deleted)
+        .map(|svc| render::summary(svc, ctx.now))
+        .collect();
+    Ok(paged(items, offset, size, "ServiceSummaryList"))
+}
+
+pub(super) fn list_operations(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: PageInput = parse_input(body)?;
+    let (offset, size) = page(&input)?;
+    let arn = input
+        .service_arn
+        .clone()
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| invalid("ServiceArn is required."))?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let svc = &state.services[index];
+    // NB: newest first, as App Runner lists them.
+    let items: Vec<Value> = svc
+        .operations
+        .iter()
+        .rev()
+        .map(|op| render::operation(svc, op, ctx.now))
+        .collect();
+    Ok(paged(items, offset, size, "OperationSummaryList"))
+}

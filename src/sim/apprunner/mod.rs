@@ -1,0 +1,153 @@
+//! The simulated AWS App Runner: services and their asynchronous operations.
+//!
+//! Data flow: the server hands [`AppRunnerState::handle`] an action, the request context and the
+//! JSON body. `handle` forgets services whose deletion has run its course, then `actions` parses
+//! the input (`types`), checks the service's derived status (`lifecycle`), appends an operation for
+//! mutating calls and renders the output (`render`).
+
+mod actions;
+pub mod lifecycle;
+pub mod render;
+pub mod types;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::sim::clock::Timestamp;
+use crate::sim::wire::{AwsError, RequestContext};
+use lifecycle::AppRunnerService;
+
+/// Every action the simulated App Runner serves.
+pub const ACTIONS: &[&str] = &[
+    "CreateService",
+    "UpdateService",
+    "DescribeService",
+    "DeleteService",
+    "ListServices",
+    "ListOperations",
+    "PauseService",
+    "ResumeService",
+    "StartDeployment",
+];
+
+/// How long App Runner stages take.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AppRunnerTimings {
+    /// Every operation, start to finish.
+    pub operation_seconds: f64,
+    /// How long a deleted service stays describable as DELETED.
+    pub deleted_retention_seconds: f64,
+}
+
+/// A fault to inject into a future operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AppRunnerFault {
+    /// The next CreateService of that name ends CREATE_FAILED.
+    CreateFailed,
+    /// The next UpdateService or StartDeployment fails and rolls back.
+    Rollback,
+}
+
+/// All simulated App Runner services, in every region.
+#[derive(Debug)]
+pub struct AppRunnerState {
+    services: Vec<AppRunnerService>,
+    pending: HashMap<(String, AppRunnerFault), u32>,
+    timings: AppRunnerTimings,
+}
+
+/// The service name from a name or an ARN (`…:service/<name>/<id>`).
+pub fn service_name_of(name_or_arn: &str) -> &str {
+    match name_or_arn.split_once(":service/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => name_or_arn,
+    }
+}
+
+impl AppRunnerState {
+    /// No services.
+    pub fn new(timings: AppRunnerTimings) -> Self {
+        Self {
+            services: Vec::new(),
+            pending: HashMap::new(),
+            timings,
+        }
+    }
+
+    /// Forgets every service and injection.
+    pub fn clear(&mut self) {
+        self.services.clear();
+        self.pending.clear();
+    }
+
+    /// Makes the next matching operation of the named service (name or ARN) fail.
+    pub fn inject(&mut self, name_or_arn: &str, fault: AppRunnerFault) {
+        *self
+            .pending
+            .entry((service_name_of(name_or_arn).to_string(), fault))
+            .or_default() += 1;
+    }
+
+    fn take(&mut self, name: &str, fault: AppRunnerFault) -> bool {
+        let key = (name.to_string(), fault);
+        match self.pending.get_mut(&key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    self.pending.remove(&key);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn prune(&mut self, now: Timestamp) {
+        let retention = self.timings.deleted_retention_seconds;
+        self.services.retain(|svc| {
+            svc.deleted_at(now)
+                .is_none_or(|deleted| now < deleted + retention)
+        });
+    }
+
+    fn find(&self, ctx: &RequestContext, arn: &str) -> Option<usize> {
+        self.services
+            .iter()
+            .position(|svc| svc.arn == arn && svc.region == ctx.region)
+    }
+
+    /// Runs one App Runner action.
+    pub fn handle(&mut self, action: &str, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
+        self.prune(ctx.now);
+        match action {
+            "CreateService" => actions::create(self, ctx, body),
+            "UpdateService" => actions::update(self, ctx, body),
+            "DescribeService" => actions::describe(self, ctx, body),
+            "DeleteService" => actions::delete(self, ctx, body),
+            "ListServices" => actions::list_services(self, ctx, body),
+            "ListOperations" => actions::list_operations(self, ctx, body),
+            "PauseService" => actions::pause(self, ctx, body),
+            "ResumeService" => actions::resume(self, ctx, body),
+            "StartDeployment" => actions::start_deployment(self, ctx, body),
+            other => Err(AwsError::new(
+                "UnknownOperationException",
+                format!("The simulator does not implement App Runner action {other}."),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_come_from_names_or_arns() {
+        assert_eq!(
+            service_name_of("arn:aws:apprunner:us-east-1:123456789012:service/web/0123"),
+            "web"
+        );
+        assert_eq!(service_name_of("web"), "web");
+    }
+}

@@ -1,0 +1,120 @@
+//! The simulator's own endpoints, for tests, benchmarks and demos:
+//!
+//! - `GET /_sim/health`: `{"ok": true}` once the server is up.
+//! - `GET /_sim/stats`: call counts by `service:Action` and by `service:Action:outcome`.
+//! - `POST /_sim/reset`: clears the counts; `{"state": true}` also forgets every service and
+//!   injection and restores the fault settings from the flags.
+//! - `POST /_sim/advance` `{"seconds": N}`: moves simulated time forward.
+//! - `GET|POST /_sim/faults`: reads or replaces the fault settings ([`FaultConfig`]).
+//! - `POST /_sim/inject` `{"service", "name", "kind"}`: arms a fault for one service's next
+//!   operation ([`Injection`]).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::faults::FaultConfig;
+use super::state::{Injection, SimState};
+
+/// The `/_sim` routes.
+pub fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/_sim/health", get(|| async { Json(json!({ "ok": true })) }))
+        .route("/_sim/stats", get(stats))
+        .route("/_sim/reset", post(reset))
+        .route("/_sim/advance", post(advance))
+        .route("/_sim/faults", get(get_faults).post(set_faults))
+        .route("/_sim/inject", post(inject))
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Parses a JSON body; an empty body means the type's default.
+fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+async fn stats(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.stats.snapshot()).into_response()
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    #[serde(default)]
+    state: bool,
+}
+
+async fn reset(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<ResetRequest>(&body) {
+        Ok(request) => {
+            state.reset(request.state);
+            Json(json!({ "reset": true, "state": request.state })).into_response()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceRequest {
+    seconds: f64,
+}
+
+async fn advance(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<AdvanceRequest>(&body) {
+        Ok(request) if request.seconds.is_finite() && request.seconds >= 0.0 => {
+            state.clock.advance(request.seconds);
+            Json(json!({
+                "offsetSeconds": state.clock.offset(),
+                "now": state.clock.now(),
+            }))
+            .into_response()
+        }
+        Ok(request) => bad_request(format!(
+            "seconds must be a non-negative number, got {}",
+            request.seconds
+        )),
+        Err(message) => bad_request(message),
+    }
+}
+
+async fn get_faults(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.faults.get()).into_response()
+}
+
+async fn set_faults(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let config = match parse::<FaultConfig>(&body) {
+        Ok(config) => config,
+        Err(message) => return bad_request(message),
+    };
+    if let Err(message) = config.validate() {
+        return bad_request(message);
+    }
+    state.faults.set(config.clone());
+    Json(config).into_response()
+}
+
+async fn inject(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let injection: Injection = match serde_json::from_slice(&body) {
+        Ok(injection) => injection,
+        Err(e) => return bad_request(format!("invalid injection: {e}")),
+    };
+    match state.inject(&injection) {
+        Ok(()) => Json(injection).into_response(),
+        Err(message) => bad_request(message),
+    }
+}
