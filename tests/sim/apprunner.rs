@@ -1,0 +1,589 @@
+//! App Runner services and operations through `aws-sdk-apprunner`.
+
+use aws_sdk_apprunner::Client;
+use aws_sdk_apprunner::error::ProvideErrorMetadata;
+use aws_sdk_apprunner::types::{
+    CodeRepository, ImageConfiguration, ImageRepository, ImageRepositoryType, InstanceConfiguration,
+    SourceCodeVersion, SourceCodeVersionType, SourceConfiguration,
+};
+use runway::sim::client::apprunner_client;
+use runway::sim::{InjectKind, InjectService, Injection};
+use serde_json::json;
+
+use super::common::{STAGE_SECONDS, http, start};
+
+fn image_source(image: &str) -> SourceConfiguration {
+    SourceConfiguration::builder()
+        .image_repository(
+            ImageRepository::builder()
+                .image_identifier(image)
+                .image_repository_type(ImageRepositoryType::EcrPublic)
+                .image_configuration(
+                    ImageConfiguration::builder()
+                        .runtime_environment_variables("MODE", "prod")
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+async fn create(apprunner: &Client, name: &str) -> (String, String) {
+    let out = apprunner
+        .create_service()
+        .service_name(name)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .expect("create succeeds");
+    (
+        out.service().unwrap().service_arn().to_string(),
+        out.operation_id().to_string(),
+    )
+}
+
+async fn status(apprunner: &Client, arn: &str) -> String {
+    apprunner
+        .describe_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .status()
+        .as_str()
+        .to_string()
+}
+
+/// (type, status) of every operation, newest first.
+async fn operations(apprunner: &Client, arn: &str) -> Vec<(String, String)> {
+    apprunner
+        .list_operations()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .operation_summary_list()
+        .iter()
+        .map(|op| {
+            (
+                op.r#type().unwrap().as_str().to_string(),
+                op.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ops(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+async fn image(apprunner: &Client, arn: &str) -> String {
+    let out = apprunner
+        .describe_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let source = out.service().unwrap().source_configuration().unwrap();
+    source.image_repository().unwrap().image_identifier().to_string()
+}
+
+#[tokio::test]
+async fn create_runs_an_operation_then_the_service_is_running() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let out = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .unwrap();
+    let service = out.service().unwrap();
+    assert_eq!(service.status().as_str(), "OPERATION_IN_PROGRESS");
+    assert_eq!(service.service_id().len(), 32);
+    assert!(service.service_id().chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(
+        service.service_arn(),
+        format!(
+            "arn:aws:apprunner:us-east-1:123456789012:service/web-app/{}",
+            service.service_id()
+        )
+    );
+    assert!(
+        service
+            .service_url()
+            .unwrap()
+            .ends_with(".us-east-1.awsapprunner.com")
+    );
+    let operation_id = out.operation_id();
+    assert_eq!(operation_id.len(), 36);
+    assert_eq!(&operation_id[14..15], "4");
+    let instance = service.instance_configuration().unwrap();
+    assert_eq!(instance.cpu(), Some("1024"));
+    assert_eq!(instance.memory(), Some("2048"));
+    let health = service.health_check_configuration().unwrap();
+    assert_eq!(health.protocol().unwrap().as_str(), "TCP");
+    let source = service.source_configuration().unwrap();
+    assert_eq!(source.auto_deployments_enabled(), Some(false));
+    let repo = source.image_repository().unwrap();
+    assert_eq!(repo.image_configuration().unwrap().port(), Some("8080"));
+    assert_eq!(
+        service
+            .auto_scaling_configuration_summary()
+            .unwrap()
+            .auto_scaling_configuration_name(),
+        Some("DefaultConfiguration")
+    );
+    let arn = service.service_arn();
+    let listed = apprunner.list_operations().service_arn(arn).send().await.unwrap();
+    let [op] = listed.operation_summary_list() else {
+        panic!("one operation");
+    };
+    assert_eq!(op.id(), Some(operation_id));
+    assert_eq!(op.r#type().unwrap().as_str(), "CREATE_SERVICE");
+    assert_eq!(op.status().unwrap().as_str(), "IN_PROGRESS");
+    assert!(op.ended_at().is_none());
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, arn).await, "RUNNING");
+    let listed = apprunner.list_operations().service_arn(arn).send().await.unwrap();
+    let op = &listed.operation_summary_list()[0];
+    assert_eq!(op.status().unwrap().as_str(), "SUCCEEDED");
+    assert!(op.ended_at().is_some());
+}
+
+#[tokio::test]
+async fn mutating_calls_during_an_operation_get_invalid_state_exception() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_state_exception(),
+        "{err:?}"
+    );
+    assert!(err.message().unwrap().contains("OPERATION_IN_PROGRESS"));
+    let err = apprunner
+        .pause_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+    let err = apprunner
+        .delete_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+    sim.advance(STAGE_SECONDS);
+    let updated = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.service().unwrap().status().as_str(),
+        "OPERATION_IN_PROGRESS"
+    );
+    assert!(!updated.operation_id().is_empty());
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .instance_configuration(InstanceConfiguration::builder().cpu("2 vCPU").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[("UPDATE_SERVICE", "IN_PROGRESS"), ("CREATE_SERVICE", "SUCCEEDED")])
+    );
+    assert_eq!(
+        sim.stats()
+            .outcome("apprunner:UpdateService:InvalidStateException"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn concurrent_updates_race_and_exactly_one_wins() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let update = |tag: &'static str| {
+        apprunner
+            .update_service()
+            .service_arn(&arn)
+            .source_configuration(image_source(&format!("public.ecr.aws/nginx/nginx:{tag}")))
+            .send()
+    };
+    let (a, b) = tokio::join!(update("1.28"), update("1.29"));
+    let results = [a.is_ok(), b.is_ok()];
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    let loser = a.err().or(b.err()).unwrap();
+    assert!(loser.as_service_error().unwrap().is_invalid_state_exception());
+}
+
+#[tokio::test]
+async fn injected_rollback_restores_the_previous_configuration() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    sim.inject(&Injection {
+        service: InjectService::Apprunner,
+        name: "web-app".into(),
+        kind: InjectKind::Rollback,
+    })
+    .unwrap();
+    let updated = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/broken"))
+        .send()
+        .await
+        .unwrap();
+    let shown = updated.service().unwrap().source_configuration().unwrap();
+    assert_eq!(
+        shown.image_repository().unwrap().image_identifier(),
+        "public.ecr.aws/nginx/broken",
+        "the response reflects the configuration being applied"
+    );
+    sim.advance(STAGE_SECONDS * 0.6);
+    assert_eq!(operations(&apprunner, &arn).await[0].1, "ROLLBACK_IN_PROGRESS");
+    assert_eq!(status(&apprunner, &arn).await, "OPERATION_IN_PROGRESS");
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[
+            ("UPDATE_SERVICE", "ROLLBACK_SUCCEEDED"),
+            ("CREATE_SERVICE", "SUCCEEDED")
+        ])
+    );
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING");
+    assert_eq!(image(&apprunner, &arn).await, "public.ecr.aws/nginx/nginx:1.27");
+}
+
+#[tokio::test]
+async fn injected_create_failure_ends_create_failed_and_update_rebuilds() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (code, body) = http(
+        &sim,
+        "POST",
+        "/_sim/inject",
+        Some(json!({"service": "apprunner", "name": "web-app", "kind": "create_failed"})),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "CREATE_FAILED");
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[("CREATE_SERVICE", "FAILED")])
+    );
+    let err = apprunner
+        .start_deployment()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+    apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING");
+}
+
+#[tokio::test]
+async fn pause_and_resume_move_through_their_operations() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let err = apprunner
+        .resume_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_state_exception(),
+        "resume needs PAUSED"
+    );
+    let paused = apprunner.pause_service().service_arn(&arn).send().await.unwrap();
+    assert!(paused.operation_id().is_some());
+    assert_eq!(status(&apprunner, &arn).await, "OPERATION_IN_PROGRESS");
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "PAUSED");
+    let err = apprunner
+        .pause_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .instance_configuration(InstanceConfiguration::builder().cpu("2048").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+    apprunner.resume_service().service_arn(&arn).send().await.unwrap();
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING");
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[
+            ("RESUME_SERVICE", "SUCCEEDED"),
+            ("PAUSE_SERVICE", "SUCCEEDED"),
+            ("CREATE_SERVICE", "SUCCEEDED"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn start_deployment_redeploys_the_same_configuration() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let out = apprunner
+        .start_deployment()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.operation_id().len(), 36);
+    assert_eq!(status(&apprunner, &arn).await, "OPERATION_IN_PROGRESS");
+    let err = apprunner
+        .start_deployment()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+    sim.advance(STAGE_SECONDS);
+    let listed = apprunner
+        .list_operations()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let newest = &listed.operation_summary_list()[0];
+    assert_eq!(newest.id(), Some(out.operation_id()));
+    assert_eq!(newest.r#type().unwrap().as_str(), "START_DEPLOYMENT");
+    assert_eq!(newest.status().unwrap().as_str(), "SUCCEEDED");
+    assert_eq!(image(&apprunner, &arn).await, "public.ecr.aws/nginx/nginx:1.27");
+}
+
+#[tokio::test]
+async fn delete_ends_deleted_then_the_service_is_gone() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let deleted = apprunner.delete_service().service_arn(&arn).send().await.unwrap();
+    assert_eq!(
+        deleted.service().unwrap().status().as_str(),
+        "OPERATION_IN_PROGRESS"
+    );
+    sim.advance(STAGE_SECONDS);
+    let described = apprunner
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let service = described.service().unwrap();
+    assert_eq!(service.status().as_str(), "DELETED");
+    assert!(service.deleted_at().is_some());
+    let listed = apprunner.list_services().send().await.unwrap();
+    assert!(listed.service_summary_list().is_empty());
+    assert_eq!(
+        operations(&apprunner, &arn).await[0],
+        ("DELETE_SERVICE".into(), "SUCCEEDED".into())
+    );
+    sim.advance(STAGE_SECONDS);
+    let err = apprunner
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_resource_not_found_exception(),
+        "{err:?}"
+    );
+    let err = apprunner
+        .list_operations()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    let err = apprunner
+        .delete_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    let (again, _) = create(&apprunner, "web-app").await;
+    assert_ne!(again, arn, "a new service gets a new ID");
+}
+
+#[tokio::test]
+async fn list_services_and_operations_paginate() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    for name in ["svc-one", "svc-two", "svc-three"] {
+        create(&apprunner, name).await;
+    }
+    let first = apprunner.list_services().max_results(2).send().await.unwrap();
+    assert_eq!(first.service_summary_list().len(), 2);
+    let second = apprunner
+        .list_services()
+        .max_results(2)
+        .next_token(first.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = first
+        .service_summary_list()
+        .iter()
+        .chain(second.service_summary_list())
+        .map(|s| s.service_name().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["svc-one", "svc-two", "svc-three"]);
+    assert!(second.next_token().is_none());
+    let arn = first.service_summary_list()[0].service_arn().unwrap();
+    sim.advance(STAGE_SECONDS);
+    apprunner
+        .start_deployment()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let page = apprunner
+        .list_operations()
+        .service_arn(arn)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.operation_summary_list()[0].r#type().unwrap().as_str(),
+        "START_DEPLOYMENT"
+    );
+    let rest = apprunner
+        .list_operations()
+        .service_arn(arn)
+        .max_results(1)
+        .next_token(page.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.operation_summary_list()[0].r#type().unwrap().as_str(),
+        "CREATE_SERVICE"
+    );
+    let err = apprunner
+        .list_services()
+        .max_results(50)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+}
+
+#[tokio::test]
+async fn validation_errors_use_app_runner_exceptions() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    let err = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_request_exception(),
+        "{err:?}"
+    );
+    let err = apprunner
+        .create_service()
+        .service_name("other")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .instance_configuration(InstanceConfiguration::builder().cpu("3 vCPU").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+    sim.advance(STAGE_SECONDS);
+    let code = SourceConfiguration::builder()
+        .code_repository(
+            CodeRepository::builder()
+                .repository_url("https://github.com/example/app")
+                .source_code_version(
+                    SourceCodeVersion::builder()
+                        .r#type(SourceCodeVersionType::Branch)
+                        .value("main")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(code)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+    let missing = "arn:aws:apprunner:us-east-1:123456789012:service/missing/0123456789abcdef0123456789abcdef";
+    let err = apprunner
+        .describe_service()
+        .service_arn(missing)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    let err = apprunner
+        .pause_service()
+        .service_arn(missing)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+}

@@ -1,0 +1,684 @@
+//! ECS Express Mode, UpdateService and DescribeServices through `aws-sdk-ecs`.
+
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_sdk_ecs::types::{
+    ExpressGatewayContainer, ExpressGatewayScalingTarget, ExpressGatewayServiceInclude, KeyValuePair,
+    ServiceField, Tag,
+};
+use runway::sim::client::{ClientOptions, ecs_client, ecs_client_with};
+use runway::sim::{InjectKind, InjectService, Injection};
+
+use super::common::{STAGE_SECONDS, start, text};
+
+const INFRA_ROLE: &str = "arn:aws:iam::123456789012:role/ecsInfrastructureRole";
+const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+
+fn container(image: &str) -> ExpressGatewayContainer {
+    ExpressGatewayContainer::builder()
+        .image(image)
+        .environment(KeyValuePair::builder().name("MODE").value("prod").build())
+        .build()
+        .unwrap()
+}
+
+async fn create(ecs: &Client, name: &str) -> String {
+    let out = ecs
+        .create_express_gateway_service()
+        .service_name(name)
+        .infrastructure_role_arn(INFRA_ROLE)
+        .execution_role_arn(EXEC_ROLE)
+        .primary_container(container("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .expect("create succeeds");
+    out.service().unwrap().service_arn().unwrap().to_string()
+}
+
+async fn deployment_statuses(ecs: &Client, arn: &str) -> Vec<String> {
+    ecs.list_service_deployments()
+        .service(arn)
+        .send()
+        .await
+        .unwrap()
+        .service_deployments()
+        .iter()
+        .map(|d| text(d.status()).to_string())
+        .collect()
+}
+
+async fn active_images(ecs: &Client, arn: &str) -> Vec<String> {
+    ecs.describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .active_configurations()
+        .iter()
+        .map(|c| c.primary_container().unwrap().image().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn create_returns_an_active_service_with_defaults_and_a_rollout_in_progress() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let out = ecs
+        .create_express_gateway_service()
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .unwrap();
+    let service = out.service().unwrap();
+    assert_eq!(
+        service.service_arn(),
+        Some("arn:aws:ecs:us-east-1:123456789012:service/default/web")
+    );
+    assert_eq!(service.cluster(), Some("default"));
+    assert_eq!(text(service.status().unwrap().status_code()), "ACTIVE");
+    assert!(
+        service
+            .current_deployment()
+            .unwrap()
+            .contains(":service-deployment/default/web/")
+    );
+    let [config] = service.active_configurations() else {
+        panic!("one active configuration: {:?}", service.active_configurations());
+    };
+    assert!(
+        config
+            .service_revision_arn()
+            .unwrap()
+            .contains(":service-revision/default/web/")
+    );
+    assert_eq!(config.cpu(), Some("256"));
+    assert_eq!(config.memory(), Some("512"));
+    assert_eq!(config.health_check_path(), Some("/ping"));
+    assert_eq!(text(config.cpu_architecture()), "X86_64");
+    let primary = config.primary_container().unwrap();
+    assert_eq!(primary.container_port(), Some(80));
+    assert_eq!(
+        primary.aws_logs_configuration().unwrap().log_stream_prefix(),
+        "ecs"
+    );
+    let scaling = config.scaling_target().unwrap();
+    assert_eq!(text(scaling.auto_scaling_metric()), "AVERAGE_CPU");
+    assert_eq!(scaling.auto_scaling_target_value(), Some(60));
+    assert_eq!(scaling.min_task_count(), Some(1));
+    let [ingress] = config.ingress_paths() else {
+        panic!("one ingress path");
+    };
+    assert_eq!(ingress.access_type().as_str(), "PUBLIC");
+    assert!(ingress.endpoint().starts_with("web-"), "{}", ingress.endpoint());
+    assert!(ingress.endpoint().ends_with(".ecs.us-east-1.on.aws"));
+    let arn = service.service_arn().unwrap();
+    assert_eq!(deployment_statuses(&ecs, arn).await, ["IN_PROGRESS"]);
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(deployment_statuses(&ecs, arn).await, ["SUCCESSFUL"]);
+}
+
+#[tokio::test]
+async fn update_keeps_the_old_configuration_active_until_the_rollout_completes() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    let out = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .primary_container(
+            ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:1.28")
+                .build()
+                .unwrap(),
+        )
+        .cpu("512")
+        .send()
+        .await
+        .unwrap();
+    let target = out.service().unwrap().target_configuration().unwrap();
+    let container = target.primary_container().unwrap();
+    assert_eq!(container.image(), "public.ecr.aws/nginx/nginx:1.28");
+    assert_eq!(
+        container.environment().len(),
+        1,
+        "unset members keep their values"
+    );
+    assert_eq!(target.cpu(), Some("512"));
+    assert_eq!(target.execution_role_arn(), Some(EXEC_ROLE));
+    assert_eq!(
+        active_images(&ecs, &arn).await,
+        [
+            "public.ecr.aws/nginx/nginx:1.27",
+            "public.ecr.aws/nginx/nginx:1.28"
+        ]
+    );
+    assert_eq!(
+        deployment_statuses(&ecs, &arn).await,
+        ["IN_PROGRESS", "SUCCESSFUL"]
+    );
+    let deployments = ecs.list_service_deployments().service(&arn).send().await.unwrap();
+    let newest = &deployments.service_deployments()[0];
+    assert_eq!(
+        newest.target_service_revision_arn(),
+        target.service_revision_arn()
+    );
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(newest.service_deployment_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let [deployment] = described.service_deployments() else {
+        panic!("one deployment");
+    };
+    assert_eq!(deployment.source_service_revisions().len(), 1);
+    assert_eq!(
+        deployment.target_service_revision().unwrap().arn(),
+        target.service_revision_arn()
+    );
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        active_images(&ecs, &arn).await,
+        ["public.ecr.aws/nginx/nginx:1.28"]
+    );
+    assert_eq!(
+        deployment_statuses(&ecs, &arn).await,
+        ["SUCCESSFUL", "SUCCESSFUL"]
+    );
+}
+
+#[tokio::test]
+async fn update_during_a_rollout_stops_the_deployment_in_flight() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    for tag in ["1.28", "1.29"] {
+        ecs.update_express_gateway_service()
+            .service_arn(&arn)
+            .primary_container(container(&format!("public.ecr.aws/nginx/nginx:{tag}")))
+            .send()
+            .await
+            .unwrap();
+        sim.advance(1.0);
+    }
+    assert_eq!(
+        deployment_statuses(&ecs, &arn).await,
+        ["IN_PROGRESS", "STOPPED", "SUCCESSFUL"]
+    );
+    assert_eq!(active_images(&ecs, &arn).await.len(), 3);
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        active_images(&ecs, &arn).await,
+        ["public.ecr.aws/nginx/nginx:1.29"]
+    );
+}
+
+#[tokio::test]
+async fn injected_failure_rolls_back_to_the_previous_revision() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    let first_revision = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .active_configurations()[0]
+        .service_revision_arn()
+        .unwrap()
+        .to_string();
+    sim.inject(&Injection {
+        service: InjectService::Ecs,
+        name: arn.clone(),
+        kind: InjectKind::Rollback,
+    })
+    .unwrap();
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .primary_container(container("public.ecr.aws/nginx/broken"))
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS * 0.6);
+    assert_eq!(deployment_statuses(&ecs, &arn).await[0], "ROLLBACK_IN_PROGRESS");
+    sim.advance(STAGE_SECONDS);
+    let list = ecs.list_service_deployments().service(&arn).send().await.unwrap();
+    let newest = &list.service_deployments()[0];
+    assert_eq!(text(newest.status()), "ROLLBACK_SUCCESSFUL");
+    assert!(newest.status_reason().unwrap().contains("circuit breaker"));
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(newest.service_deployment_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let rollback = described.service_deployments()[0].rollback().unwrap();
+    assert_eq!(rollback.service_revision_arn(), Some(first_revision.as_str()));
+    assert_eq!(
+        active_images(&ecs, &arn).await,
+        ["public.ecr.aws/nginx/nginx:1.27"]
+    );
+    let services = ecs.describe_services().services(&arn).send().await.unwrap();
+    let deployment = &services.services()[0].deployments()[0];
+    assert_eq!(text(deployment.rollout_state()), "FAILED");
+    // The injection is used up: the next rollout succeeds.
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("1024")
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(deployment_statuses(&ecs, &arn).await[0], "SUCCESSFUL");
+}
+
+#[tokio::test]
+async fn force_new_deployment_rolls_out_the_same_configuration_again() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    let before = ecs.describe_services().services(&arn).send().await.unwrap();
+    let task_definition = before.services()[0].task_definition().unwrap().to_string();
+    let out = ecs
+        .update_service()
+        .service(&arn)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap();
+    let service = out.service().unwrap();
+    assert_eq!(service.task_definition(), Some(task_definition.as_str()));
+    let statuses: Vec<_> = service
+        .deployments()
+        .iter()
+        .map(|d| d.status().unwrap())
+        .collect();
+    assert_eq!(statuses, ["PRIMARY", "ACTIVE"]);
+    assert_eq!(text(service.deployments()[0].rollout_state()), "IN_PROGRESS");
+    assert_eq!(
+        deployment_statuses(&ecs, &arn).await,
+        ["IN_PROGRESS", "SUCCESSFUL"]
+    );
+    let express = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        express.service().unwrap().current_deployment(),
+        service.current_service_deployment()
+    );
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        active_images(&ecs, &arn).await,
+        ["public.ecr.aws/nginx/nginx:1.27"]
+    );
+    let after = ecs
+        .describe_services()
+        .cluster("default")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let service = &after.services()[0];
+    assert_eq!(service.status(), Some("ACTIVE"));
+    assert_eq!(service.deployments().len(), 1);
+    assert_eq!(text(service.deployments()[0].rollout_state()), "COMPLETED");
+    assert_eq!(text(service.resource_management_type()), "ECS");
+}
+
+#[tokio::test]
+async fn delete_drains_then_goes_inactive_then_is_not_found() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    let deleted = ecs
+        .delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(deleted.service().unwrap().status().unwrap().status_code()),
+        "DRAINING"
+    );
+    let err = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("512")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_service_not_active_exception(),
+        "{err:?}"
+    );
+    let err = ecs
+        .delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_active_exception());
+    let err = ecs
+        .update_service()
+        .service(&arn)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_active_exception());
+    sim.advance(STAGE_SECONDS);
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(described.service().unwrap().status().unwrap().status_code()),
+        "INACTIVE"
+    );
+    let services = ecs.describe_services().services(&arn).send().await.unwrap();
+    assert_eq!(services.services()[0].status(), Some("INACTIVE"));
+    sim.advance(STAGE_SECONDS);
+    let err = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_resource_not_found_exception(),
+        "{err:?}"
+    );
+    let err = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("512")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    let err = ecs
+        .delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    let services = ecs.describe_services().services(&arn).send().await.unwrap();
+    assert!(services.services().is_empty());
+    assert_eq!(services.failures()[0].reason(), Some("MISSING"));
+    // The name is free again.
+    assert_eq!(create(&ecs, "web").await, arn);
+}
+
+#[tokio::test]
+async fn validation_errors_use_ecs_exceptions() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let both = ecs
+        .create_express_gateway_service()
+        .service_name("both")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .task_definition_arn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:3")
+        .primary_container(container("nginx"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        both.as_service_error().unwrap().is_invalid_parameter_exception(),
+        "{both:?}"
+    );
+    assert!(both.message().unwrap().contains("taskDefinitionArn"));
+    let neither = ecs
+        .create_express_gateway_service()
+        .service_name("neither")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        neither
+            .as_service_error()
+            .unwrap()
+            .is_invalid_parameter_exception()
+    );
+    let bad_cpu = ecs
+        .create_express_gateway_service()
+        .service_name("cpu")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .cpu("300")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        bad_cpu
+            .as_service_error()
+            .unwrap()
+            .is_invalid_parameter_exception()
+    );
+    create(&ecs, "web").await;
+    let duplicate = ecs
+        .create_express_gateway_service()
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        duplicate
+            .as_service_error()
+            .unwrap()
+            .is_invalid_parameter_exception()
+    );
+    assert!(duplicate.message().unwrap().contains("not idempotent"));
+    let missing = "arn:aws:ecs:us-east-1:123456789012:service/default/missing";
+    let err = ecs
+        .update_express_gateway_service()
+        .service_arn(missing)
+        .cpu("512")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    let err = ecs
+        .describe_express_gateway_service()
+        .service_arn(missing)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    let err = ecs
+        .update_service()
+        .service("missing")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    let err = ecs
+        .list_service_deployments()
+        .service("missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    let err = ecs
+        .update_service()
+        .service("web")
+        .task_definition("app:2")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
+    let stats = sim.stats();
+    assert_eq!(
+        stats.outcome("ecs:CreateExpressGatewayService:InvalidParameterException"),
+        4
+    );
+    assert_eq!(stats.outcome("ecs:CreateExpressGatewayService:ok"), 1);
+}
+
+#[tokio::test]
+async fn tags_are_stored_and_returned_when_asked_for() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let created = ecs
+        .create_express_gateway_service()
+        .service_name("tagged")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .tags(Tag::builder().key("runway.dev/owner").value("team-a").build())
+        .send()
+        .await
+        .unwrap();
+    let arn = created.service().unwrap().service_arn().unwrap();
+    assert_eq!(created.service().unwrap().tags().len(), 1);
+    let plain = ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.service().unwrap().tags().is_empty());
+    let tagged = ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .include(ExpressGatewayServiceInclude::Tags)
+        .send()
+        .await
+        .unwrap();
+    let tags = tagged.service().unwrap().tags();
+    assert_eq!(tags[0].key(), Some("runway.dev/owner"));
+    assert_eq!(tags[0].value(), Some("team-a"));
+    let services = ecs
+        .describe_services()
+        .services(arn)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(services.services()[0].tags().len(), 1);
+}
+
+#[tokio::test]
+async fn services_are_scoped_by_the_signing_region() {
+    let sim = start().await;
+    let east = ecs_client(&sim.endpoint());
+    let west = ecs_client_with(
+        &sim.endpoint(),
+        &ClientOptions {
+            region: "eu-west-1".into(),
+            ..ClientOptions::default()
+        },
+    );
+    let arn = create(&west, "web").await;
+    assert_eq!(arn, "arn:aws:ecs:eu-west-1:123456789012:service/default/web");
+    let err = east
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    // The same name is free in another region.
+    create(&east, "web").await;
+    let described = west
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let config = &described.service().unwrap().active_configurations()[0];
+    assert!(
+        config.ingress_paths()[0]
+            .endpoint()
+            .ends_with(".ecs.eu-west-1.on.aws")
+    );
+}
+
+#[tokio::test]
+async fn list_service_deployments_filters_and_paginates() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    for cpu in ["512", "1024"] {
+        sim.advance(STAGE_SECONDS);
+        ecs.update_express_gateway_service()
+            .service_arn(&arn)
+            .cpu(cpu)
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = ecs
+        .list_service_deployments()
+        .service("web")
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.service_deployments().len(), 2);
+    let token = first.next_token().expect("a second page");
+    let second = ecs
+        .list_service_deployments()
+        .service("web")
+        .max_results(2)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.service_deployments().len(), 1);
+    assert!(second.next_token().is_none());
+    let successful = ecs
+        .list_service_deployments()
+        .service(&arn)
+        .status(aws_sdk_ecs::types::ServiceDeploymentStatus::Successful)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(successful.service_deployments().len(), 2);
+}
+
+#[tokio::test]
+async fn a_customer_task_definition_replaces_the_managed_container() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    let td = "arn:aws:ecs:us-east-1:123456789012:task-definition/custom:7";
+    let out = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .task_definition_arn(td)
+        .scaling_target(ExpressGatewayScalingTarget::builder().max_task_count(4).build())
+        .send()
+        .await
+        .unwrap();
+    let target = out.service().unwrap().target_configuration().unwrap();
+    assert_eq!(target.task_definition_arn(), Some(td));
+    assert!(target.primary_container().is_none());
+    assert!(target.cpu().is_none());
+    let scaling = target.scaling_target().unwrap();
+    assert_eq!(scaling.max_task_count(), Some(4));
+    assert_eq!(
+        scaling.min_task_count(),
+        Some(1),
+        "unset scaling members keep their values"
+    );
+}
