@@ -23,13 +23,18 @@ async fn the_binary_serves_the_simulator_on_the_printed_endpoint() {
         .expect("runway starts");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+    let find_endpoint = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(endpoint) = line.strip_prefix("runway simulate-aws listening on ") {
+                return endpoint.to_string();
+            }
+        }
+        panic!("runway exited without printing its endpoint");
+    };
+    let endpoint = tokio::time::timeout(std::time::Duration::from_secs(30), find_endpoint)
         .await
-        .expect("the endpoint is printed in time")
-        .unwrap()
-        .unwrap();
-    let endpoint = first.rsplit(' ').next().unwrap().to_string();
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{first}");
+        .expect("the endpoint is printed in time");
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let ecs = ecs_client(&endpoint);
     let services = ecs.describe_services().services("web").send().await.unwrap();
     assert_eq!(services.failures()[0].reason(), Some("MISSING"));

@@ -1,0 +1,562 @@
+"""Wire-format tests of the runway AWS simulator through boto3, an independent client.
+
+Every response the simulator sends is checked against botocore's service model before boto3 parses
+it: successful bodies must match the operation's output shape strictly (required members present,
+no unknown members, enums valid, types right) and error bodies must carry a `__type` that the
+operation models (or ThrottlingException, which the SDKs treat as throttling everywhere).
+
+The simulator comes from RUNWAY_SIM_ENDPOINT if set; otherwise the test starts
+`$RUNWAY_BIN simulate-aws --listen 127.0.0.1:0` (RUNWAY_BIN defaults to target/debug/runway) and
+reads the endpoint from its first line of output.
+
+Run with: python -m unittest tests/boto3/test_wire.py (scripts/test-boto3 does this in a venv).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+import urllib.request
+from pathlib import Path
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = 10.0
+INFRA_ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
+EXEC_ROLE = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+THROTTLING = "ThrottlingException"
+
+ECS_OPERATIONS = {
+    "CreateExpressGatewayService",
+    "UpdateExpressGatewayService",
+    "DescribeExpressGatewayService",
+    "DeleteExpressGatewayService",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "UpdateService",
+    "DescribeServices",
+}
+APPRUNNER_OPERATIONS = {
+    "CreateService",
+    "UpdateService",
+    "DescribeService",
+    "DeleteService",
+    "ListServices",
+    "ListOperations",
+    "PauseService",
+    "ResumeService",
+    "StartDeployment",
+}
+
+_process = None
+ENDPOINT = None
+VALIDATED = set()  # (service, operation, "ok" | error code)
+
+
+class ShapeError(AssertionError):
+    pass
+
+
+def check_shape(shape, value, path):
+    """Strictly validates one decoded JSON value against a botocore shape."""
+    if value is None:
+        raise ShapeError(f"{path}: null is never sent by AWS")
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise ShapeError(f"{path}: expected object for {shape.name}, got {value!r}")
+        unknown = set(value) - set(shape.members)
+        if unknown:
+            raise ShapeError(f"{path}: members {sorted(unknown)} are not in {shape.name}")
+        missing = set(shape.required_members) - set(value)
+        if missing:
+            raise ShapeError(f"{path}: required members {sorted(missing)} of {shape.name} missing")
+        for name, member in value.items():
+            check_shape(shape.members[name], member, f"{path}.{name}")
+    elif kind == "list":
+        if not isinstance(value, list):
+            raise ShapeError(f"{path}: expected list, got {value!r}")
+        if "min" in meta and len(value) < meta["min"] or "max" in meta and len(value) > meta["max"]:
+            raise ShapeError(f"{path}: list length {len(value)} outside {meta}")
+        for i, item in enumerate(value):
+            check_shape(shape.member, item, f"{path}[{i}]")
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise ShapeError(f"{path}: expected map, got {value!r}")
+        for key, item in value.items():
+            check_shape(shape.key, key, f"{path}<key>")
+            check_shape(shape.value, item, f"{path}[{key}]")
+    elif kind == "string":
+        if not isinstance(value, str):
+            raise ShapeError(f"{path}: expected string, got {value!r}")
+        if shape.enum and value not in shape.enum:
+            raise ShapeError(f"{path}: {value!r} is not one of {shape.enum}")
+        if "min" in meta and len(value) < meta["min"] or "max" in meta and len(value) > meta["max"]:
+            raise ShapeError(f"{path}: string length {len(value)} outside {meta}")
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ShapeError(f"{path}: expected integer, got {value!r}")
+        if "min" in meta and value < meta["min"] or "max" in meta and value > meta["max"]:
+            raise ShapeError(f"{path}: {value} outside {meta}")
+    elif kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ShapeError(f"{path}: expected number, got {value!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise ShapeError(f"{path}: expected boolean, got {value!r}")
+    elif kind == "timestamp":
+        # awsJson timestamps are epoch seconds.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ShapeError(f"{path}: expected epoch seconds, got {value!r}")
+    else:
+        raise ShapeError(f"{path}: unexpected shape type {kind}")
+
+
+def validate_response(operation_model, response_dict, **_):
+    """before-parse hook: checks the raw response against the operation's model."""
+    service = operation_model.service_model
+    protocol_type = f"application/x-amz-json-{service.metadata['jsonVersion']}"
+    headers = {k.lower(): v for k, v in response_dict["headers"].items()}
+    assert headers.get("content-type") == protocol_type, headers
+    assert headers.get("x-amzn-requestid"), "x-amzn-requestid header missing"
+    body = json.loads(response_dict["body"] or b"{}")
+    status = response_dict["status_code"]
+    name = service.service_name
+    if status < 300:
+        check_shape(operation_model.output_shape, body, operation_model.name)
+        VALIDATED.add((name, operation_model.name, "ok"))
+        return
+    code = body.get("__type")
+    assert headers.get("x-amzn-errortype") == code, (headers, body)
+    if code == THROTTLING:
+        assert status == 400, status
+        message_key = "message" if name == "ecs" else "Message"
+        assert set(body) == {"__type", message_key}, body
+    else:
+        modeled = {shape.name: shape for shape in operation_model.error_shapes}
+        assert code in modeled, f"{operation_model.name} does not model {code}: {body}"
+        error_shape = modeled[code]
+        members = {k: v for k, v in body.items() if k != "__type"}
+        check_shape(error_shape, members, code)
+        expected_status = error_shape.metadata.get("error", {}).get("httpStatusCode")
+        if expected_status:
+            assert status == expected_status, (code, status, expected_status)
+        elif code in ("ServerException", "InternalServiceErrorException"):
+            assert status == 500, (code, status)
+        else:
+            assert status == 400, (code, status)
+    VALIDATED.add((name, operation_model.name, code))
+
+
+def control(path, body=None, method="POST"):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        ENDPOINT + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def advance(seconds):
+    control("/_sim/advance", {"seconds": seconds})
+
+
+def client(service, attempts=1, region="us-east-1"):
+    c = boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        region_name=region,
+        aws_access_key_id="AKIDSIMULATOR",
+        aws_secret_access_key="simulator-secret",
+        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}),
+    )
+    c.meta.events.register("before-parse.*.*", validate_response)
+    return c
+
+
+def error_code(call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except ClientError as err:
+        return err.response["Error"]["Code"]
+    raise AssertionError(f"{call.__name__} succeeded but an error was expected")
+
+
+def setUpModule():
+    global _process, ENDPOINT
+    ENDPOINT = os.environ.get("RUNWAY_SIM_ENDPOINT")
+    if ENDPOINT:
+        return
+    binary = os.environ.get("RUNWAY_BIN", str(ROOT / "target" / "debug" / "runway"))
+    _process = subprocess.Popen(
+        [
+            binary,
+            "simulate-aws",
+            "--listen",
+            "127.0.0.1:0",
+            "--ecs-rollout-seconds",
+            str(STAGE),
+            "--ecs-drain-seconds",
+            str(STAGE),
+            "--ecs-inactive-seconds",
+            str(STAGE),
+            "--apprunner-operation-seconds",
+            str(STAGE),
+            "--apprunner-deleted-seconds",
+            str(STAGE),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    for _ in range(50):
+        line = _process.stdout.readline()
+        if not line:
+            break
+        seen.append(line.strip())
+        if line.startswith("runway simulate-aws listening on http://"):
+            ENDPOINT = line.strip().rsplit(" ", 1)[1]
+            return
+    _process.kill()
+    raise RuntimeError(f"the simulator did not print its endpoint: {seen!r}")
+
+
+def tearDownModule():
+    if _process is not None:
+        _process.terminate()
+        _process.wait(timeout=10)
+
+
+class SimTestCase(unittest.TestCase):
+    def setUp(self):
+        control("/_sim/faults", {})
+        control("/_sim/reset", {"state": True})
+
+
+def container(image):
+    return {"image": image, "environment": [{"name": "MODE", "value": "prod"}]}
+
+
+class EcsWireTest(SimTestCase):
+    def create(self, ecs, name="web", **extra):
+        out = ecs.create_express_gateway_service(
+            serviceName=name,
+            infrastructureRoleArn=INFRA_ROLE,
+            executionRoleArn=EXEC_ROLE,
+            primaryContainer=container("public.ecr.aws/nginx/nginx:1.27"),
+            **extra,
+        )
+        return out["service"]["serviceArn"]
+
+    def statuses(self, ecs, arn):
+        listed = ecs.list_service_deployments(service=arn)["serviceDeployments"]
+        return [d["status"] for d in listed]
+
+    def test_express_service_lifecycle(self):
+        ecs = client("ecs")
+        arn = self.create(ecs, tags=[{"key": "team", "value": "a"}])
+        described = ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])
+        service = described["service"]
+        self.assertEqual(service["status"]["statusCode"], "ACTIVE")
+        self.assertEqual(service["tags"], [{"key": "team", "value": "a"}])
+        [config] = service["activeConfigurations"]
+        self.assertEqual(config["ingressPaths"][0]["accessType"], "PUBLIC")
+        self.assertTrue(config["ingressPaths"][0]["endpoint"].endswith(".ecs.us-east-1.on.aws"))
+        self.assertEqual(self.statuses(ecs, arn), ["IN_PROGRESS"])
+        advance(STAGE)
+        self.assertEqual(self.statuses(ecs, arn), ["SUCCESSFUL"])
+
+        updated = ecs.update_express_gateway_service(
+            serviceArn=arn,
+            primaryContainer={"image": "public.ecr.aws/nginx/nginx:1.28"},
+            scalingTarget={"maxTaskCount": 5},
+        )
+        target = updated["service"]["targetConfiguration"]
+        self.assertEqual(target["primaryContainer"]["environment"], [{"name": "MODE", "value": "prod"}])
+        service = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+        self.assertEqual(len(service["activeConfigurations"]), 2)
+        deployments = ecs.list_service_deployments(service=arn, maxResults=1)
+        self.assertIn("nextToken", deployments)
+        newest = deployments["serviceDeployments"][0]["serviceDeploymentArn"]
+        described = ecs.describe_service_deployments(
+            serviceDeploymentArns=[newest, arn.replace(":service/", ":service-deployment/") + "/nope"]
+        )
+        self.assertEqual(len(described["serviceDeployments"]), 1)
+        self.assertEqual(described["failures"][0]["reason"], "MISSING")
+
+        forced = ecs.update_service(service=arn, forceNewDeployment=True)
+        self.assertEqual(forced["service"]["deployments"][0]["status"], "PRIMARY")
+        self.assertEqual(self.statuses(ecs, arn), ["IN_PROGRESS", "STOPPED", "SUCCESSFUL"])
+        services = ecs.describe_services(services=["web", "missing"], include=["TAGS"])
+        self.assertEqual(services["services"][0]["resourceManagementType"], "ECS")
+        self.assertEqual(services["failures"][0]["reason"], "MISSING")
+        advance(STAGE)
+        after = ecs.list_service_deployments(
+            service="web", cluster="default", status=["SUCCESSFUL"], createdAt={"after": 0}
+        )
+        self.assertEqual(len(after["serviceDeployments"]), 2)
+
+        control("/_sim/inject", {"service": "ecs", "name": "web", "kind": "rollback"})
+        ecs.update_express_gateway_service(serviceArn=arn, cpu="1024")
+        advance(STAGE * 0.6)
+        self.assertEqual(self.statuses(ecs, arn)[0], "ROLLBACK_IN_PROGRESS")
+        advance(STAGE)
+        newest = ecs.list_service_deployments(service=arn)["serviceDeployments"][0]
+        self.assertEqual(newest["status"], "ROLLBACK_SUCCESSFUL")
+        full = ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])
+        self.assertIn("rollback", full["serviceDeployments"][0])
+        self.assertEqual(ecs.describe_services(services=[arn])["services"][0]["deployments"][0]["rolloutState"], "FAILED")
+
+        deleted = ecs.delete_express_gateway_service(serviceArn=arn)
+        self.assertEqual(deleted["service"]["status"]["statusCode"], "DRAINING")
+        self.assertEqual(
+            error_code(ecs.update_express_gateway_service, serviceArn=arn, cpu="512"),
+            "ServiceNotActiveException",
+        )
+        self.assertEqual(error_code(ecs.delete_express_gateway_service, serviceArn=arn), "ServiceNotActiveException")
+        self.assertEqual(
+            error_code(ecs.update_service, service=arn, forceNewDeployment=True),
+            "ServiceNotActiveException",
+        )
+        advance(STAGE)
+        inactive = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+        self.assertEqual(inactive["status"]["statusCode"], "INACTIVE")
+        advance(STAGE)
+        self.assertEqual(error_code(ecs.describe_express_gateway_service, serviceArn=arn), "ResourceNotFoundException")
+        self.assertEqual(error_code(ecs.delete_express_gateway_service, serviceArn=arn), "ServiceNotFoundException")
+        self.assertEqual(error_code(ecs.list_service_deployments, service=arn), "ServiceNotFoundException")
+
+    def test_validation_errors_are_modeled_ecs_exceptions(self):
+        ecs = client("ecs")
+        self.assertEqual(
+            error_code(
+                ecs.create_express_gateway_service,
+                serviceName="both",
+                infrastructureRoleArn=INFRA_ROLE,
+                taskDefinitionArn="arn:aws:ecs:us-east-1:123456789012:task-definition/app:1",
+                primaryContainer=container("nginx"),
+            ),
+            "InvalidParameterException",
+        )
+        self.create(ecs)
+        self.assertEqual(
+            error_code(
+                ecs.create_express_gateway_service,
+                serviceName="web",
+                infrastructureRoleArn=INFRA_ROLE,
+                primaryContainer=container("nginx"),
+            ),
+            "InvalidParameterException",
+        )
+        missing = "arn:aws:ecs:us-east-1:123456789012:service/default/missing"
+        self.assertEqual(
+            error_code(ecs.update_express_gateway_service, serviceArn=missing, cpu="512"),
+            "ServiceNotFoundException",
+        )
+        self.assertEqual(
+            error_code(ecs.update_service, service="web", desiredCount=-1),
+            "InvalidParameterException",
+        )
+        self.assertEqual(ecs.update_service(service="web", desiredCount=3)["service"]["desiredCount"], 3)
+        self.assertEqual(
+            error_code(ecs.describe_services, services=[]),
+            "InvalidParameterException",
+        )
+
+
+def image_source(image):
+    return {
+        "ImageRepository": {
+            "ImageIdentifier": image,
+            "ImageRepositoryType": "ECR_PUBLIC",
+            "ImageConfiguration": {"RuntimeEnvironmentVariables": {"MODE": "prod"}},
+        }
+    }
+
+
+class AppRunnerWireTest(SimTestCase):
+    def operations(self, apprunner, arn):
+        listed = apprunner.list_operations(ServiceArn=arn)["OperationSummaryList"]
+        return [(op["Type"], op["Status"]) for op in listed]
+
+    def status(self, apprunner, arn):
+        return apprunner.describe_service(ServiceArn=arn)["Service"]["Status"]
+
+    def test_service_lifecycle(self):
+        apprunner = client("apprunner")
+        created = apprunner.create_service(
+            ServiceName="web-app",
+            SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27"),
+            InstanceConfiguration={"Cpu": "1 vCPU", "Memory": "2 GB"},
+            HealthCheckConfiguration={"Protocol": "HTTP", "Path": "/health"},
+            Tags=[{"Key": "team", "Value": "a"}],
+        )
+        arn = created["Service"]["ServiceArn"]
+        self.assertEqual(created["Service"]["Status"], "OPERATION_IN_PROGRESS")
+        self.assertEqual(created["Service"]["InstanceConfiguration"]["Cpu"], "1024")
+        self.assertEqual(self.operations(apprunner, arn), [("CREATE_SERVICE", "IN_PROGRESS")])
+        source = image_source("public.ecr.aws/nginx/nginx:1.28")
+        self.assertEqual(
+            error_code(apprunner.update_service, ServiceArn=arn, SourceConfiguration=source),
+            "InvalidStateException",
+        )
+        self.assertEqual(error_code(apprunner.pause_service, ServiceArn=arn), "InvalidStateException")
+        self.assertEqual(error_code(apprunner.delete_service, ServiceArn=arn), "InvalidStateException")
+        self.assertEqual(error_code(apprunner.start_deployment, ServiceArn=arn), "InvalidRequestException")
+        advance(STAGE)
+        self.assertEqual(self.status(apprunner, arn), "RUNNING")
+
+        updated = apprunner.update_service(ServiceArn=arn, SourceConfiguration=source)
+        self.assertTrue(updated["OperationId"])
+        advance(STAGE)
+        paused = apprunner.pause_service(ServiceArn=arn)
+        self.assertIn("OperationId", paused)
+        self.assertEqual(error_code(apprunner.resume_service, ServiceArn=arn), "InvalidStateException")
+        advance(STAGE)
+        self.assertEqual(self.status(apprunner, arn), "PAUSED")
+        apprunner.resume_service(ServiceArn=arn)
+        advance(STAGE)
+        deployment = apprunner.start_deployment(ServiceArn=arn)
+        advance(STAGE)
+        ops = apprunner.list_operations(ServiceArn=arn, MaxResults=2)
+        self.assertEqual(ops["OperationSummaryList"][0]["Id"], deployment["OperationId"])
+        self.assertIn("NextToken", ops)
+        self.assertEqual(
+            [t for t, _ in self.operations(apprunner, arn)],
+            ["START_DEPLOYMENT", "RESUME_SERVICE", "PAUSE_SERVICE", "UPDATE_SERVICE", "CREATE_SERVICE"],
+        )
+
+        control("/_sim/inject", {"service": "apprunner", "arn": arn, "kind": "rollback"})
+        apprunner.update_service(ServiceArn=arn, SourceConfiguration=image_source("public.ecr.aws/nginx/broken"))
+        advance(STAGE * 0.6)
+        self.assertEqual(self.operations(apprunner, arn)[0], ("UPDATE_SERVICE", "ROLLBACK_IN_PROGRESS"))
+        advance(STAGE)
+        self.assertEqual(self.operations(apprunner, arn)[0], ("UPDATE_SERVICE", "ROLLBACK_SUCCEEDED"))
+        service = apprunner.describe_service(ServiceArn=arn)["Service"]
+        self.assertEqual(service["Status"], "RUNNING")
+        self.assertEqual(
+            service["SourceConfiguration"]["ImageRepository"]["ImageIdentifier"],
+            "public.ecr.aws/nginx/nginx:1.28",
+        )
+
+        deleted = apprunner.delete_service(ServiceArn=arn)
+        self.assertEqual(deleted["Service"]["Status"], "OPERATION_IN_PROGRESS")
+        advance(STAGE)
+        self.assertEqual(self.status(apprunner, arn), "DELETED")
+        self.assertEqual(apprunner.list_services()["ServiceSummaryList"], [])
+        advance(STAGE)
+        self.assertEqual(error_code(apprunner.describe_service, ServiceArn=arn), "ResourceNotFoundException")
+        self.assertEqual(error_code(apprunner.list_operations, ServiceArn=arn), "ResourceNotFoundException")
+
+    def test_create_failed_and_listing(self):
+        apprunner = client("apprunner")
+        control("/_sim/inject", {"service": "apprunner", "name": "broken", "kind": "create_failed"})
+        broken = apprunner.create_service(
+            ServiceName="broken", SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1")
+        )["Service"]["ServiceArn"]
+        apprunner.create_service(
+            ServiceName="healthy",
+            SourceConfiguration={
+                "CodeRepository": {
+                    "RepositoryUrl": "https://github.com/example/app",
+                    "SourceCodeVersion": {"Type": "BRANCH", "Value": "main"},
+                    "CodeConfiguration": {
+                        "ConfigurationSource": "API",
+                        "CodeConfigurationValues": {"Runtime": "PYTHON_311", "Port": "8000"},
+                    },
+                },
+                "AuthenticationConfiguration": {
+                    "ConnectionArn": "arn:aws:apprunner:us-east-1:123456789012:connection/gh/0123456789abcdef"
+                },
+            },
+            NetworkConfiguration={"IngressConfiguration": {"IsPubliclyAccessible": False}},
+            ObservabilityConfiguration={"ObservabilityEnabled": False},
+        )
+        advance(STAGE)
+        self.assertEqual(self.status(apprunner, broken), "CREATE_FAILED")
+        self.assertEqual(self.operations(apprunner, broken), [("CREATE_SERVICE", "FAILED")])
+        first = apprunner.list_services(MaxResults=1)
+        second = apprunner.list_services(MaxResults=1, NextToken=first["NextToken"])
+        names = [s["ServiceName"] for s in first["ServiceSummaryList"] + second["ServiceSummaryList"]]
+        self.assertEqual(names, ["broken", "healthy"])
+        self.assertEqual(
+            error_code(
+                apprunner.create_service,
+                ServiceName="healthy",
+                SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1"),
+            ),
+            "InvalidRequestException",
+        )
+
+
+class FaultWireTest(SimTestCase):
+    def test_throttling_is_throttling_exception_and_botocore_retries_it(self):
+        control("/_sim/faults", {"throttleRate": 1.0})
+        control("/_sim/reset", {})
+        self.assertEqual(error_code(client("ecs").describe_services, services=["web"]), THROTTLING)
+        self.assertEqual(error_code(client("apprunner", attempts=3).list_services), THROTTLING)
+        calls = control("/_sim/stats", method="GET")["calls"]
+        self.assertEqual(calls, {"ecs:DescribeServices": 1, "apprunner:ListServices": 3})
+
+    def test_server_errors_are_modeled_5xx_exceptions(self):
+        control("/_sim/faults", {"serverErrorRate": 1.0})
+        self.assertEqual(error_code(client("ecs").describe_services, services=["web"]), "ServerException")
+        self.assertEqual(
+            error_code(client("apprunner").list_services), "InternalServiceErrorException"
+        )
+
+    def test_rate_limits_apply_per_action_family(self):
+        control("/_sim/faults", {"rateLimitPerSecond": {"apprunner:describe": 1}})
+        apprunner = client("apprunner")
+        apprunner.list_services()
+        self.assertEqual(error_code(apprunner.list_services), THROTTLING)
+        advance(1)
+        apprunner.list_services()
+        outcomes = control("/_sim/stats", method="GET")["outcomes"]
+        self.assertEqual(outcomes["apprunner:ListServices:ok"], 2)
+        self.assertEqual(outcomes["apprunner:ListServices:ThrottlingException"], 1)
+
+
+class ZzCoverageTest(unittest.TestCase):
+    """Runs last (unittest sorts classes by name): every operation's responses were validated."""
+
+    def test_every_operation_response_was_validated_against_the_model(self):
+        seen = {(service, op) for service, op, outcome in VALIDATED if outcome == "ok"}
+        expected = {("ecs", op) for op in ECS_OPERATIONS} | {("apprunner", op) for op in APPRUNNER_OPERATIONS}
+        self.assertEqual(expected - seen, set())
+        errors = {(service, op, outcome) for service, op, outcome in VALIDATED if outcome != "ok"}
+        self.assertIn(("apprunner", "UpdateService", "InvalidStateException"), errors)
+        self.assertIn(("ecs", "UpdateExpressGatewayService", "ServiceNotActiveException"), errors)
+
+
+class ValidatorSelfTest(unittest.TestCase):
+    """The validator must reject what AWS would never send, or the wire test proves nothing."""
+
+    def test_validator_rejects_unknown_missing_and_mistyped_members(self):
+        model = botocore.session.get_session().get_service_model("apprunner")
+        output = model.operation_model("ListOperations").output_shape
+        good = {"OperationSummaryList": [{"Id": "x" * 36, "Type": "CREATE_SERVICE", "StartedAt": 1.5}]}
+        check_shape(output, good, "ok")
+        bad = [
+            {"OperationSummaryList": [{"Type": "CREATE"}]},
+            {"OperationSummaryList": [{"Surprise": 1}]},
+            {"OperationSummaryList": [{"StartedAt": "yesterday"}]},
+            {"OperationSummaryList": [{"Id": None}]},
+            {"NextToken": 7},
+        ]
+        for body in bad:
+            with self.assertRaises(ShapeError, msg=body):
+                check_shape(output, body, "bad")
+        service = model.operation_model("DescribeService").output_shape
+        with self.assertRaises(ShapeError):
+            check_shape(service, {"Service": {"ServiceName": "abcd"}}, "missing required")
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
