@@ -26,7 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGE = 10.0
+STAGE = 60.0
 INFRA_ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
 EXEC_ROLE = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 THROTTLING = "ThrottlingException"

@@ -4,10 +4,11 @@ use runway::sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Rollouts and operations take this long in tests.
-pub const STAGE_SECONDS: f64 = 10.0;
+/// Rollouts and operations take this long in tests: long enough that a slow machine never
+/// finishes one in real time between two calls, so only `advance` moves them on.
+pub const STAGE_SECONDS: f64 = 60.0;
 
-/// A simulator with ten-second stages and no faults.
+/// A simulator with minute-long stages and no faults.
 pub async fn start() -> SimHandle {
     Simulator::start(SimConfig {
         ecs_rollout_seconds: STAGE_SECONDS,
