@@ -1,9 +1,41 @@
-//! The crate's one error type. Each variant names the step that failed and carries its context.
+//! The crate's one error type. Each variant names the step that failed and carries its context, and
+//! knows whether retrying can fix it and which metric label it counts under.
+
+use crate::aws::error::AwsErrorKind;
 
 /// Everything that can go wrong in runway.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Serializing a CRD or manifest to YAML or JSON failed.
+    /// A Kubernetes API call failed.
+    #[error("kubernetes: {context}: {source}")]
+    Kube {
+        /// What runway was doing.
+        context: String,
+        /// The kube client error.
+        #[source]
+        source: kube::Error,
+    },
+    /// An AWS API call failed.
+    #[error("{0}")]
+    Aws(Box<AwsFailure>),
+    /// The finalizer helper failed in apply or cleanup.
+    // NB: boxed because finalizer::Error<Error> contains Error, which would make the type infinitely
+    // sized otherwise.
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// The AWS service is being deleted; the finalizer stays until it is gone.
+    #[error("waiting for {target} to be deleted")]
+    WaitingForDeletion {
+        /// The service being deleted.
+        target: String,
+    },
+    /// The resource asks for something runway cannot do; retrying does not help.
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    /// A command-line flag or configuration value is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Serializing a CRD, manifest or request to JSON failed.
     #[error("serializing {what}: {source}")]
     Serialize {
         /// What was being serialized.
@@ -32,5 +64,88 @@ pub enum Error {
     },
 }
 
+/// A failed AWS call, with everything needed to report and classify it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("aws {service}:{operation} in {region} for {target}: {code}: {message}")]
+pub struct AwsFailure {
+    /// `ecs` or `apprunner`.
+    pub service: &'static str,
+    /// The API operation, such as `UpdateExpressGatewayService`.
+    pub operation: &'static str,
+    /// The AWS Region the call went to.
+    pub region: String,
+    /// The service name or ARN the call was about.
+    pub target: String,
+    /// How runway treats the failure.
+    pub kind: AwsErrorKind,
+    /// AWS's error code, such as `InvalidParameterException`.
+    pub code: String,
+    /// AWS's error message.
+    pub message: String,
+}
+
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether retrying the same request later can succeed (throttling, 5xx, timeouts, conflicts).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Kube { .. } | Error::Io { .. } | Error::WaitingForDeletion { .. } => true,
+            Error::Aws(f) => f.kind.is_retryable(),
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.is_retryable(),
+                _ => true,
+            },
+            Error::InvalidSpec(_) | Error::Config(_) | Error::Serialize { .. } | Error::Yaml { .. } => false,
+        }
+    }
+
+    /// Whether the error is AWS throttling, for the throttle counter and a longer backoff.
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            Error::Aws(f) => f.kind == AwsErrorKind::Throttling,
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.is_throttling(),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A short, bounded label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::Kube { .. } => "kube",
+            Error::Aws(f) => f.kind.label(),
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.metric_label(),
+                _ => "finalizer",
+            },
+            Error::WaitingForDeletion { .. } => "deleting",
+            Error::InvalidSpec(_) => "invalid_spec",
+            Error::Config(_) => "config",
+            Error::Serialize { .. } | Error::Yaml { .. } => "serialize",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// The AWS failure behind this error, if it is one.
+    pub fn aws(&self) -> Option<&AwsFailure> {
+        match self {
+            Error::Aws(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Wraps a kube client error with what runway was doing.
+    pub fn kube(context: impl Into<String>, source: kube::Error) -> Self {
+        Error::Kube {
+            context: context.into(),
+            source,
+        }
+    }
+}

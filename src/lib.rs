@@ -1,13 +1,19 @@
 //! runway: a Kubernetes controller that makes Amazon ECS Express Mode services and AWS App Runner
 //! services match `ExpressService` and `AppRunnerService` custom resources.
 //!
-//! Modules follow the data flow: `api` holds the CRD types, `sim` the AWS simulator used by the demo
-//! and the tests.
+//! Modules follow the data flow: `api` holds the CRD types; `plan` decides what to do from spec,
+//! status and what AWS reports (pure functions); `aws` talks to AWS; `controller` wires watches,
+//! reconciles, status and events; `server` serves metrics and health; `sim` is the AWS simulator used
+//! by the demo and the tests.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
 pub mod api;
+pub mod aws;
+pub mod controller;
 pub mod error;
+pub mod plan;
+pub mod server;
 pub mod sim;
 
 pub use error::{Error, Result};

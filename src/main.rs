@@ -1,20 +1,64 @@
 //! The `runway` binary: parses arguments and hands off to the library.
 #![forbid(unsafe_code)]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// runway: run AWS container web services from Kubernetes.
 #[derive(Parser, Debug)]
 #[command(name = "runway", version, about)]
 struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "RUNWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter, in tracing's EnvFilter syntax (for example `info` or `runway=debug,kube=info`).
+    #[arg(long, global = true, env = "RUNWAY_LOG_LEVEL", default_value = "info")]
+    log_level: String,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `runway run`.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The AWS Region for resources that do not set spec.region.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Send every AWS call to this endpoint, for example a `runway simulate-aws` server.
+    #[arg(long, env = "RUNWAY_AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+    /// Start the AWS simulator inside this process and send every AWS call to it (for demos).
+    #[arg(long, conflicts_with = "aws_endpoint_url")]
+    simulate_aws: bool,
+    /// Seconds between drift checks of a settled resource.
+    #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
+    resync_seconds: u64,
+    /// Reconciles running at once, per kind.
+    #[arg(long, env = "RUNWAY_MAX_CONCURRENT_RECONCILES", default_value_t = 4)]
+    max_concurrent_reconciles: u16,
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "RUNWAY_WATCH_NAMESPACE")]
+    namespace: Option<String>,
+    /// Address of the /metrics, /healthz and /readyz server.
+    #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: SocketAddr,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the controller.
+    Run(RunArgs),
     /// Print every CRD as YAML, or write one file per CRD into a directory.
     Crds {
         /// Write `<name>.yaml` files into this directory instead of printing to stdout.
@@ -28,7 +72,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log_level);
     let result = match cli.command {
+        Command::Run(args) => run(args).await,
         Command::Crds { out_dir } => write_crds(out_dir),
         Command::SimulateAws(args) => runway::sim::run(args).await,
     };
@@ -54,4 +100,48 @@ fn write_crds(out_dir: Option<PathBuf>) -> runway::Result<()> {
         })?;
     }
     Ok(())
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(args: RunArgs) -> runway::Result<()> {
+    let RunArgs {
+        region,
+        aws_endpoint_url,
+        simulate_aws,
+        resync_seconds,
+        max_concurrent_reconciles,
+        namespace,
+        metrics_addr,
+    } = args;
+    // NB: the embedded simulator lives as long as the controller; dropping the handle stops it.
+    let simulator = if simulate_aws {
+        let handle = runway::sim::Simulator::start(runway::sim::SimConfig::default()).await?;
+        tracing::info!(endpoint = %handle.endpoint(), "embedded AWS simulator started");
+        Some(handle)
+    } else {
+        None
+    };
+    let endpoint_url = aws_endpoint_url.or_else(|| simulator.as_ref().map(|s| s.endpoint()));
+    runway::controller::runner::run(runway::controller::runner::RunConfig {
+        aws: runway::aws::AwsSettings {
+            default_region: region,
+            endpoint_url,
+        },
+        resync: Duration::from_secs(resync_seconds),
+        concurrency: max_concurrent_reconciles,
+        namespace,
+        metrics_addr,
+    })
+    .await
 }

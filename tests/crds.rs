@@ -81,11 +81,17 @@ fn run_cases(cluster: &Cluster, ns: &str, base: &Value, cases: Vec<Case>) -> Vec
 }
 
 /// Creates `base` (named `name`), then applies each change as an update and checks it is rejected.
-fn run_update_cases(cluster: &Cluster, ns: &str, base: &Value, cases: Vec<Case>) -> Vec<String> {
+fn run_update_cases(
+    cluster: &Cluster,
+    ns: &str,
+    prefix: &str,
+    base: &Value,
+    cases: Vec<Case>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let mut original = base.clone();
-        set(&mut original, "/metadata/name", json!(format!("upd-{i}")));
+        set(&mut original, "/metadata/name", json!(format!("{prefix}-{i}")));
         cluster.kubectl_ok(&["apply", "-n", ns, "-f", "-"], Some(&original.to_string()));
         let mut changed = original.clone();
         (c.change)(&mut changed);
@@ -435,7 +441,7 @@ fn express_service_create_only_fields_are_immutable() {
             },
         ),
     ];
-    let mut problems = run_update_cases(&cluster, &ns, &base, cases);
+    let mut problems = run_update_cases(&cluster, &ns, "upd", &base, cases);
 
     // An adopted service keeps its serviceArn.
     let mut adopted = base.clone();
@@ -447,6 +453,7 @@ fn express_service_create_only_fields_are_immutable() {
     problems.extend(run_update_cases(
         &cluster,
         &ns,
+        "adopted",
         &adopted,
         vec![
             case(
@@ -768,12 +775,13 @@ fn app_runner_service_create_only_fields_are_immutable() {
             |m| remove(m, "/spec/encryptionConfiguration"),
         ),
     ];
-    let mut problems = run_update_cases(&cluster, &ns, &base, cases);
+    let mut problems = run_update_cases(&cluster, &ns, "upd", &base, cases);
     let mut plain = example("apprunnerservice-image.yaml");
     set(&mut plain, "/metadata/name", json!("plain"));
     problems.extend(run_update_cases(
         &cluster,
         &ns,
+        "plain",
         &plain,
         vec![case("add encryptionConfiguration", &["spec.encryptionConfiguration", "cannot be added or removed"], |m| {
             set(m, "/spec/encryptionConfiguration", json!({"kmsKey": "arn:aws:kms:us-east-1:123456789012:key/0123abcd-0123-4567-89ab-0123456789ab"}))

@@ -55,6 +55,10 @@ pub struct CommonStatus {
     /// runway sends an update only when the desired request's digest differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_applied_hash: Option<String>,
+    /// The digest of a desired request that AWS rejected with a terminal error. runway does not send
+    /// the same request again; changing the spec clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_hash: Option<String>,
     /// The `spec.redeployToken` for which a forced redeployment was last started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_redeploy_token: Option<String>,

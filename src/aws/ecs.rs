@@ -1,0 +1,423 @@
+//! Amazon ECS Express Mode adapter: turns runway's desired request into SDK calls and SDK answers into
+//! runway's observed types. No decisions are made here; `plan::express` decides, this module does.
+
+use aws_sdk_ecs::types as sdk;
+use aws_smithy_types::date_time::Format;
+
+use super::RegionClients;
+use super::error::AwsErrorKind;
+use crate::api::common::Tag;
+use crate::api::express::{
+    AwsLogsConfiguration, CpuArchitecture, ExpressGatewayContainer, IngressPath, KeyValuePair,
+    NetworkConfiguration, RepositoryCredentials, ScalingMetric, ScalingTarget, Secret, TargetConfiguration,
+};
+use crate::plan::express::{CreateRequest, ExpressRequest};
+use crate::{Error, Result};
+
+const ECS: &str = "ecs";
+
+/// An Express service as AWS describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedExpress {
+    /// The service ARN.
+    pub arn: String,
+    /// The service name.
+    pub service_name: Option<String>,
+    /// The cluster that hosts it.
+    pub cluster: Option<String>,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status_code: Option<String>,
+    /// Why the service is in its status.
+    pub status_reason: Option<String>,
+    /// The ARN of the current service deployment.
+    pub current_deployment: Option<String>,
+    /// The configurations that serve traffic now; the old one stays until a rollout completes.
+    pub active_configurations: Vec<TargetConfiguration>,
+    /// When the service was last updated (RFC 3339).
+    pub updated_at: Option<String>,
+    /// The service's tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A service deployment (rollout) as AWS describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedDeployment {
+    /// The service deployment ARN.
+    pub arn: String,
+    /// `PENDING`, `IN_PROGRESS`, `SUCCESSFUL`, `STOPPED`, `STOP_REQUESTED` or `ROLLBACK_*`.
+    pub status: String,
+    /// Why the deployment is in its status, such as the circuit breaker's finding.
+    pub status_reason: Option<String>,
+    /// The service revision being deployed.
+    pub target_revision: Option<String>,
+}
+
+/// A service found by name, before its ARN was known.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundService {
+    /// The service ARN.
+    pub arn: String,
+    /// The ECS service status: `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    /// The service's tags.
+    pub tags: Vec<Tag>,
+}
+
+/// What a create or update call returned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// The service ARN.
+    pub arn: String,
+    /// The status code AWS returned.
+    pub status_code: Option<String>,
+    /// The configuration AWS is now deploying.
+    pub target_configuration: Option<TargetConfiguration>,
+}
+
+/// Describes an Express service; `None` when it does not exist.
+pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedExpress>> {
+    let call = c
+        .ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .include(sdk::ExpressGatewayServiceInclude::Tags)
+        .send();
+    match c.call(ECS, "DescribeExpressGatewayService", arn, call).await {
+        Ok(out) => Ok(out.service().map(observed_from_sdk)),
+        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Describes one service deployment; `None` when AWS does not know it.
+pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<ObservedDeployment>> {
+    let call = c
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send();
+    let out = c.call(ECS, "DescribeServiceDeployments", arn, call).await?;
+    Ok(out.service_deployments().first().map(|d| ObservedDeployment {
+        arn: d.service_deployment_arn().unwrap_or(arn).to_string(),
+        status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status_reason: d.status_reason().map(str::to_string),
+        target_revision: d
+            .target_service_revision()
+            .and_then(|r| r.arn())
+            .map(str::to_string),
+    }))
+}
+
+/// Looks a service up by cluster and name (ECS DescribeServices accepts names), with its tags.
+/// `None` when there is none, or only an INACTIVE one.
+pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Result<Option<FoundService>> {
+    let call = c
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(sdk::ServiceField::Tags)
+        .send();
+    let out = match c.call(ECS, "DescribeServices", name, call).await {
+        Ok(out) => out,
+        // A cluster that does not exist holds no services yet; creating will report it properly.
+        Err(Error::Aws(f)) if f.code == "ClusterNotFoundException" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out
+        .services()
+        .iter()
+        .find(|s| s.status() != Some("INACTIVE"))
+        .and_then(|s| {
+            Some(FoundService {
+                arn: s.service_arn()?.to_string(),
+                status: s.status().unwrap_or_default().to_string(),
+                tags: s.tags().iter().map(tag_from_sdk).collect(),
+            })
+        }))
+}
+
+/// Creates the Express service.
+pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
+    let r = &req.request;
+    let mut call = c
+        .ecs
+        .create_express_gateway_service()
+        .service_name(&req.service_name)
+        .infrastructure_role_arn(&req.infrastructure_role_arn)
+        .set_cluster(req.cluster.clone())
+        .set_execution_role_arn(r.execution_role_arn.clone())
+        .set_task_role_arn(r.task_role_arn.clone())
+        .set_health_check_path(r.health_check_path.clone())
+        .set_cpu(r.cpu.clone())
+        .set_memory(r.memory.clone())
+        .set_task_definition_arn(r.task_definition_arn.clone())
+        .set_cpu_architecture(r.cpu_architecture.map(cpu_architecture_to_sdk))
+        .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
+        .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk))
+        .set_tags(Some(req.tags.iter().map(tag_to_sdk).collect()));
+    if let Some(pc) = &r.primary_container {
+        call = call.primary_container(container_to_sdk(pc)?);
+    }
+    let out = c
+        .call(ECS, "CreateExpressGatewayService", &req.service_name, call.send())
+        .await?;
+    let service = out.service();
+    Ok(Applied {
+        arn: service
+            .and_then(|s| s.service_arn())
+            .unwrap_or_default()
+            .to_string(),
+        status_code: service
+            .and_then(|s| s.status())
+            .and_then(|s| s.status_code())
+            .map(|s| s.as_str().to_string()),
+        target_configuration: service
+            .and_then(|s| s.active_configurations().last())
+            .map(config_from_sdk),
+    })
+}
+
+/// Sends UpdateExpressGatewayService with the fields the spec sets; unset fields keep their values.
+pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<Applied> {
+    let mut call = c
+        .ecs
+        .update_express_gateway_service()
+        .service_arn(arn)
+        .set_execution_role_arn(r.execution_role_arn.clone())
+        .set_task_role_arn(r.task_role_arn.clone())
+        .set_health_check_path(r.health_check_path.clone())
+        .set_cpu(r.cpu.clone())
+        .set_memory(r.memory.clone())
+        .set_task_definition_arn(r.task_definition_arn.clone())
+        .set_cpu_architecture(r.cpu_architecture.map(cpu_architecture_to_sdk))
+        .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
+        .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk));
+    if let Some(pc) = &r.primary_container {
+        call = call.primary_container(container_to_sdk(pc)?);
+    }
+    let out = c
+        .call(ECS, "UpdateExpressGatewayService", arn, call.send())
+        .await?;
+    let service = out.service();
+    Ok(Applied {
+        arn: arn.to_string(),
+        status_code: service
+            .and_then(|s| s.status())
+            .and_then(|s| s.status_code())
+            .map(|s| s.as_str().to_string()),
+        target_configuration: service
+            .and_then(|s| s.target_configuration())
+            .map(config_from_sdk),
+    })
+}
+
+/// Starts a new deployment of the same configuration (ECS UpdateService with forceNewDeployment).
+pub async fn force_new_deployment(c: &RegionClients, cluster: Option<&str>, arn: &str) -> Result<()> {
+    let call = c
+        .ecs
+        .update_service()
+        .set_cluster(cluster.map(str::to_string))
+        .service(arn)
+        .force_new_deployment(true)
+        .send();
+    c.call(ECS, "UpdateService", arn, call).await?;
+    Ok(())
+}
+
+/// Deletes the Express service. Returns false when it was already gone.
+pub async fn delete(c: &RegionClients, arn: &str) -> Result<bool> {
+    let call = c.ecs.delete_express_gateway_service().service_arn(arn).send();
+    match c.call(ECS, "DeleteExpressGatewayService", arn, call).await {
+        Ok(_) => Ok(true),
+        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(false),
+        // Already draining or inactive: the delete is under way or done.
+        Err(Error::Aws(f)) if f.code == "ServiceNotActiveException" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn observed_from_sdk(s: &sdk::EcsExpressGatewayService) -> ObservedExpress {
+    ObservedExpress {
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        service_name: s.service_name().map(str::to_string),
+        cluster: s.cluster().map(str::to_string),
+        status_code: s
+            .status()
+            .and_then(|st| st.status_code())
+            .map(|c| c.as_str().to_string()),
+        status_reason: s.status().and_then(|st| st.status_reason()).map(str::to_string),
+        current_deployment: s.current_deployment().map(str::to_string),
+        active_configurations: s.active_configurations().iter().map(config_from_sdk).collect(),
+        updated_at: s.updated_at().and_then(|t| t.fmt(Format::DateTime).ok()),
+        tags: s.tags().iter().map(tag_from_sdk).collect(),
+    }
+}
+
+/// Converts an SDK service revision configuration into the status type.
+pub fn config_from_sdk(c: &sdk::ExpressGatewayServiceConfiguration) -> TargetConfiguration {
+    TargetConfiguration {
+        service_revision_arn: c.service_revision_arn().map(str::to_string),
+        execution_role_arn: c.execution_role_arn().map(str::to_string),
+        task_role_arn: c.task_role_arn().map(str::to_string),
+        cpu: c.cpu().map(str::to_string),
+        memory: c.memory().map(str::to_string),
+        cpu_architecture: c.cpu_architecture().map(|a| a.as_str().to_string()),
+        network_configuration: c.network_configuration().map(|n| NetworkConfiguration {
+            security_groups: n.security_groups().to_vec(),
+            subnets: n.subnets().to_vec(),
+        }),
+        health_check_path: c.health_check_path().map(str::to_string),
+        primary_container: c.primary_container().map(container_from_sdk),
+        scaling_target: c.scaling_target().map(|s| ScalingTarget {
+            min_task_count: s.min_task_count(),
+            max_task_count: s.max_task_count(),
+            auto_scaling_metric: s.auto_scaling_metric().and_then(|m| match m {
+                sdk::ExpressGatewayServiceScalingMetric::AverageCpuUtilization => {
+                    Some(ScalingMetric::AVERAGE_CPU)
+                }
+                sdk::ExpressGatewayServiceScalingMetric::AverageMemoryUtilization => {
+                    Some(ScalingMetric::AVERAGE_MEMORY)
+                }
+                sdk::ExpressGatewayServiceScalingMetric::RequestCountPerTarget => {
+                    Some(ScalingMetric::REQUEST_COUNT_PER_TARGET)
+                }
+                _ => None,
+            }),
+            auto_scaling_target_value: s.auto_scaling_target_value(),
+        }),
+        task_definition_arn: c.task_definition_arn().map(str::to_string),
+        ingress_paths: c
+            .ingress_paths()
+            .iter()
+            .map(|p| IngressPath {
+                access_type: p.access_type().as_str().to_string(),
+                endpoint: p.endpoint().to_string(),
+            })
+            .collect(),
+        created_at: c.created_at().and_then(|t| t.fmt(Format::DateTime).ok()),
+    }
+}
+
+fn container_from_sdk(c: &sdk::ExpressGatewayContainer) -> ExpressGatewayContainer {
+    ExpressGatewayContainer {
+        image: c.image().to_string(),
+        container_port: c.container_port(),
+        aws_logs_configuration: c.aws_logs_configuration().map(|l| AwsLogsConfiguration {
+            log_group: l.log_group().to_string(),
+            log_stream_prefix: l.log_stream_prefix().to_string(),
+        }),
+        repository_credentials: c.repository_credentials().map(|r| RepositoryCredentials {
+            credentials_parameter: r.credentials_parameter().map(str::to_string),
+        }),
+        command: c.command().to_vec(),
+        environment: c
+            .environment()
+            .iter()
+            .map(|kv| KeyValuePair {
+                name: kv.name().unwrap_or_default().to_string(),
+                value: kv.value().map(str::to_string),
+            })
+            .collect(),
+        // NB: only the reference (valueFrom) exists in AWS's answer; runway never sees secret values.
+        secrets: c
+            .secrets()
+            .iter()
+            .map(|s| Secret {
+                name: s.name().to_string(),
+                value_from: s.value_from().to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn container_to_sdk(c: &ExpressGatewayContainer) -> Result<sdk::ExpressGatewayContainer> {
+    let invalid = |e: aws_smithy_types::error::operation::BuildError| Error::InvalidSpec(e.to_string());
+    let logs = match &c.aws_logs_configuration {
+        Some(l) => Some(
+            sdk::ExpressGatewayServiceAwsLogsConfiguration::builder()
+                .log_group(&l.log_group)
+                .log_stream_prefix(&l.log_stream_prefix)
+                .build()
+                .map_err(invalid)?,
+        ),
+        None => None,
+    };
+    let secrets = c
+        .secrets
+        .iter()
+        .map(|s| {
+            sdk::Secret::builder()
+                .name(&s.name)
+                .value_from(&s.value_from)
+                .build()
+                .map_err(invalid)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sdk::ExpressGatewayContainer::builder()
+        .image(&c.image)
+        .set_container_port(c.container_port)
+        .set_aws_logs_configuration(logs)
+        .set_repository_credentials(c.repository_credentials.as_ref().map(|r| {
+            sdk::ExpressGatewayRepositoryCredentials::builder()
+                .set_credentials_parameter(r.credentials_parameter.clone())
+                .build()
+        }))
+        .set_command((!c.command.is_empty()).then(|| c.command.clone()))
+        .set_environment((!c.environment.is_empty()).then(|| {
+            c.environment
+                .iter()
+                .map(|kv| {
+                    sdk::KeyValuePair::builder()
+                        .name(&kv.name)
+                        .set_value(kv.value.clone())
+                        .build()
+                })
+                .collect()
+        }))
+        .set_secrets((!secrets.is_empty()).then_some(secrets))
+        .build()
+        .map_err(invalid)
+}
+
+fn network_to_sdk(n: &NetworkConfiguration) -> sdk::ExpressGatewayServiceNetworkConfiguration {
+    sdk::ExpressGatewayServiceNetworkConfiguration::builder()
+        .set_security_groups((!n.security_groups.is_empty()).then(|| n.security_groups.clone()))
+        .set_subnets((!n.subnets.is_empty()).then(|| n.subnets.clone()))
+        .build()
+}
+
+fn scaling_to_sdk(s: &ScalingTarget) -> sdk::ExpressGatewayScalingTarget {
+    sdk::ExpressGatewayScalingTarget::builder()
+        .set_min_task_count(s.min_task_count)
+        .set_max_task_count(s.max_task_count)
+        .set_auto_scaling_metric(s.auto_scaling_metric.map(|m| match m {
+            ScalingMetric::AVERAGE_CPU => sdk::ExpressGatewayServiceScalingMetric::AverageCpuUtilization,
+            ScalingMetric::AVERAGE_MEMORY => {
+                sdk::ExpressGatewayServiceScalingMetric::AverageMemoryUtilization
+            }
+            ScalingMetric::REQUEST_COUNT_PER_TARGET => {
+                sdk::ExpressGatewayServiceScalingMetric::RequestCountPerTarget
+            }
+        }))
+        .set_auto_scaling_target_value(s.auto_scaling_target_value)
+        .build()
+}
+
+fn cpu_architecture_to_sdk(a: CpuArchitecture) -> sdk::ExpressCpuArchitecture {
+    match a {
+        CpuArchitecture::X86_64 => sdk::ExpressCpuArchitecture::X8664,
+        CpuArchitecture::ARM64 => sdk::ExpressCpuArchitecture::Arm64,
+    }
+}
+
+fn tag_to_sdk(t: &Tag) -> sdk::Tag {
+    sdk::Tag::builder().key(&t.key).set_value(t.value.clone()).build()
+}
+
+fn tag_from_sdk(t: &sdk::Tag) -> Tag {
+    Tag {
+        key: t.key().unwrap_or_default().to_string(),
+        value: t.value().map(str::to_string),
+    }
+}

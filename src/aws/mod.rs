@@ -1,0 +1,131 @@
+//! AWS SDK adapters. `error` classifies SDK errors, `ecs` speaks ECS Express Mode and `apprunner` App
+//! Runner. [`AwsClients`] builds one set of SDK clients per Region on first use and reuses it, all
+//! sharing one rustls HTTPS client. Every call is counted in the metrics by service, operation and
+//! outcome.
+
+pub mod ecs;
+pub mod error;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::sync::Mutex;
+
+use crate::error::AwsFailure;
+use crate::server::metrics::Metrics;
+use crate::{Error, Result};
+use error::classify;
+
+/// Where runway sends AWS calls.
+#[derive(Clone, Debug)]
+pub struct AwsSettings {
+    /// The Region used when a resource does not name one.
+    pub default_region: String,
+    /// Send every call to this endpoint instead of AWS (for the simulator).
+    pub endpoint_url: Option<String>,
+}
+
+/// The SDK clients for one Region.
+#[derive(Clone, Debug)]
+pub struct RegionClients {
+    /// The Region these clients call.
+    pub region: String,
+    /// Amazon ECS.
+    pub ecs: aws_sdk_ecs::Client,
+    /// AWS App Runner.
+    pub apprunner: aws_sdk_apprunner::Client,
+    /// Where AWS call outcomes are counted.
+    pub metrics: Metrics,
+}
+
+/// Per-Region SDK clients, created on first use and reused.
+pub struct AwsClients {
+    settings: AwsSettings,
+    http: SharedHttpClient,
+    metrics: Metrics,
+    cache: Mutex<HashMap<String, RegionClients>>,
+}
+
+impl AwsClients {
+    /// Creates the client cache. Credentials come from the SDK default chain (environment, IRSA web
+    /// identity, EKS Pod Identity, ECS container credentials, instance metadata).
+    pub fn new(settings: AwsSettings, metrics: Metrics) -> Arc<Self> {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .build_https();
+        Arc::new(Self {
+            settings,
+            http,
+            metrics,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The Region for a resource: its own, or the controller's default.
+    pub fn region_for(&self, spec_region: Option<&str>) -> String {
+        spec_region.unwrap_or(&self.settings.default_region).to_string()
+    }
+
+    /// The clients for `region`, built on first use.
+    pub async fn for_region(&self, region: &str) -> RegionClients {
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.get(region) {
+            return c.clone();
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .http_client(self.http.clone());
+        if let Some(url) = &self.settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let clients = RegionClients {
+            region: region.to_string(),
+            ecs: aws_sdk_ecs::Client::new(&config),
+            apprunner: aws_sdk_apprunner::Client::new(&config),
+            metrics: self.metrics.clone(),
+        };
+        cache.insert(region.to_string(), clients.clone());
+        clients
+    }
+}
+
+impl RegionClients {
+    /// Awaits one SDK call, counts it, and turns a failure into [`Error::Aws`].
+    pub async fn call<T, E>(
+        &self,
+        service: &'static str,
+        operation: &'static str,
+        target: &str,
+        fut: impl std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match fut.await {
+            Ok(v) => {
+                self.metrics.aws_call(service, operation, "ok");
+                Ok(v)
+            }
+            Err(err) => {
+                let (kind, code, message) = classify(&err);
+                self.metrics.aws_call(service, operation, kind.label());
+                Err(Error::Aws(Box::new(AwsFailure {
+                    service,
+                    operation,
+                    region: self.region.clone(),
+                    target: target.to_string(),
+                    kind,
+                    code,
+                    message,
+                })))
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Reconcile wiring: the shared [`Context`], the watch trigger, `error_policy`, and [`run`], which
+//! checks that the CRDs are installed and then drives one kube-runtime `Controller` per kind.
+//!
+//! Flow per object: watch event → predicate filter (spec generation, deletion, runway annotations) →
+//! `reconcile` in the kind's module (`express`) → finalizer → plan (pure) → AWS calls → status patch
+//! by server-side apply → requeue by the plan's phase.
+
+pub mod events;
+pub mod express;
+pub mod runner;
+pub mod status;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::{Api, Client, Resource, ResourceExt};
+use std::sync::Mutex;
+
+use crate::api::common::{PAUSED_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION};
+use crate::aws::AwsClients;
+use crate::server::metrics::Metrics;
+use crate::{Error, Result};
+
+/// The field manager for every write runway makes.
+pub const FIELD_MANAGER: &str = "runway";
+
+/// Test-only crash injection, set through `RUNWAY_FAILPOINT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failpoint {
+    /// Exit the process right after a create call returns, before the status is written.
+    ExitAfterCreate,
+}
+
+impl Failpoint {
+    /// Reads `RUNWAY_FAILPOINT`.
+    pub fn from_env() -> Option<Self> {
+        match std::env::var("RUNWAY_FAILPOINT").ok().as_deref() {
+            Some("exit-after-create") => Some(Self::ExitAfterCreate),
+            _ => None,
+        }
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    /// The Kubernetes client.
+    pub client: Client,
+    /// Per-Region AWS clients.
+    pub aws: Arc<AwsClients>,
+    /// Publishes Events.
+    pub recorder: Recorder,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// How often a settled resource is checked against AWS for drift.
+    pub resync: Duration,
+    /// Consecutive retryable failures per object, for backoff.
+    pub failures: Mutex<HashMap<String, u32>>,
+    /// Test-only crash injection.
+    pub failpoint: Option<Failpoint>,
+}
+
+impl Context {
+    /// Creates the context.
+    pub fn new(client: Client, aws: Arc<AwsClients>, metrics: Metrics, resync: Duration) -> Arc<Self> {
+        let reporter = Reporter {
+            controller: "runway".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Arc::new(Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            aws,
+            metrics,
+            resync,
+            failures: Mutex::new(HashMap::new()),
+            failpoint: Failpoint::from_env(),
+        })
+    }
+
+    /// Forgets the failure count of an object after a successful reconcile.
+    pub fn succeeded(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    /// Counts a failure and returns how many happened in a row.
+    pub fn failed(&self, key: &str) -> u32 {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let n = failures.entry(key.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
+}
+
+/// The key of an object for per-object bookkeeping.
+pub fn object_key<K: Resource>(obj: &K) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+/// Whether the `runway.dev/paused` annotation stops reconciling this object.
+pub fn is_paused<K: Resource>(obj: &K) -> bool {
+    obj.annotations()
+        .get(PAUSED_ANNOTATION)
+        .is_some_and(|v| v == "true")
+}
+
+/// The watch predicate: an object is reconciled when its spec generation, deletion state or runway's
+/// annotations change, not when only its status does. Status writes therefore never trigger a
+/// reconcile loop.
+pub fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    obj.meta().generation.hash(&mut h);
+    obj.meta().deletion_timestamp.is_some().hash(&mut h);
+    obj.annotations().get(PAUSED_ANNOTATION).hash(&mut h);
+    obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).hash(&mut h);
+    Some(h.finish())
+}
+
+/// Backoff after `attempt` consecutive retryable failures: 5 s doubling to 60 s, with up to 50%
+/// random jitter so that many objects do not retry in lockstep.
+pub fn retry_backoff(attempt: u32, throttled: bool) -> Duration {
+    let base = if throttled { 10u64 } else { 5 };
+    let secs = (base << attempt.saturating_sub(1).min(4)).min(60);
+    let jitter = rand::random::<f64>() * 0.5 * secs as f64;
+    Duration::from_secs_f64(secs as f64 + jitter)
+}
+
+/// The error policy shared by both kinds. Deletions in progress poll every 5 s; retryable errors
+/// requeue with jittered backoff; anything else is reported as a Warning Event and waits for a change
+/// to the object. Every error was already counted by the reconcile timer.
+pub fn error_policy<K>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+{
+    let key = object_key(obj.as_ref());
+    if let Error::WaitingForDeletion { .. } = err {
+        return Action::requeue(Duration::from_secs(5));
+    }
+    if err.is_retryable() {
+        let attempt = ctx.failed(&key);
+        let delay = retry_backoff(attempt, err.is_throttling());
+        tracing::warn!(object = %key, error = %err, attempt, ?delay, "reconcile failed; retrying");
+        Action::requeue(delay)
+    } else {
+        tracing::error!(object = %key, error = %err, "reconcile failed; waiting for a change");
+        let note = err.to_string();
+        tokio::spawn(async move {
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                true,
+                "ReconcileFailed",
+                "Reconcile",
+                note,
+            )
+            .await;
+        });
+        Action::await_change()
+    }
+}
+
+/// Fails with an install hint unless both CRDs are installed.
+pub async fn check_crds(client: &Client) -> Result<()> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crate::api::crds() {
+        let name = crd.metadata.name.unwrap_or_default();
+        match crds.get_opt(&name).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(Error::Config(format!(
+                    "CRD {name} is not installed; install it with `runway crds | kubectl apply -f -` \
+                     or the Helm chart"
+                )));
+            }
+            Err(e) => return Err(Error::kube(format!("checking CRD {name}"), e)),
+        }
+    }
+    Ok(())
+}
+
+/// Readiness: set once every controller's cache has synced.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the controller ready.
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the controller is ready.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_backoff_grows_with_jitter_and_is_capped() {
+        for attempt in 1..10 {
+            let d = retry_backoff(attempt, false).as_secs_f64();
+            let base = (5u64 << (attempt - 1).min(4)).min(60) as f64;
+            assert!(d >= base && d <= base * 1.5, "attempt {attempt}: {d}");
+        }
+        assert!(retry_backoff(1, true) >= Duration::from_secs(10));
+        assert!(retry_backoff(30, true) <= Duration::from_secs(90));
+    }
+}

@@ -1,0 +1,99 @@
+//! `runway run`: connects to Kubernetes, checks the CRDs, serves metrics and health, and drives one
+//! kube-runtime `Controller` per kind until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+
+use super::{Context, Readiness, check_crds, error_policy, express, trigger_hash};
+use crate::aws::{AwsClients, AwsSettings};
+use crate::server::{self, metrics::Metrics};
+use crate::{Error, Result};
+
+/// Settings of a controller run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// AWS Region and endpoint.
+    pub aws: AwsSettings,
+    /// How often settled resources are checked for drift.
+    pub resync: Duration,
+    /// Reconciles running at once, per kind.
+    pub concurrency: u16,
+    /// Watch only this namespace (all namespaces when `None`).
+    pub namespace: Option<String>,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    pub metrics_addr: SocketAddr,
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Builds a controller for `K` whose trigger skips status-only changes.
+fn controller_for<K>(api: Api<K>, concurrency: u16) -> (Controller<K>, reflector::Store<K>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let trigger = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(trigger_hash, Default::default());
+    let controller = Controller::for_stream(trigger, reader.clone())
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .shutdown_on_signal();
+    (controller, reader)
+}
+
+/// Runs the controllers until shutdown.
+pub async fn run(config: RunConfig) -> Result<()> {
+    let RunConfig {
+        aws,
+        resync,
+        concurrency,
+        namespace,
+        metrics_addr,
+    } = config;
+    let client = Client::try_default()
+        .await
+        .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
+    check_crds(&client).await?;
+    let metrics = Metrics::new();
+    let readiness = Readiness::default();
+    let bound = server::serve(metrics_addr, metrics.clone(), readiness.clone()).await?;
+    tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
+
+    let aws = AwsClients::new(aws, metrics.clone());
+    let ctx = Context::new(client.clone(), aws, metrics, resync);
+
+    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let ready = readiness.clone();
+    tokio::spawn(async move {
+        if xsvc_store.wait_until_ready().await.is_ok() {
+            ready.set_ready();
+        }
+    });
+    xsvc.run(express::reconcile, error_policy, Arc::clone(&ctx))
+        .for_each(|res| async move {
+            match res {
+                Ok((obj, _)) => tracing::debug!(kind = express::KIND, object = %obj.name, "reconciled"),
+                Err(err) => tracing::debug!(kind = express::KIND, %err, "reconcile error"),
+            }
+        })
+        .await;
+    tracing::info!("controllers stopped");
+    Ok(())
+}
