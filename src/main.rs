@@ -137,6 +137,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         aws: runway::aws::AwsSettings {
             default_region: region,
             endpoint_url,
+            placeholder_credentials: simulate_aws,
         },
         resync: Duration::from_secs(resync_seconds),
         concurrency: max_concurrent_reconciles,

@@ -29,6 +29,9 @@ pub struct AwsSettings {
     pub default_region: String,
     /// Send every call to this endpoint instead of AWS (for the simulator).
     pub endpoint_url: Option<String>,
+    /// Sign with fixed placeholder credentials instead of the default chain (only for the embedded
+    /// simulator, which accepts any signature).
+    pub placeholder_credentials: bool,
 }
 
 /// The SDK clients for one Region.
@@ -83,6 +86,15 @@ impl AwsClients {
             .http_client(self.http.clone());
         if let Some(url) = &self.settings.endpoint_url {
             loader = loader.endpoint_url(url);
+        }
+        if self.settings.placeholder_credentials {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                "runway-simulator",
+                "runway-simulator",
+                None,
+                None,
+                "runway-simulator",
+            ));
         }
         let config = loader.load().await;
         let clients = RegionClients {
