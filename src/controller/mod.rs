@@ -112,13 +112,14 @@ pub fn is_paused<K: Resource>(obj: &K) -> bool {
         .is_some_and(|v| v == "true")
 }
 
-/// The watch predicate: an object is reconciled when its spec generation, deletion state or runway's
-/// annotations change, not when only its status does. Status writes therefore never trigger a
-/// reconcile loop.
+/// The watch predicate: an object is reconciled when its spec generation, deletion state, finalizers
+/// or runway's annotations change, not when only its status does. Status writes therefore never
+/// trigger a reconcile loop.
 pub fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     obj.meta().generation.hash(&mut h);
     obj.meta().deletion_timestamp.is_some().hash(&mut h);
+    obj.finalizers().hash(&mut h);
     obj.annotations().get(PAUSED_ANNOTATION).hash(&mut h);
     obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).hash(&mut h);
     Some(h.finish())

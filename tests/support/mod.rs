@@ -2,6 +2,8 @@
 //! `scripts/dev-cluster`), driven through the real `kubectl` built from `tests/controlplane/`.
 #![allow(dead_code)]
 
+pub mod controller;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -27,6 +29,11 @@ impl Cluster {
              or `eval \"$(scripts/dev-cluster up)\"` first"
         );
         Self { kubeconfig }
+    }
+
+    /// The kubeconfig file of the admin user.
+    pub fn kubeconfig_path(&self) -> &str {
+        &self.kubeconfig
     }
 
     /// Runs kubectl with the given arguments and optional stdin.

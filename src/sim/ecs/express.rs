@@ -44,6 +44,19 @@ fn not_active(svc: &ExpressService, now: f64) -> AwsError {
     )
 }
 
+/// ECS passes these roles to its agent and load balancer, which needs them in the service's own
+/// account; a role elsewhere is an InvalidParameterException, as IAM PassRole would refuse it.
+fn validate_roles(roles: [Option<&String>; 3], account: &str) -> Result<(), AwsError> {
+    for arn in roles.into_iter().flatten() {
+        if !arn.contains(&format!(":iam::{account}:")) {
+            return Err(invalid(format!(
+                "Role {arn} cannot be passed to Amazon ECS: it is not in account {account}."
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
     let input: CreateInput = parse_input(body)?;
     let infrastructure_role_arn = input
@@ -56,6 +69,14 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         ));
     }
     validate_config(&input.config)?;
+    validate_roles(
+        [
+            Some(&infrastructure_role_arn),
+            input.config.execution_role_arn.as_ref(),
+            input.config.task_role_arn.as_ref(),
+        ],
+        &ctx.account,
+    )?;
     let tags = input.tags.unwrap_or_default();
     validate_tags(&tags)?;
     let name = input
@@ -117,6 +138,14 @@ pub(super) fn update(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         .service_arn
         .ok_or_else(|| invalid("serviceArn must be specified."))?;
     validate_config(&input.config)?;
+    validate_roles(
+        [
+            None,
+            input.config.execution_role_arn.as_ref(),
+            input.config.task_role_arn.as_ref(),
+        ],
+        &ctx.account,
+    )?;
     let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &state.services[index];
     if svc.lifecycle(ctx.now) != Lifecycle::Active {

@@ -1,0 +1,642 @@
+//! ExpressService end to end: the real `runway run` binary against the real kube-apiserver and the
+//! AWS simulator. Every assertion about AWS is on the simulator's call counts, never on logs.
+
+mod support;
+
+use std::time::Duration;
+
+use runway::sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
+use serde_json::{Value, json};
+use support::Cluster;
+use support::controller::{Options, Runway, condition, eventually, is_true, simulator};
+
+const WAIT: Duration = Duration::from_secs(60);
+const XSVC: &str = "expressservice";
+const MUTATING: &[&str] = &[
+    "ecs:CreateExpressGatewayService",
+    "ecs:UpdateExpressGatewayService",
+    "ecs:DeleteExpressGatewayService",
+    "ecs:UpdateService",
+];
+
+fn manifest(name: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "ExpressService",
+        "metadata": {"name": name},
+        "spec": {
+            "infrastructureRoleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            "healthCheckPath": "/healthz",
+            "cpu": "512",
+            "memory": "1024",
+            "primaryContainer": {
+                "image": "public.ecr.aws/nginx/nginx:1.27",
+                "containerPort": 8080,
+                "environment": [
+                    {"name": "A", "value": "1"},
+                    {"name": "B", "value": "2"},
+                    {"name": "C", "value": "3"}
+                ],
+                "secrets": [{"name": "DB", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"}]
+            },
+            "scalingTarget": {"minTaskCount": 1, "maxTaskCount": 3}
+        }
+    })
+}
+
+fn mutating_calls(sim: &SimHandle) -> u64 {
+    let stats = sim.stats();
+    MUTATING.iter().map(|k| stats.calls(k)).sum()
+}
+
+fn ok(sim: &SimHandle, key: &str) -> u64 {
+    sim.stats().outcome(&format!("{key}:ok"))
+}
+
+struct Env {
+    cluster: Cluster,
+    ns: String,
+    sim: SimHandle,
+}
+
+impl Env {
+    async fn new(prefix: &str) -> Self {
+        let cluster = Cluster::from_env();
+        cluster.install_crds();
+        let ns = cluster.namespace(prefix);
+        Self {
+            cluster,
+            ns,
+            sim: simulator().await,
+        }
+    }
+
+    fn runway(&self) -> Runway {
+        self.runway_with(Options::default())
+    }
+
+    fn runway_with(&self, options: Options) -> Runway {
+        Runway::start(&self.cluster, &self.ns, &self.sim.endpoint(), options)
+    }
+
+    fn get(&self, name: &str) -> Option<Value> {
+        self.cluster.get_json(XSVC, &self.ns, name)
+    }
+
+    /// Waits until `pred` holds for the object, advancing simulated time past every stage meanwhile
+    /// when `advance` is set.
+    fn wait_for(&self, name: &str, what: &str, advance: bool, pred: impl Fn(&Value) -> bool) -> Value {
+        eventually(WAIT, what, || {
+            if advance {
+                self.sim.advance(support::controller::STAGE_SECONDS + 1.0);
+            }
+            self.get(name).filter(|o| pred(o))
+        })
+    }
+
+    fn wait_ready(&self, name: &str) -> Value {
+        self.wait_for(name, "Ready=True", true, |o| is_true(o, "Ready"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_creates_once_then_reconciling_then_ready_with_status_from_aws() {
+    let env = Env::new("x-create").await;
+    let _runway = env.runway();
+    env.cluster.apply(&env.ns, &manifest("web"));
+
+    let progressing = env.wait_for("web", "Reconciling=True after create", false, |o| {
+        is_true(o, "Reconciling") && o["status"]["serviceArn"].is_string()
+    });
+    assert_eq!(
+        condition(&progressing, "Ready").map(|c| c.0),
+        Some("False".into())
+    );
+    assert_eq!(ok(&env.sim, "ecs:CreateExpressGatewayService"), 1);
+
+    let ready = env.wait_ready("web");
+    let status = &ready["status"];
+    assert!(
+        status["targetConfiguration"]["serviceRevisionArn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":service-revision/"))
+    );
+    assert!(
+        status["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.ends_with(".on.aws")),
+        "{status}"
+    );
+    assert_eq!(status["statusCode"], "ACTIVE");
+    assert_eq!(status["deploymentStatus"], "SUCCESSFUL");
+    assert!(status["lastAppliedHash"].as_str().is_some_and(|h| h.len() == 64));
+    assert_eq!(condition(&ready, "Stalled").map(|c| c.0), Some("False".into()));
+    assert_eq!(
+        condition(&ready, "Reconciling").map(|c| c.0),
+        Some("False".into())
+    );
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 1);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
+    // Secret references are kept in status; there are no secret values to leak.
+    assert_eq!(
+        status["targetConfiguration"]["primaryContainer"]["secrets"][0]["valueFrom"],
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
+    );
+    assert!(
+        env.cluster
+            .event_reasons(&env.ns, "web")
+            .contains(&"Created".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_change_sends_one_update_and_noops_or_restarts_send_none() {
+    let env = Env::new("x-update").await;
+    let mut runway = env.runway();
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("web");
+
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_for("web", "Ready for generation 2", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.28"
+    });
+    assert_eq!(ready["status"]["observedGeneration"], 2);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 1);
+
+    // Same spec again, then the env vars reordered (a new generation with the same meaning).
+    let before = mutating_calls(&env.sim);
+    env.cluster.apply(&env.ns, &m);
+    m["spec"]["primaryContainer"]["environment"] = json!([
+        {"name": "C", "value": "3"}, {"name": "A", "value": "1"}, {"name": "B", "value": "2"}
+    ]);
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "generation 3 observed", false, |o| {
+        o["status"]["observedGeneration"] == 3 && is_true(o, "Ready")
+    });
+
+    // Restart the controller; it re-reads everything from AWS.
+    runway.kill();
+    let describes = env.sim.stats().calls("ecs:DescribeExpressGatewayService");
+    let _runway = env.runway();
+    eventually(WAIT, "the restarted controller to describe the service", || {
+        (env.sim.stats().calls("ecs:DescribeExpressGatewayService") > describes).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        mutating_calls(&env.sim),
+        before,
+        "no mutating call after no-op changes or a restart"
+    );
+    assert!(is_true(&env.get("web").expect("object"), "Ready"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_during_a_rollout_waits_and_is_applied_once_after_it() {
+    let env = Env::new("x-inflight").await;
+    let runway = env.runway();
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "the first rollout in progress", false, |o| {
+        o["status"]["deploymentStatus"] == "IN_PROGRESS"
+    });
+
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let waiting = env.wait_for("web", "the update to wait for the rollout", false, |o| {
+        o["status"]["observedGeneration"] == 2
+    });
+    let (status, reason, message) = condition(&waiting, "Reconciling").expect("Reconciling");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "RolloutInProgress"),
+        "{message}"
+    );
+    assert!(message.contains("waits"), "{message}");
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        env.sim.stats().calls("ecs:UpdateExpressGatewayService"),
+        0,
+        "{}",
+        runway.log_tail()
+    );
+
+    let ready = env.wait_for("web", "Ready with the new image", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.28"
+    });
+    assert_eq!(ready["status"]["deploymentStatus"], "SUCCESSFUL");
+    let stats = env.sim.stats();
+    assert_eq!(stats.calls("ecs:UpdateExpressGatewayService"), 1);
+    let errors: u64 = stats
+        .outcomes
+        .iter()
+        .filter(|(k, _)| !k.ends_with(":ok"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(errors, 0, "no AWS errors: {:?}", stats.outcomes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_rollback_stalls_with_the_reason() {
+    let env = Env::new("x-rollback").await;
+    let _runway = env.runway();
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("web");
+
+    env.sim
+        .inject(&Injection {
+            service: InjectService::Ecs,
+            name: "web".into(),
+            kind: InjectKind::Rollback,
+        })
+        .expect("inject");
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:broken");
+    env.cluster.apply(&env.ns, &m);
+    let stalled = env.wait_for("web", "Stalled=True", true, |o| is_true(o, "Stalled"));
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "RolledBack");
+    assert!(message.contains("ROLLBACK_SUCCESSFUL"), "{message}");
+    assert_eq!(condition(&stalled, "Ready").map(|c| c.0), Some("False".into()));
+    assert!(
+        env.cluster
+            .event_reasons(&env.ns, "web")
+            .contains(&"RolledBack".to_string())
+    );
+
+    // The rolled-back spec is not retried.
+    let updates = env.sim.stats().calls("ecs:UpdateExpressGatewayService");
+    env.sim.advance(120.0);
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), updates);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_parameter_stalls_with_aws_message_and_no_hot_loop() {
+    let env = Env::new("x-invalid").await;
+    let _runway = env.runway();
+    let mut m = manifest("web");
+    // Valid for the schema, refused by ECS: the role is in another account.
+    m["spec"]["executionRoleArn"] = json!("arn:aws:iam::999999999999:role/elsewhere");
+    env.cluster.apply(&env.ns, &m);
+    let stalled = env.wait_for("web", "Stalled=True", false, |o| is_true(o, "Stalled"));
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "AwsRejectedSpec");
+    assert!(
+        message.contains("InvalidParameterException") && message.contains("999999999999"),
+        "{message}"
+    );
+
+    // Over a minute of simulated and 20 s of real time, at most a handful of calls.
+    let calls_at_stall: u64 = env.sim.stats().calls.values().sum();
+    for _ in 0..4 {
+        env.sim.advance(15.0);
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    let total: u64 = env.sim.stats().calls.values().sum();
+    assert!(total <= 5, "{total} AWS calls: {:?}", env.sim.stats().calls);
+    assert_eq!(
+        total,
+        calls_at_stall,
+        "calls after the stall: {:?}",
+        env.sim.stats().calls
+    );
+
+    // A fixed spec goes through.
+    m["spec"]["executionRoleArn"] = json!("arn:aws:iam::123456789012:role/ecsTaskExecutionRole");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("web");
+    assert_eq!(ok(&env.sim, "ecs:CreateExpressGatewayService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_percent_throttling_converges_without_duplicate_services() {
+    let env = Env::new("x-throttle").await;
+    env.sim
+        .set_faults(FaultConfig {
+            throttle_rate: 0.3,
+            ..FaultConfig::default()
+        })
+        .expect("faults");
+    let _runway = env.runway_with(Options {
+        args: vec!["--max-concurrent-reconciles".into(), "3".into()],
+        ..Options::default()
+    });
+    for name in ["a", "b", "c"] {
+        env.cluster.apply(&env.ns, &manifest(name));
+    }
+    for name in ["a", "b", "c"] {
+        eventually(
+            Duration::from_secs(150),
+            &format!("{name} Ready under throttling"),
+            || {
+                env.sim.advance(61.0);
+                env.get(name).filter(|o| is_true(o, "Ready"))
+            },
+        );
+    }
+    let stats = env.sim.stats();
+    assert!(
+        stats.outcome("ecs:CreateExpressGatewayService:ThrottlingException")
+            + stats.outcome("ecs:DescribeServices:ThrottlingException")
+            + stats.outcome("ecs:DescribeExpressGatewayService:ThrottlingException")
+            > 0,
+        "throttling happened: {:?}",
+        stats.outcomes
+    );
+    assert_eq!(
+        stats.outcome("ecs:CreateExpressGatewayService:ok"),
+        3,
+        "{:?}",
+        stats.outcomes
+    );
+    assert_eq!(
+        stats.outcome("ecs:CreateExpressGatewayService:InvalidParameterException"),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_create_and_status_write_never_creates_a_second_service() {
+    let env = Env::new("x-crash").await;
+    let mut crashing = env.runway_with(Options {
+        env: vec![("RUNWAY_FAILPOINT".into(), "exit-after-create".into())],
+        ..Options::default()
+    });
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let code = crashing.wait_exit(WAIT);
+    assert_eq!(
+        code,
+        Some(86),
+        "the failpoint ended the process: {}",
+        crashing.log_tail()
+    );
+    assert_eq!(ok(&env.sim, "ecs:CreateExpressGatewayService"), 1);
+    let obj = env.get("web").expect("object");
+    assert!(
+        obj["status"]["serviceArn"].is_null(),
+        "status was not written: {}",
+        obj["status"]
+    );
+
+    let _runway = env.runway();
+    let ready = env.wait_ready("web");
+    assert!(
+        ready["status"]["serviceArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("/web"))
+    );
+    assert_eq!(
+        env.sim.stats().calls("ecs:CreateExpressGatewayService"),
+        1,
+        "still exactly one create"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redeploy_token_forces_exactly_one_new_deployment() {
+    let env = Env::new("x-redeploy").await;
+    let _runway = env.runway();
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let first = env.wait_ready("web");
+    let first_deployment = first["status"]["currentDeployment"].clone();
+
+    m["spec"]["redeployToken"] = json!("2026-11-22T10:00");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_for("web", "Ready after the redeploy", true, |o| {
+        is_true(o, "Ready") && o["status"]["lastRedeployToken"] == "2026-11-22T10:00"
+    });
+    assert_ne!(
+        ready["status"]["currentDeployment"], first_deployment,
+        "a new deployment ran"
+    );
+    assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 1);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
+    assert!(
+        env.cluster
+            .event_reasons(&env.ns, "web")
+            .contains(&"Redeployed".to_string())
+    );
+
+    // Unchanged token: nothing more.
+    env.cluster.apply(&env.ns, &m);
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            XSVC,
+            "web",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=now",
+        ],
+        None,
+    );
+    env.wait_for("web", "the annotation echoed", false, |o| {
+        o["status"]["reconcileRequestedAt"] == "now"
+    });
+    assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_paused_annotation_sends_nothing_until_removed() {
+    let env = Env::new("x-paused").await;
+    let _runway = env.runway();
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("web");
+
+    env.cluster.kubectl_ok(
+        &["annotate", XSVC, "web", "-n", &env.ns, "runway.dev/paused=true"],
+        None,
+    );
+    env.sim.reset_stats();
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    m["metadata"]["annotations"] = json!({"runway.dev/paused": "true"});
+    env.cluster.apply(&env.ns, &m);
+    env.sim.advance(600.0);
+    std::thread::sleep(Duration::from_secs(8));
+    let total: u64 = env.sim.stats().calls.values().sum();
+    assert_eq!(total, 0, "paused: {:?}", env.sim.stats().calls);
+
+    env.cluster.kubectl_ok(
+        &["annotate", XSVC, "web", "-n", &env.ns, "runway.dev/paused-"],
+        None,
+    );
+    env.wait_for("web", "the update after unpausing", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.28"
+    });
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
+    let env = Env::new("x-adopt").await;
+    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    let created = ecs
+        .create_express_gateway_service()
+        .service_name("legacy")
+        .infrastructure_role_arn("arn:aws:iam::123456789012:role/ecsInfrastructureRole")
+        .execution_role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
+        .primary_container(
+            aws_sdk_ecs::types::ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:1.26")
+                .build()
+                .expect("container"),
+        )
+        .send()
+        .await
+        .expect("create outside runway");
+    let arn = created
+        .service()
+        .and_then(|s| s.service_arn())
+        .expect("arn")
+        .to_string();
+    env.sim.advance(61.0);
+    env.sim.reset_stats();
+
+    let _runway = env.runway();
+    env.cluster.apply(
+        &env.ns,
+        &json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": "legacy"},
+            "spec": {"serviceArn": arn, "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27"}}
+        }),
+    );
+    let ready = env.wait_for("legacy", "the adopted service Ready", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.27"
+    });
+    assert_eq!(ready["status"]["serviceArn"], arn);
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 0);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "legacy", "-n", &env.ns, "--timeout=60s"], None);
+    assert_eq!(
+        env.sim.stats().calls("ecs:DeleteExpressGatewayService"),
+        0,
+        "adopted services are retained"
+    );
+    let still = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        still
+            .service()
+            .and_then(|s| s.status())
+            .and_then(|s| s.status_code())
+            .map(|c| c.as_str()),
+        Some("ACTIVE")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_sends_one_delete_and_releases_the_finalizer_and_retain_sends_none() {
+    let env = Env::new("x-delete").await;
+    let _runway = env.runway();
+    env.cluster.apply(&env.ns, &manifest("gone"));
+    let mut kept = manifest("kept");
+    kept["spec"]["deletionPolicy"] = json!("Retain");
+    env.cluster.apply(&env.ns, &kept);
+    let ready = env.wait_ready("gone");
+    assert!(
+        ready["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("runway.dev/cleanup")))
+    );
+    env.wait_ready("kept");
+
+    env.cluster.kubectl_ok(
+        &["delete", XSVC, "gone", "kept", "-n", &env.ns, "--wait=false"],
+        None,
+    );
+    eventually(Duration::from_secs(90), "both objects gone", || {
+        env.sim.advance(61.0);
+        (env.get("gone").is_none() && env.get("kept").is_none()).then_some(())
+    });
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.calls("ecs:DeleteExpressGatewayService"),
+        1,
+        "{:?}",
+        stats.calls
+    );
+    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    let kept_arn = "arn:aws:ecs:us-east-1:123456789012:service/default/kept";
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(kept_arn)
+        .send()
+        .await;
+    assert!(described.is_ok(), "the retained service still exists");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_outside_runway_is_reported_and_corrected_with_one_update() {
+    let env = Env::new("x-drift").await;
+    let _runway = env.runway();
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    // Someone changes the image with the AWS API directly.
+    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .primary_container(
+            aws_sdk_ecs::types::ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:hotfix")
+                .build()
+                .expect("container"),
+        )
+        .send()
+        .await
+        .expect("outside update");
+    env.sim.advance(61.0);
+    let updates = env.sim.stats().calls("ecs:UpdateExpressGatewayService");
+
+    // A resync (requested now instead of waiting 10 minutes) finds and corrects the drift.
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            XSVC,
+            "web",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=drift-check",
+        ],
+        None,
+    );
+    let fixed = env.wait_for("web", "drift corrected", true, |o| {
+        o["status"]["reconcileRequestedAt"] == "drift-check"
+            && is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.27"
+    });
+    assert_eq!(fixed["status"]["deploymentStatus"], "SUCCESSFUL");
+    assert_eq!(
+        env.sim.stats().calls("ecs:UpdateExpressGatewayService"),
+        updates + 1
+    );
+    assert!(
+        env.cluster
+            .event_reasons(&env.ns, "web")
+            .contains(&"DriftCorrected".to_string())
+    );
+}

@@ -1,0 +1,202 @@
+//! End-to-end support: the real `runway run` binary as a child process, watching one namespace and
+//! talking to an in-process AWS simulator, plus polling helpers on the real apiserver.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runway::sim::{SimConfig, SimHandle, Simulator};
+use serde_json::Value;
+
+use super::Cluster;
+
+/// Rollouts and operations take a simulated minute, so only `advance` finishes them.
+pub const STAGE_SECONDS: f64 = 60.0;
+
+/// A simulator whose stages last [`STAGE_SECONDS`].
+pub async fn simulator() -> SimHandle {
+    Simulator::start(SimConfig {
+        ecs_rollout_seconds: STAGE_SECONDS,
+        ecs_drain_seconds: STAGE_SECONDS,
+        ecs_inactive_seconds: STAGE_SECONDS,
+        apprunner_operation_seconds: STAGE_SECONDS,
+        apprunner_deleted_seconds: STAGE_SECONDS,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+/// How to start a controller process.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Extra environment variables, such as `RUNWAY_FAILPOINT`.
+    pub env: Vec<(String, String)>,
+    /// Extra command-line arguments.
+    pub args: Vec<String>,
+    /// Use this kubeconfig instead of the admin one.
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// A running `runway run` process; killed on drop.
+pub struct Runway {
+    child: Child,
+    /// Where its log goes.
+    pub log: PathBuf,
+}
+
+impl Runway {
+    /// Starts `runway run` for `namespace` against the simulator at `endpoint`.
+    pub fn start(cluster: &Cluster, namespace: &str, endpoint: &str, options: Options) -> Self {
+        let dir = super::repo_root().join("target").join("e2e-logs");
+        std::fs::create_dir_all(&dir).expect("log dir");
+        let log = dir.join(format!(
+            "{namespace}-{}.log",
+            std::time::UNIX_EPOCH.elapsed().expect("time").as_millis()
+        ));
+        let file = std::fs::File::create(&log).expect("log file");
+        let kubeconfig = options
+            .kubeconfig
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(cluster.kubeconfig_path()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
+        cmd.args(["run", "--namespace", namespace, "--aws-endpoint-url", endpoint])
+            .args([
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--log-level",
+                "runway=debug,kube=info",
+            ])
+            .args(&options.args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("AWS_ACCESS_KEY_ID", "AKIDRUNWAYTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "runway-test-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file);
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("runway starts");
+        Self { child, log }
+    }
+
+    /// Kills the process (SIGKILL, as a crash would).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits up to `timeout` for the process to exit and returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    /// The last lines of the log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Runway {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls `f` every 250 ms until it returns `Some`, or panics after `timeout` naming `what`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The status, reason and message of condition `type_` in an object's status.
+pub fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
+    obj["status"]["conditions"].as_array()?.iter().find_map(|c| {
+        (c["type"] == type_).then(|| {
+            (
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["reason"].as_str().unwrap_or_default().to_string(),
+                c["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+    })
+}
+
+/// Whether condition `type_` is True and describes the object's current generation.
+pub fn is_true(obj: &Value, type_: &str) -> bool {
+    let current = obj["metadata"]["generation"].as_i64() == obj["status"]["observedGeneration"].as_i64();
+    current && condition(obj, type_).is_some_and(|(s, _, _)| s == "True")
+}
+
+impl Cluster {
+    /// The object as JSON, or `None` when it does not exist.
+    pub fn get_json(&self, resource: &str, ns: &str, name: &str) -> Option<Value> {
+        let out = self.kubectl(&["get", resource, name, "-n", ns, "-o", "json"], None);
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).expect("kubectl JSON"))
+    }
+
+    /// Applies a manifest (JSON) into `ns`.
+    pub fn apply(&self, ns: &str, manifest: &Value) {
+        self.kubectl_ok(&["apply", "-n", ns, "-f", "-"], Some(&manifest.to_string()));
+    }
+
+    /// Merge-patches an object.
+    pub fn patch(&self, resource: &str, ns: &str, name: &str, patch: &Value) {
+        self.kubectl_ok(
+            &[
+                "patch",
+                resource,
+                name,
+                "-n",
+                ns,
+                "--type",
+                "merge",
+                "-p",
+                &patch.to_string(),
+            ],
+            None,
+        );
+    }
+
+    /// The reasons of the Events recorded about an object.
+    pub fn event_reasons(&self, ns: &str, name: &str) -> Vec<String> {
+        let out = self.kubectl_ok(
+            &[
+                "get",
+                "events.events.k8s.io",
+                "-n",
+                ns,
+                "--field-selector",
+                &format!("regarding.name={name}"),
+                "-o",
+                "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}",
+            ],
+            None,
+        );
+        out.lines().map(str::to_string).collect()
+    }
+}
