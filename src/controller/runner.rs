@@ -80,20 +80,34 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let ctx = Context::new(client.clone(), aws, metrics, resync);
 
     let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let express = xsvc
+        .run(express::reconcile, error_policy, Arc::clone(&ctx))
+        .for_each(|res| async move { log_result(express::KIND, res) });
+
+    // Ready once every kind's cache has synced.
     let ready = readiness.clone();
     tokio::spawn(async move {
         if xsvc_store.wait_until_ready().await.is_ok() {
             ready.set_ready();
         }
     });
-    xsvc.run(express::reconcile, error_policy, Arc::clone(&ctx))
-        .for_each(|res| async move {
-            match res {
-                Ok((obj, _)) => tracing::debug!(kind = express::KIND, object = %obj.name, "reconciled"),
-                Err(err) => tracing::debug!(kind = express::KIND, %err, "reconcile error"),
-            }
-        })
-        .await;
+    express.await;
     tracing::info!("controllers stopped");
     Ok(())
+}
+
+fn log_result<K: Resource, E: std::fmt::Display>(
+    kind: &str,
+    res: std::result::Result<
+        (
+            kube::runtime::reflector::ObjectRef<K>,
+            kube::runtime::controller::Action,
+        ),
+        E,
+    >,
+) {
+    match res {
+        Ok((obj, _)) => tracing::debug!(kind, object = %obj.name, "reconciled"),
+        Err(err) => tracing::debug!(kind, %err, "reconcile error"),
+    }
 }
