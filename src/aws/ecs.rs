@@ -17,7 +17,8 @@ use crate::{Error, Result};
 const ECS: &str = "ecs";
 
 /// An Express service as AWS describes it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ObservedExpress {
     /// The service ARN.
     pub arn: String,
@@ -40,7 +41,8 @@ pub struct ObservedExpress {
 }
 
 /// A service deployment (rollout) as AWS describes it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ObservedDeployment {
     /// The service deployment ARN.
     pub arn: String,
