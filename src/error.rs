@@ -29,6 +29,9 @@ pub enum Error {
         /// The service being deleted.
         target: String,
     },
+    /// Leader election failed, or this replica lost the Lease.
+    #[error("leader election: {0}")]
+    Leader(String),
     /// The resource asks for something runway cannot do; retrying does not help.
     #[error("invalid spec: {0}")]
     InvalidSpec(String),
@@ -98,7 +101,11 @@ impl Error {
                 | kube::runtime::finalizer::Error::CleanupFailed(e) => e.is_retryable(),
                 _ => true,
             },
-            Error::InvalidSpec(_) | Error::Config(_) | Error::Serialize { .. } | Error::Yaml { .. } => false,
+            Error::Leader(_)
+            | Error::InvalidSpec(_)
+            | Error::Config(_)
+            | Error::Serialize { .. }
+            | Error::Yaml { .. } => false,
         }
     }
 
@@ -126,6 +133,7 @@ impl Error {
                 _ => "finalizer",
             },
             Error::WaitingForDeletion { .. } => "deleting",
+            Error::Leader(_) => "leader",
             Error::InvalidSpec(_) => "invalid_spec",
             Error::Config(_) => "config",
             Error::Serialize { .. } | Error::Yaml { .. } => "serialize",

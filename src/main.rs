@@ -53,6 +53,18 @@ struct RunArgs {
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
+    /// Elect a leader on a coordination.k8s.io Lease; only the leader reconciles.
+    #[arg(long, env = "RUNWAY_LEADER_ELECTION", default_value_t = false)]
+    leader_election: bool,
+    /// Name of the leader Lease.
+    #[arg(long, env = "RUNWAY_LEASE_NAME", default_value = "runway-leader")]
+    lease_name: String,
+    /// Namespace of the leader Lease (default: POD_NAMESPACE, else `default`).
+    #[arg(long, env = "RUNWAY_LEASE_NAMESPACE")]
+    lease_namespace: Option<String>,
+    /// Seconds the Lease is held without renewal before another replica takes over.
+    #[arg(long, env = "RUNWAY_LEASE_DURATION_SECONDS", default_value_t = 15)]
+    lease_duration_seconds: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,7 +135,20 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         max_concurrent_reconciles,
         namespace,
         metrics_addr,
+        leader_election,
+        lease_name,
+        lease_namespace,
+        lease_duration_seconds,
     } = args;
+    let leader_election = leader_election.then(|| runway::controller::leader::LeaseSettings {
+        name: lease_name,
+        namespace: lease_namespace
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".into()),
+        identity: std::env::var("POD_NAME")
+            .unwrap_or_else(|_| format!("runway-{}-{}", std::process::id(), rand::random::<u32>())),
+        duration_seconds: lease_duration_seconds,
+    });
     // NB: the embedded simulator lives as long as the controller; dropping the handle stops it.
     let simulator = if simulate_aws {
         let handle = runway::sim::Simulator::start(runway::sim::SimConfig::default()).await?;
@@ -143,6 +168,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         concurrency: max_concurrent_reconciles,
         namespace,
         metrics_addr,
+        leader_election,
     })
     .await
 }

@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod express;
+pub mod leader;
 pub mod runner;
 pub mod status;
 
@@ -195,6 +196,11 @@ impl Readiness {
     /// Marks the controller ready.
     pub fn set_ready(&self) {
         self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Marks the controller not ready (caches syncing).
+    pub fn set_not_ready(&self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 
     /// Whether the controller is ready.

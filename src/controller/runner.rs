@@ -11,6 +11,7 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
+use super::leader::{Leadership, LeaseSettings};
 use super::{Context, Readiness, check_crds, error_policy, express, trigger_hash};
 use crate::aws::{AwsClients, AwsSettings};
 use crate::server::{self, metrics::Metrics};
@@ -29,6 +30,8 @@ pub struct RunConfig {
     pub namespace: Option<String>,
     /// Where `/metrics`, `/healthz` and `/readyz` are served.
     pub metrics_addr: SocketAddr,
+    /// Elect a leader on this Lease before reconciling; `None` runs unconditionally.
+    pub leader_election: Option<LeaseSettings>,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -66,6 +69,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         concurrency,
         namespace,
         metrics_addr,
+        leader_election,
     } = config;
     let client = Client::try_default()
         .await
@@ -75,6 +79,17 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let readiness = Readiness::default();
     let bound = server::serve(metrics_addr, metrics.clone(), readiness.clone()).await?;
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
+
+    // A standby replica is healthy and ready; it only waits for the Lease.
+    let mut leadership = match &leader_election {
+        Some(settings) => {
+            readiness.set_ready();
+            let held = Leadership::acquire(client.clone(), settings).await?;
+            readiness.set_not_ready();
+            Some(held)
+        }
+        None => None,
+    };
 
     let aws = AwsClients::new(aws, metrics.clone());
     let ctx = Context::new(client.clone(), aws, metrics, resync);
@@ -91,7 +106,23 @@ pub async fn run(config: RunConfig) -> Result<()> {
             ready.set_ready();
         }
     });
-    express.await;
+    let controllers = async {
+        express.await;
+    };
+    match leadership.as_mut() {
+        Some(held) => {
+            tokio::select! {
+                _ = controllers => {}
+                _ = held.lost() => {
+                    return Err(Error::Leader("lost the lease; stopping so that only the leader acts".into()));
+                }
+            }
+        }
+        None => controllers.await,
+    }
+    if let Some(held) = leadership {
+        held.release().await;
+    }
     tracing::info!("controllers stopped");
     Ok(())
 }
