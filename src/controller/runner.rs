@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::runtime::controller::{self, Controller};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
@@ -95,9 +96,13 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let ctx = Context::new(client.clone(), aws, metrics, resync);
 
     let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
     let express = xsvc
         .run(express::reconcile, error_policy, Arc::clone(&ctx))
-        .for_each(|res| async move { log_result(express::KIND, res) });
+        .for_each(|res| {
+            xsvc_queue.observe(res);
+            futures::future::ready(())
+        });
 
     // Ready once every kind's cache has synced.
     let ready = readiness.clone();
@@ -127,18 +132,51 @@ pub async fn run(config: RunConfig) -> Result<()> {
     Ok(())
 }
 
-fn log_result<K: Resource, E: std::fmt::Display>(
-    kind: &str,
-    res: std::result::Result<
-        (
-            kube::runtime::reflector::ObjectRef<K>,
-            kube::runtime::controller::Action,
-        ),
-        E,
-    >,
-) {
-    match res {
-        Ok((obj, _)) => tracing::debug!(kind, object = %obj.name, "reconciled"),
-        Err(err) => tracing::debug!(kind, %err, "reconcile error"),
+/// Tracks which objects of one kind have a reconcile scheduled (a requeue after progress, a resync
+/// or a retry) and publishes the count as `runway_queue_depth`.
+#[derive(Clone)]
+struct QueueDepth {
+    kind: &'static str,
+    metrics: Metrics,
+    scheduled: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl QueueDepth {
+    fn new(kind: &'static str, metrics: Metrics) -> Self {
+        metrics.set_queue_depth(kind, 0);
+        Self {
+            kind,
+            metrics,
+            scheduled: Arc::default(),
+        }
+    }
+
+    /// Logs one reconcile result and updates the scheduled set.
+    fn observe<K: Resource, E: std::fmt::Display + std::error::Error + 'static>(
+        &self,
+        res: std::result::Result<(ObjectRef<K>, Action), controller::Error<Error, E>>,
+    ) {
+        let (key, scheduled) = match &res {
+            Ok((obj, action)) => {
+                tracing::debug!(kind = self.kind, object = %obj.name, "reconciled");
+                (Some(obj.to_string()), *action != Action::await_change())
+            }
+            Err(controller::Error::ReconcilerFailed(err, obj)) => {
+                tracing::debug!(kind = self.kind, object = %obj.name, %err, "reconcile error");
+                (Some(obj.to_string()), err.is_retryable())
+            }
+            Err(err) => {
+                tracing::warn!(kind = self.kind, %err, "controller error");
+                (None, false)
+            }
+        };
+        let Some(key) = key else { return };
+        let mut set = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
+        if scheduled {
+            set.insert(key);
+        } else {
+            set.remove(&key);
+        }
+        self.metrics.set_queue_depth(self.kind, set.len() as i64);
     }
 }

@@ -1,0 +1,324 @@
+//! Running runway in production shape, on the real apiserver: leader election between two replicas,
+//! the controller running as the Helm chart's own ServiceAccount under RBAC, and the metrics and
+//! health endpoints.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::Cluster;
+use support::controller::{Options, Runway, eventually, is_true, simulator};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn manifest(name: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "ExpressService",
+        "metadata": {"name": name},
+        "spec": {
+            "infrastructureRoleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27"}
+        }
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn lease_holder(cluster: &Cluster, ns: &str, lease: &str) -> Option<String> {
+    let out = cluster.kubectl(
+        &[
+            "get",
+            "lease",
+            lease,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ],
+        None,
+    );
+    let holder = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !holder.is_empty()).then_some(holder)
+}
+
+fn leader_options(identity: &str, ns: &str, metrics_port: u16) -> Options {
+    Options {
+        env: vec![("POD_NAME".into(), identity.into())],
+        args: vec![
+            "--leader-election".into(),
+            "--lease-name".into(),
+            "runway-test-leader".into(),
+            "--lease-namespace".into(),
+            ns.into(),
+            "--lease-duration-seconds".into(),
+            "5".into(),
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{metrics_port}"),
+        ],
+        kubeconfig: None,
+    }
+}
+
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_calls_aws_and_a_follower_takes_over_within_the_lease_duration() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("leader");
+    // Each replica gets its own simulator, so the call counts show which replica acted.
+    let sim_a = simulator().await;
+    let sim_b = simulator().await;
+    let mut a = Runway::start(
+        &cluster,
+        &ns,
+        &sim_a.endpoint(),
+        leader_options("replica-a", &ns, free_port()),
+    );
+    eventually(WAIT, "replica-a to hold the lease", || {
+        (lease_holder(&cluster, &ns, "runway-test-leader").as_deref() == Some("replica-a")).then_some(())
+    });
+    let port_b = free_port();
+    let _b = Runway::start(
+        &cluster,
+        &ns,
+        &sim_b.endpoint(),
+        leader_options("replica-b", &ns, port_b),
+    );
+
+    cluster.apply(&ns, &manifest("web"));
+    eventually(WAIT, "Ready through the leader", || {
+        sim_a.advance(61.0);
+        cluster
+            .get_json("xsvc", &ns, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+    assert_eq!(sim_a.stats().calls("ecs:CreateExpressGatewayService"), 1);
+    let follower_calls: u64 = sim_b.stats().calls.values().sum();
+    assert_eq!(follower_calls, 0, "the follower sent {:?}", sim_b.stats().calls);
+    // The standby replica is alive and ready (it only waits for the lease).
+    assert_eq!(http_get(port_b, "/readyz").0, 200);
+    assert_eq!(
+        lease_holder(&cluster, &ns, "runway-test-leader").as_deref(),
+        Some("replica-a")
+    );
+
+    // Kill the leader without letting it release the lease.
+    a.kill();
+    let killed = Instant::now();
+    eventually(Duration::from_secs(30), "replica-b to take the lease", || {
+        (lease_holder(&cluster, &ns, "runway-test-leader").as_deref() == Some("replica-b")).then_some(())
+    });
+    let takeover = killed.elapsed();
+    assert!(
+        takeover < Duration::from_secs(5 + 10),
+        "takeover took {takeover:?}"
+    );
+    // The new leader reconciles: it finds the service gone from its own AWS and creates it there.
+    eventually(WAIT, "the new leader to act", || {
+        sim_b.advance(61.0);
+        (sim_b.stats().calls("ecs:CreateExpressGatewayService") == 1).then_some(())
+    });
+    println!("leader takeover after kill: {takeover:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_controller_works_as_the_charts_service_account_and_nothing_more() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let system = cluster.namespace("runway-system");
+    let apps = cluster.namespace("apps");
+    // The chart's RBAC and ServiceAccount, rendered exactly as `helm install` would create them.
+    let rendered = std::process::Command::new("helm")
+        .args([
+            "template",
+            "rbac-e2e",
+            "deploy/helm/runway",
+            "--namespace",
+            &system,
+        ])
+        .args(["--set", "fullnameOverride=runway-rbac-e2e"])
+        .current_dir(support::repo_root())
+        .output()
+        .expect("helm template");
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let rendered = String::from_utf8(rendered.stdout).expect("utf8");
+    let rbac: Vec<&str> = rendered
+        .split("\n---")
+        .filter(|doc| {
+            [
+                "kind: ServiceAccount",
+                "kind: ClusterRole",
+                "kind: ClusterRoleBinding",
+                "kind: Role",
+                "kind: RoleBinding",
+            ]
+            .iter()
+            .any(|k| doc.lines().any(|l| l.trim() == *k))
+        })
+        .collect();
+    assert!(
+        rbac.len() >= 5,
+        "ServiceAccount, ClusterRole(+Binding), Role(+Binding): {}",
+        rbac.len()
+    );
+    cluster.kubectl_ok(&["apply", "-n", &system, "-f", "-"], Some(&rbac.join("\n---\n")));
+
+    // A kubeconfig holding only the ServiceAccount's token.
+    let token = cluster.kubectl_ok(
+        &[
+            "create",
+            "token",
+            "runway-rbac-e2e",
+            "-n",
+            &system,
+            "--duration",
+            "1h",
+        ],
+        None,
+    );
+    let admin = std::fs::read_to_string(cluster.kubeconfig_path()).expect("kubeconfig");
+    let admin_token = admin
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .expect("admin token line")
+        .to_string();
+    let sa_config = admin.replace(&admin_token, token.trim());
+    let path = std::env::temp_dir().join(format!("runway-sa-{}.kubeconfig", std::process::id()));
+    std::fs::write(&path, sa_config).expect("write kubeconfig");
+
+    // Verbs the controller does not need are denied to it.
+    let as_sa = |args: &[&str]| {
+        std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&path)
+            .args(args)
+            .output()
+            .expect("kubectl")
+    };
+    for denied in [
+        vec!["get", "secrets", "-n", apps.as_str()],
+        vec!["delete", "xsvc", "--all", "-n", apps.as_str()],
+        vec!["create", "configmap", "x", "-n", apps.as_str()],
+    ] {
+        let out = as_sa(&denied);
+        assert!(!out.status.success(), "{denied:?} was allowed");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Forbidden"),
+            "{denied:?}"
+        );
+    }
+
+    // A whole lifecycle as that identity, with leader election in the release namespace.
+    let sim = simulator().await;
+    let _runway = Runway::start(
+        &cluster,
+        &apps,
+        &sim.endpoint(),
+        Options {
+            env: vec![
+                ("POD_NAME".into(), "runway-sa-0".into()),
+                ("POD_NAMESPACE".into(), system.clone()),
+            ],
+            args: vec!["--leader-election".into()],
+            kubeconfig: Some(path.clone()),
+        },
+    );
+    cluster.apply(&apps, &manifest("web"));
+    let ready = eventually(WAIT, "Ready as the ServiceAccount", || {
+        sim.advance(61.0);
+        cluster
+            .get_json("xsvc", &apps, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+    assert!(ready["status"]["serviceArn"].is_string());
+    assert!(
+        cluster
+            .event_reasons(&apps, "web")
+            .contains(&"Created".to_string())
+    );
+    assert_eq!(
+        lease_holder(&cluster, &system, "runway-leader").as_deref(),
+        Some("runway-sa-0")
+    );
+    cluster.kubectl_ok(&["delete", "xsvc", "web", "-n", &apps, "--wait=false"], None);
+    eventually(Duration::from_secs(90), "deletion as the ServiceAccount", || {
+        sim.advance(61.0);
+        cluster.get_json("xsvc", &apps, "web").is_none().then_some(())
+    });
+    assert_eq!(sim.stats().calls("ecs:DeleteExpressGatewayService"), 1);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_reconciles_and_aws_calls_and_health_endpoints_answer() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("metrics");
+    let sim = simulator().await;
+    let port = free_port();
+    let _runway = Runway::start(
+        &cluster,
+        &ns,
+        &sim.endpoint(),
+        Options {
+            args: vec!["--metrics-addr".into(), format!("127.0.0.1:{port}")],
+            ..Options::default()
+        },
+    );
+    eventually(WAIT, "/readyz once caches synced", || {
+        (http_get(port, "/readyz").0 == 200).then_some(())
+    });
+    assert_eq!(http_get(port, "/healthz"), (200, "ok".to_string()));
+    cluster.apply(&ns, &manifest("web"));
+    eventually(WAIT, "Ready", || {
+        sim.advance(61.0);
+        cluster
+            .get_json("xsvc", &ns, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+    let (code, text) = http_get(port, "/metrics");
+    assert_eq!(code, 200);
+    for want in [
+        r#"runway_aws_calls_total{service="ecs",operation="CreateExpressGatewayService",outcome="ok"} 1"#,
+        r#"runway_aws_calls_total{service="ecs",operation="DescribeExpressGatewayService",outcome="ok"}"#,
+        r#"runway_reconciles_total{kind="ExpressService",result="ok"}"#,
+        "runway_reconcile_duration_seconds_bucket",
+        "runway_queue_depth",
+    ] {
+        assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
+    }
+}
