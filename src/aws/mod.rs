@@ -3,6 +3,7 @@
 //! sharing one rustls HTTPS client. Every call is counted in the metrics by service, operation and
 //! outcome.
 
+pub mod apprunner;
 pub mod ecs;
 pub mod error;
 

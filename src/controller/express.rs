@@ -3,25 +3,22 @@
 //! Pipeline: `resolve` the service ARN (status, spec.serviceArn, or a lookup by name and owner tag so
 //! a crash between create and the status write never creates a second service; needs AWS) →
 //! `observe` the service and its current deployment (AWS, read-only) → `plan::express::plan` (pure) →
-//! `act` on the plan (AWS, mutating) → `status::apply_status` (Kubernetes). Deletion goes through the
-//! finalizer and `cleanup`.
+//! `act` on the plan (AWS, mutating) → `lifecycle::finish` (conditions and the status write,
+//! Kubernetes). `lifecycle` also provides the finalizer wrapper; deletion goes through `cleanup`.
 
 use std::sync::Arc;
 
-use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::{Api, ResourceExt};
 
-use super::{Context, Failpoint, events, is_paused, object_key, status::apply_status};
-use crate::api::common::{DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
+use super::lifecycle::{deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain};
+use super::{Context, Failpoint, events};
+use crate::api::common::DeletionPolicy;
 use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::ecs::{self, ObservedDeployment, ObservedExpress};
-use crate::aws::error::AwsErrorKind;
-use crate::plan::conditions::{conditions, progressing_since};
+use crate::plan::Phase;
 use crate::plan::express::{ExpressRequest, OWNER_TAG, Plan, PlanInput, create_request, owner, plan};
-use crate::plan::{Phase, poll_interval};
 use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
@@ -29,33 +26,7 @@ pub const KIND: &str = "ExpressService";
 
 /// Reconciles one ExpressService.
 pub async fn reconcile(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
-    let timer = ctx.metrics.reconcile_started(KIND);
-    let result = reconcile_inner(obj.clone(), ctx.clone()).await;
-    match &result {
-        Ok(_) => {
-            ctx.succeeded(&object_key(obj.as_ref()));
-            timer.finish("ok");
-        }
-        Err(e) => timer.finish(e.metric_label()),
-    }
-    result
-}
-
-async fn reconcile_inner(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
-    if is_paused(obj.as_ref()) {
-        tracing::info!(kind = KIND, object = %obj.name_any(), "paused by annotation; nothing sent to AWS");
-        return Ok(Action::await_change());
-    }
-    let ns = obj.namespace().unwrap_or_default();
-    let api: Api<ExpressService> = Api::namespaced(ctx.client.clone(), &ns);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            Finalizer::Apply(o) => apply(o, ctx.clone()).await,
-            Finalizer::Cleanup(o) => cleanup(o, ctx.clone()).await,
-        }
-    })
-    .await
-    .map_err(|e| Error::Finalizer(Box::new(e)))
+    reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
 }
 
 /// What one reconcile learned and did, for the status write.
@@ -67,9 +38,6 @@ struct Outcome {
 }
 
 async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
-    let ns = obj.namespace().unwrap_or_default();
-    let name = obj.name_any();
-    let api: Api<ExpressService> = Api::namespaced(ctx.client.clone(), &ns);
     let previous = obj.status.clone();
     let mut status = previous.clone().unwrap_or_default();
     let region = ctx.aws.region_for(obj.spec.region.as_deref());
@@ -108,43 +76,8 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
         deployment,
         mut status,
     } = outcome;
-    let generation = obj.metadata.generation.unwrap_or_default();
-    let now = Timestamp::now();
     fill_observed(&mut status, service.as_ref(), deployment.as_ref());
-    status.common.region = Some(region);
-    status.common.observed_generation = Some(generation);
-    status.common.reconcile_requested_at = obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
-    let stalled_before = previous
-        .as_ref()
-        .map(|p| p.common.conditions.clone())
-        .unwrap_or_default();
-    status.common.conditions = conditions(&phase, generation, &stalled_before, now);
-    if let Phase::Stalled { reason, message } = &phase {
-        let already = stalled_before
-            .iter()
-            .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
-        if !already {
-            events::publish(
-                &ctx.recorder,
-                obj.as_ref(),
-                true,
-                reason,
-                "Reconcile",
-                message.clone(),
-            )
-            .await;
-        }
-    }
-    apply_status(&api, &name, previous.as_ref(), &status).await?;
-
-    Ok(match phase {
-        Phase::Progressing { .. } => {
-            let since = progressing_since(&status.common.conditions).unwrap_or(now);
-            let elapsed = now.duration_since(since).unsigned_abs();
-            Action::requeue(poll_interval(elapsed))
-        }
-        Phase::Stalled { .. } | Phase::Ready { .. } => Action::requeue(ctx.resync),
-    })
+    finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
 }
 
 enum Resolved {
@@ -391,32 +324,13 @@ async fn terminal_or_retry(
     service: Option<ObservedExpress>,
     deployment: Option<ObservedDeployment>,
 ) -> Result<Outcome> {
-    match &err {
-        Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
-            let (code, message, operation) = (&f.code, &f.message, f.operation);
-            status.common.last_failed_hash = Some(hash);
-            let text = format!("{operation} failed: {code}: {message}");
-            events::publish(
-                &ctx.recorder,
-                obj,
-                true,
-                "AwsRejectedSpec",
-                operation,
-                text.clone(),
-            )
-            .await;
-            Ok(Outcome {
-                phase: Phase::Stalled {
-                    reason: "AwsRejectedSpec",
-                    message: text,
-                },
-                service,
-                deployment,
-                status,
-            })
-        }
-        _ => Err(err),
-    }
+    let phase = reject_terminal(err, ctx, obj, hash, &mut status.common).await?;
+    Ok(Outcome {
+        phase,
+        service,
+        deployment,
+        status,
+    })
 }
 
 /// Copies what AWS reports into the status.
@@ -450,27 +364,10 @@ fn fill_observed(
 /// Deletes the AWS service (unless retained) and waits until it is gone.
 async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
     let adopted = obj.spec.service_arn.is_some();
-    let policy = obj.spec.deletion_policy.unwrap_or(if adopted {
-        DeletionPolicy::Retain
-    } else {
-        DeletionPolicy::Delete
-    });
     let status = obj.status.clone().unwrap_or_default();
-    if policy == DeletionPolicy::Retain {
+    if deletion_policy(obj.spec.deletion_policy, adopted) == DeletionPolicy::Retain {
         let arn = obj.spec.service_arn.clone().or(status.common.service_arn.clone());
-        events::publish(
-            &ctx.recorder,
-            obj.as_ref(),
-            false,
-            "Retained",
-            "Delete",
-            format!(
-                "deletionPolicy Retain: left {} running",
-                arn.as_deref().unwrap_or("the service")
-            ),
-        )
-        .await;
-        return Ok(Action::await_change());
+        return Ok(retain(ctx.as_ref(), obj.as_ref(), arn.as_deref()).await);
     }
     let region = ctx.aws.region_for(obj.spec.region.as_deref());
     let aws = ctx.aws.for_region(&region).await;

@@ -2,12 +2,14 @@
 //! checks that the CRDs are installed and then drives one kube-runtime `Controller` per kind.
 //!
 //! Flow per object: watch event → predicate filter (spec generation, deletion, runway annotations) →
-//! `reconcile` in the kind's module (`express`) → finalizer → plan (pure) → AWS calls → status patch
-//! by server-side apply → requeue by the plan's phase.
+//! `reconcile` in the kind's module (`express`, `apprunner`) → `lifecycle` (finalizer) → plan (pure)
+//! → AWS calls → `lifecycle::finish` (status patch by server-side apply) → requeue by the phase.
 
+pub mod apprunner;
 pub mod events;
 pub mod express;
 pub mod leader;
+pub mod lifecycle;
 pub mod runner;
 pub mod status;
 
@@ -143,7 +145,7 @@ where
     K: Resource<DynamicType = ()> + Send + Sync + 'static,
 {
     let key = object_key(obj.as_ref());
-    if let Error::WaitingForDeletion { .. } = err {
+    if waiting_for_deletion(err) {
         return Action::requeue(Duration::from_secs(5));
     }
     if err.is_retryable() {
@@ -166,6 +168,19 @@ where
             .await;
         });
         Action::await_change()
+    }
+}
+
+/// Whether the error only says that an AWS delete is still running, directly or from the finalizer's
+/// cleanup.
+fn waiting_for_deletion(err: &Error) -> bool {
+    match err {
+        Error::WaitingForDeletion { .. } => true,
+        Error::Finalizer(inner) => matches!(
+            inner.as_ref(),
+            kube::runtime::finalizer::Error::CleanupFailed(Error::WaitingForDeletion { .. })
+        ),
+        _ => false,
     }
 }
 

@@ -13,7 +13,7 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
 use super::leader::{Leadership, LeaseSettings};
-use super::{Context, Readiness, check_crds, error_policy, express, trigger_hash};
+use super::{Context, Readiness, apprunner, check_crds, error_policy, express, trigger_hash};
 use crate::aws::{AwsClients, AwsSettings};
 use crate::server::{self, metrics::Metrics};
 use crate::{Error, Result};
@@ -104,15 +104,25 @@ pub async fn run(config: RunConfig) -> Result<()> {
             futures::future::ready(())
         });
 
+    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
+    let app_runner = arsvc
+        .run(apprunner::reconcile, error_policy, Arc::clone(&ctx))
+        .for_each(|res| {
+            arsvc_queue.observe(res);
+            futures::future::ready(())
+        });
+
     // Ready once every kind's cache has synced.
     let ready = readiness.clone();
     tokio::spawn(async move {
-        if xsvc_store.wait_until_ready().await.is_ok() {
+        let (x, a) = tokio::join!(xsvc_store.wait_until_ready(), arsvc_store.wait_until_ready());
+        if x.is_ok() && a.is_ok() {
             ready.set_ready();
         }
     });
     let controllers = async {
-        express.await;
+        tokio::join!(express, app_runner);
     };
     match leadership.as_mut() {
         Some(held) => {

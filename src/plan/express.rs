@@ -14,8 +14,7 @@ use crate::api::express::{
 };
 use crate::aws::ecs::{ObservedDeployment, ObservedExpress};
 
-/// The tag runway puts on every service it creates: `<namespace>/<name>` of the owning resource.
-pub const OWNER_TAG: &str = "runway.dev/owner";
+pub use super::{OWNER_TAG, owner};
 
 /// The fields of UpdateExpressGatewayService that the spec sets, in canonical order: lists whose order
 /// AWS ignores are sorted, so reordering them in the manifest changes nothing.
@@ -140,11 +139,6 @@ pub fn service_name(spec: &ExpressServiceSpec, resource_name: &str) -> String {
     spec.service_name
         .clone()
         .unwrap_or_else(|| resource_name.to_string())
-}
-
-/// The owner tag value for a resource.
-pub fn owner(namespace: &str, name: &str) -> String {
-    format!("{namespace}/{name}")
 }
 
 /// The create request for a resource, or why it cannot be created.
@@ -381,17 +375,8 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
 }
 
 fn stalled_again(status: &ExpressServiceStatus) -> Plan {
-    let message = status
-        .common
-        .conditions
-        .iter()
-        .find(|c| c.type_ == crate::api::common::condition_types::STALLED && c.status == "True")
-        .map(|c| c.message.clone())
-        .unwrap_or_else(|| "AWS rejected this spec; change it to try again".into());
-    Plan::Stalled {
-        reason: "AwsRejectedSpec",
-        message,
-    }
+    let (reason, message) = super::rejected_again(&status.common);
+    Plan::Stalled { reason, message }
 }
 
 /// The configuration being served or deployed: the one the current deployment targets, else the

@@ -3,6 +3,7 @@
 //! no calls; `controller` acts on their answers. `conditions` turns an outcome into kstatus
 //! conditions, the same way for both kinds.
 
+pub mod apprunner;
 pub mod conditions;
 pub mod express;
 
@@ -10,6 +11,28 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::api::common::{CommonStatus, condition_types::STALLED};
+
+/// The tag runway puts on every service it creates: `<namespace>/<name>` of the owning resource.
+pub const OWNER_TAG: &str = "runway.dev/owner";
+
+/// The owner tag value for a resource.
+pub fn owner(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
+}
+
+/// The Stalled phase for a spec that AWS already rejected (its digest is `status.lastFailedHash`):
+/// the message of the Stalled condition that reported the rejection, kept until the spec changes.
+pub fn rejected_again(common: &CommonStatus) -> (&'static str, String) {
+    let message = common
+        .conditions
+        .iter()
+        .find(|c| c.type_ == STALLED && c.status == "True")
+        .map(|c| c.message.clone())
+        .unwrap_or_else(|| "AWS rejected this spec; change it to try again".into());
+    ("AwsRejectedSpec", message)
+}
 
 /// Where a resource stands after a reconcile, for its conditions.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,421 @@
+//! The `AppRunnerService` reconciler.
+//!
+//! Pipeline: `resolve` the service ARN (spec.serviceArn, status, or a ListServices lookup by name so
+//! a crash between CreateService and the status write never creates a second service; needs AWS) →
+//! `observe` the service (DescribeService) and its operations (ListOperations), read-only →
+//! `plan::apprunner::plan` (pure) → `act` on the plan (one mutating call at most, which starts an
+//! App Runner operation whose ID goes into status) → `lifecycle::finish` (conditions, status write,
+//! requeue). While an operation runs, the resource requeues every few seconds and follows it to
+//! SUCCEEDED, FAILED or ROLLBACK_*. Deletion goes through the finalizer and `cleanup`.
+
+use std::sync::Arc;
+
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+
+use super::lifecycle::{deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain};
+use super::{Context, Failpoint, events};
+use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
+use crate::api::common::DeletionPolicy;
+use crate::aws::RegionClients;
+use crate::aws::apprunner::{self, ObservedOperation, ObservedService, Started};
+use crate::aws::error::AwsErrorKind;
+use crate::plan::Phase;
+use crate::plan::apprunner::{
+    AppRunnerRequest, Plan, PlanInput, UpdateCause, baseline, create_request, created_by_runway, plan,
+    service_name, valid_service_name,
+};
+use crate::{Error, Result};
+
+/// The kind name used in metrics and logs.
+pub const KIND: &str = "AppRunnerService";
+
+/// The `operationStatus` runway records for an operation it has just started and not yet listed.
+const STARTED: &str = "PENDING";
+
+/// Reconciles one AppRunnerService.
+pub async fn reconcile(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
+    reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
+}
+
+async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
+    let previous = obj.status.clone();
+    let mut status = previous.clone().unwrap_or_default();
+    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let aws = ctx.aws.for_region(&region).await;
+    let desired = AppRunnerRequest::from_spec(&obj.spec);
+
+    let phase = match resolve(&obj, &aws, &status).await? {
+        Resolved::Conflict(message) => Phase::Stalled {
+            reason: "ServiceNameInUse",
+            message,
+        },
+        Resolved::Arn(arn) => {
+            let (service, operations) = observe(&aws, arn.as_deref()).await?;
+            if let Some(s) = &service {
+                status.common.service_arn = Some(s.arn.clone());
+                if baseline(&status, &desired, s) {
+                    // Adopted, or found after a crash: App Runner already runs this spec.
+                    status.common.last_applied_hash = Some(desired.digest());
+                    if status.common.last_redeploy_token.is_none() {
+                        status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+                    }
+                }
+                fill_observed(&mut status, s);
+            }
+            let tracked = tracked_operation(&status, &operations);
+            if let Some(op) = &tracked {
+                record_operation(&mut status, &op.id, &op.operation_type, &op.status);
+            }
+            let next = plan(PlanInput {
+                spec: &obj.spec,
+                status: &status,
+                desired: &desired,
+                service: service.as_ref(),
+                tracked: tracked.as_ref(),
+                newest: operations.first(),
+            });
+            act(&obj, &ctx, &aws, next, &desired, service.as_ref(), &mut status).await?
+        }
+    };
+    finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
+}
+
+enum Resolved {
+    /// The ARN of the service to manage, or `None` when there is none yet.
+    Arn(Option<String>),
+    /// A service with our name exists but runway did not create it for this resource.
+    Conflict(String),
+}
+
+/// Finds the service this resource manages.
+async fn resolve(
+    obj: &AppRunnerService,
+    aws: &RegionClients,
+    status: &AppRunnerServiceStatus,
+) -> Result<Resolved> {
+    if let Some(arn) = obj
+        .spec
+        .service_arn
+        .clone()
+        .or_else(|| status.common.service_arn.clone())
+    {
+        return Ok(Resolved::Arn(Some(arn)));
+    }
+    let name = service_name(&obj.spec, &obj.name_any());
+    if !valid_service_name(&name) {
+        // Nothing can exist under an invalid name; `create_request` reports it.
+        return Ok(Resolved::Arn(None));
+    }
+    let Some(found) = apprunner::find_by_name(aws, &name).await? else {
+        return Ok(Resolved::Arn(None));
+    };
+    let resource_created = obj.meta().creation_timestamp.as_ref().map(|t| t.0.as_second());
+    if created_by_runway(resource_created, found.created_at) {
+        tracing::info!(kind = KIND, object = %obj.name_any(), arn = %found.arn, "found the service created earlier");
+        return Ok(Resolved::Arn(Some(found.arn)));
+    }
+    Ok(Resolved::Conflict(format!(
+        "App Runner service {name} ({}) existed before this resource was created, so runway did not \
+         create it; set spec.serviceArn to adopt it, or choose another spec.serviceName",
+        found.arn
+    )))
+}
+
+/// Reads the service and its most recent operations.
+async fn observe(
+    aws: &RegionClients,
+    arn: Option<&str>,
+) -> Result<(Option<ObservedService>, Vec<ObservedOperation>)> {
+    let Some(arn) = arn else {
+        return Ok((None, Vec::new()));
+    };
+    let Some(service) = apprunner::describe(aws, arn).await? else {
+        return Ok((None, Vec::new()));
+    };
+    if service.status == "DELETED" {
+        return Ok((Some(service), Vec::new()));
+    }
+    let operations = apprunner::list_operations(aws, arn).await?;
+    Ok((Some(service), operations))
+}
+
+/// The operation runway follows: the one `status.operationId` names (as listed now, or as last
+/// recorded when it has dropped off the first page), else the newest one.
+fn tracked_operation(
+    status: &AppRunnerServiceStatus,
+    operations: &[ObservedOperation],
+) -> Option<ObservedOperation> {
+    let Some(id) = status.operation_id.as_deref() else {
+        return operations.first().cloned();
+    };
+    operations.iter().find(|op| op.id == id).cloned().or_else(|| {
+        Some(ObservedOperation {
+            id: id.to_string(),
+            operation_type: status.operation_type.clone().unwrap_or_default(),
+            status: status.operation_status.clone().unwrap_or_default(),
+        })
+    })
+}
+
+fn record_operation(status: &mut AppRunnerServiceStatus, id: &str, kind: &str, op_status: &str) {
+    status.operation_id = Some(id.to_string());
+    status.operation_type = Some(kind.to_string());
+    status.operation_status = Some(op_status.to_string());
+}
+
+/// Records an operation runway just started.
+fn started(status: &mut AppRunnerServiceStatus, started: &Started, kind: &str) {
+    record_operation(status, &started.operation_id, kind, STARTED);
+    status.status = Some("OPERATION_IN_PROGRESS".into());
+}
+
+/// Copies what DescribeService reports into the status.
+fn fill_observed(status: &mut AppRunnerServiceStatus, service: &ObservedService) {
+    status.service_id = Some(service.service_id.clone()).filter(|s| !s.is_empty());
+    status.service_url = service.service_url.clone();
+    status.status = Some(service.status.clone());
+}
+
+/// Carries out a plan and returns the phase to report.
+async fn act(
+    obj: &AppRunnerService,
+    ctx: &Context,
+    aws: &RegionClients,
+    next: Plan,
+    desired: &AppRunnerRequest,
+    service: Option<&ObservedService>,
+    status: &mut AppRunnerServiceStatus,
+) -> Result<Phase> {
+    let hash = desired.digest();
+    let arn = service.map(|s| s.arn.clone()).unwrap_or_default();
+    match next {
+        Plan::Create => {
+            let req = match create_request(&obj.spec, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
+                Ok(r) => r,
+                Err(message) => {
+                    return Ok(Phase::Stalled {
+                        reason: "InvalidSpec",
+                        message,
+                    });
+                }
+            };
+            match apprunner::create(aws, &req).await {
+                Ok(op) => {
+                    if ctx.failpoint == Some(Failpoint::ExitAfterCreate) {
+                        tracing::warn!("failpoint exit-after-create: exiting before the status write");
+                        std::process::exit(86);
+                    }
+                    status.common.service_arn = Some(op.arn.clone());
+                    status.common.last_applied_hash = Some(hash);
+                    status.common.last_failed_hash = None;
+                    status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+                    status.service_id = None;
+                    status.service_url = None;
+                    started(status, &op, "CREATE_SERVICE");
+                    let note = format!(
+                        "created App Runner service {} ({}), operation {}",
+                        req.service_name, op.arn, op.operation_id
+                    );
+                    events::publish(&ctx.recorder, obj, false, "Created", "Create", note.clone()).await;
+                    Ok(Phase::Progressing {
+                        reason: "Creating",
+                        message: note,
+                    })
+                }
+                Err(err) => reject_terminal(err, ctx, obj, hash, &mut status.common).await,
+            }
+        }
+        Plan::Update { cause } => match apprunner::update(aws, &arn, desired).await {
+            Ok(op) => {
+                status.common.last_applied_hash = Some(hash);
+                status.common.last_failed_hash = None;
+                status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+                started(status, &op, "UPDATE_SERVICE");
+                let (event, warning, reason, note) = match &cause {
+                    UpdateCause::SpecChanged => (
+                        "Updated",
+                        false,
+                        "Updating",
+                        format!("sent the new spec to {arn}, operation {}", op.operation_id),
+                    ),
+                    UpdateCause::Drift(fields) => (
+                        "DriftCorrected",
+                        true,
+                        "CorrectingDrift",
+                        format!(
+                            "App Runner differed from the spec in {}; sent the spec again, operation {}",
+                            fields.join(", "),
+                            op.operation_id
+                        ),
+                    ),
+                    UpdateCause::Rebuild => (
+                        "Rebuilding",
+                        false,
+                        "Rebuilding",
+                        format!(
+                            "{arn} is CREATE_FAILED; rebuilding it with UpdateService, operation {}",
+                            op.operation_id
+                        ),
+                    ),
+                    UpdateCause::Retry => (
+                        "Updated",
+                        false,
+                        "Updating",
+                        format!(
+                            "redeployToken changed after a rollback; sent the spec to {arn} again, operation {}",
+                            op.operation_id
+                        ),
+                    ),
+                };
+                events::publish(&ctx.recorder, obj, warning, event, "Update", note.clone()).await;
+                Ok(Phase::Progressing {
+                    reason,
+                    message: note,
+                })
+            }
+            Err(err) if is_busy(&err) => Ok(busy(&err)),
+            Err(err) => reject_terminal(err, ctx, obj, hash, &mut status.common).await,
+        },
+        Plan::Pause | Plan::Resume => {
+            let pausing = next == Plan::Pause;
+            let result = if pausing {
+                apprunner::pause(aws, &arn).await
+            } else {
+                apprunner::resume(aws, &arn).await
+            };
+            let (kind, event, reason) = if pausing {
+                ("PAUSE_SERVICE", "Pausing", "Pausing")
+            } else {
+                ("RESUME_SERVICE", "Resuming", "Resuming")
+            };
+            match result {
+                Ok(op) => {
+                    started(status, &op, kind);
+                    let note = format!(
+                        "spec.paused is {}: {} {arn}, operation {}",
+                        pausing,
+                        if pausing { "pausing" } else { "resuming" },
+                        op.operation_id
+                    );
+                    events::publish(&ctx.recorder, obj, false, event, event, note.clone()).await;
+                    Ok(Phase::Progressing {
+                        reason,
+                        message: note,
+                    })
+                }
+                Err(err) if is_busy(&err) => Ok(busy(&err)),
+                Err(err) => refused(err),
+            }
+        }
+        Plan::Redeploy => match apprunner::start_deployment(aws, &arn).await {
+            Ok(op) => {
+                status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+                started(status, &op, "START_DEPLOYMENT");
+                let note = format!(
+                    "started a new deployment of {arn} for redeployToken {:?}, operation {}",
+                    obj.spec.redeploy_token.as_deref().unwrap_or_default(),
+                    op.operation_id
+                );
+                events::publish(&ctx.recorder, obj, false, "Redeployed", "Redeploy", note.clone()).await;
+                Ok(Phase::Progressing {
+                    reason: "Redeploying",
+                    message: note,
+                })
+            }
+            // NB: StartDeployment does not model InvalidStateException; a service that cannot deploy
+            // right now (an operation started meanwhile) answers InvalidRequestException.
+            Err(err) if is_busy(&err) || err.aws().is_some_and(|f| f.code == "InvalidRequestException") => {
+                Ok(busy(&err))
+            }
+            Err(err) => {
+                // Not retried for the same token: changing spec.redeployToken tries again.
+                status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+                refused(err)
+            }
+        },
+        Plan::Wait { reason, message } => Ok(Phase::Progressing { reason, message }),
+        Plan::Stalled { reason, message } => Ok(Phase::Stalled { reason, message }),
+        Plan::Ready { reason, message } => Ok(Phase::Ready { reason, message }),
+    }
+}
+
+/// Whether App Runner refused a call because another operation is running.
+fn is_busy(err: &Error) -> bool {
+    err.aws().is_some_and(|f| f.kind == AwsErrorKind::InvalidState)
+}
+
+/// Someone else started an operation between runway's read and its call: wait for it, without
+/// stalling, and send the latest spec once it ends.
+fn busy(err: &Error) -> Phase {
+    let detail = err
+        .aws()
+        .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
+        .unwrap_or_else(|| err.to_string());
+    Phase::Progressing {
+        reason: "OperationInProgress",
+        message: format!("App Runner is busy with another operation ({detail}); retrying when it ends"),
+    }
+}
+
+/// A pause, resume or deployment that AWS refused: terminal errors stall until the next change or
+/// resync; retryable ones go back to `error_policy`.
+fn refused(err: Error) -> Result<Phase> {
+    match err.aws() {
+        Some(f) if f.kind == AwsErrorKind::Terminal => Ok(Phase::Stalled {
+            reason: "AwsRejectedCall",
+            message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+        }),
+        _ => Err(err),
+    }
+}
+
+/// Deletes the App Runner service (unless retained) and follows the delete operation until the
+/// service is DELETED or gone.
+async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
+    let adopted = obj.spec.service_arn.is_some();
+    let status = obj.status.clone().unwrap_or_default();
+    if deletion_policy(obj.spec.deletion_policy, adopted) == DeletionPolicy::Retain {
+        let arn = obj.spec.service_arn.clone().or(status.common.service_arn.clone());
+        return Ok(retain(ctx.as_ref(), obj.as_ref(), arn.as_deref()).await);
+    }
+    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let aws = ctx.aws.for_region(&region).await;
+    let arn = match resolve(&obj, &aws, &status).await? {
+        Resolved::Arn(Some(arn)) => arn,
+        // Nothing was created, or the service with our name is not ours: nothing to delete.
+        Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
+    };
+    match apprunner::describe(&aws, &arn).await? {
+        None => {}
+        Some(s) if s.status == "DELETED" => {}
+        // A delete (or another operation, which must end first) is running.
+        Some(s) if s.status == "OPERATION_IN_PROGRESS" => {
+            return Err(Error::WaitingForDeletion { target: arn });
+        }
+        Some(_) => {
+            if let Some(op) = apprunner::delete(&aws, &arn).await? {
+                events::publish(
+                    &ctx.recorder,
+                    obj.as_ref(),
+                    false,
+                    "Deleting",
+                    "Delete",
+                    format!("deleting App Runner service {arn}, operation {op}"),
+                )
+                .await;
+            }
+            return Err(Error::WaitingForDeletion { target: arn });
+        }
+    }
+    events::publish(
+        &ctx.recorder,
+        obj.as_ref(),
+        false,
+        "Deleted",
+        "Delete",
+        format!("App Runner service {arn} is deleted"),
+    )
+    .await;
+    Ok(Action::await_change())
+}

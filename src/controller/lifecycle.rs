@@ -1,0 +1,236 @@
+//! The reconcile skeleton that both kinds share, written once:
+//!
+//! - [`reconcile_with_finalizer`]: metrics timer → `runway.dev/paused` short-circuit → finalizer,
+//!   which calls the kind's `apply` or `cleanup`;
+//! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
+//!   remembered in `lastFailedHash`) or goes back to `error_policy` for a retry;
+//! - [`finish`]: the common status fields, kstatus conditions, a Warning Event when the resource
+//!   becomes Stalled, the server-side-apply status write, and the requeue that the phase implies;
+//! - [`deletion_policy`] and [`retain`]: the first step of every cleanup.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Context, events, is_paused, object_key, status::apply_status};
+use crate::api::apprunner::AppRunnerServiceStatus;
+use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
+use crate::api::express::ExpressServiceStatus;
+use crate::aws::error::AwsErrorKind;
+use crate::plan::conditions::{conditions, progressing_since};
+use crate::plan::{Phase, poll_interval};
+use crate::{Error, Result};
+
+/// A kind's status type: it carries the [`CommonStatus`] fields.
+pub trait ManagedStatus: Serialize + PartialEq + Clone + Default {
+    /// The common fields.
+    fn common(&self) -> &CommonStatus;
+    /// The common fields, for writing.
+    fn common_mut(&mut self) -> &mut CommonStatus;
+}
+
+impl ManagedStatus for ExpressServiceStatus {
+    fn common(&self) -> &CommonStatus {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut CommonStatus {
+        &mut self.common
+    }
+}
+
+impl ManagedStatus for AppRunnerServiceStatus {
+    fn common(&self) -> &CommonStatus {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut CommonStatus {
+        &mut self.common
+    }
+}
+
+/// Runs one reconcile of `obj`: times it, honours the paused annotation, and calls `apply` or
+/// `cleanup` through the finalizer.
+pub async fn reconcile_with_finalizer<K, A, AF, C, CF>(
+    kind: &'static str,
+    obj: Arc<K>,
+    ctx: Arc<Context>,
+    apply: A,
+    cleanup: C,
+) -> Result<Action>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Serialize
+        + Debug
+        + Send
+        + Sync
+        + 'static,
+    A: FnOnce(Arc<K>, Arc<Context>) -> AF,
+    AF: Future<Output = Result<Action>>,
+    C: FnOnce(Arc<K>, Arc<Context>) -> CF,
+    CF: Future<Output = Result<Action>>,
+{
+    let timer = ctx.metrics.reconcile_started(kind);
+    let key = object_key(obj.as_ref());
+    let result = if is_paused(obj.as_ref()) {
+        tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
+        Ok(Action::await_change())
+    } else {
+        let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+        let for_event = ctx.clone();
+        finalizer(&api, FINALIZER, obj, |event| async move {
+            match event {
+                Finalizer::Apply(o) => apply(o, for_event).await,
+                Finalizer::Cleanup(o) => cleanup(o, for_event).await,
+            }
+        })
+        .await
+        .map_err(|e| Error::Finalizer(Box::new(e)))
+    };
+    match &result {
+        Ok(_) => {
+            ctx.succeeded(&key);
+            timer.finish("ok");
+        }
+        Err(e) => timer.finish(e.metric_label()),
+    }
+    result
+}
+
+/// Handles a failed mutating call. A terminal AWS error is reported as a Warning Event, remembered
+/// in `lastFailedHash` (so the same request is not sent again) and returned as a Stalled phase;
+/// anything else is returned as the error, for a retry with backoff.
+pub async fn reject_terminal<K>(
+    err: Error,
+    ctx: &Context,
+    obj: &K,
+    hash: String,
+    common: &mut CommonStatus,
+) -> Result<Phase>
+where
+    K: Resource<DynamicType = ()>,
+{
+    match &err {
+        Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
+            let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
+            common.last_failed_hash = Some(hash);
+            events::publish(
+                &ctx.recorder,
+                obj,
+                true,
+                "AwsRejectedSpec",
+                f.operation,
+                text.clone(),
+            )
+            .await;
+            Ok(Phase::Stalled {
+                reason: "AwsRejectedSpec",
+                message: text,
+            })
+        }
+        _ => Err(err),
+    }
+}
+
+/// Completes a reconcile: fills the common status fields, computes the conditions for `phase`,
+/// publishes a Warning Event when the resource newly stalls, writes the status (only if it
+/// changed), and says when to look again: soon while progressing, at the resync interval otherwise.
+pub async fn finish<K, S>(
+    obj: &K,
+    ctx: &Context,
+    previous: Option<&S>,
+    mut status: S,
+    phase: Phase,
+    region: String,
+) -> Result<Action>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    S: ManagedStatus,
+{
+    let generation = obj.meta().generation.unwrap_or_default();
+    let now = Timestamp::now();
+    let before = previous
+        .map(|p| p.common().conditions.clone())
+        .unwrap_or_default();
+    let common = status.common_mut();
+    common.region = Some(region);
+    common.observed_generation = Some(generation);
+    common.reconcile_requested_at = obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
+    common.conditions = conditions(&phase, generation, &before, now);
+    if let Phase::Stalled { reason, message } = &phase {
+        let already = before
+            .iter()
+            .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
+        if !already {
+            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+        }
+    }
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    apply_status(&api, &obj.name_any(), previous, &status).await?;
+
+    Ok(match phase {
+        Phase::Progressing { .. } => {
+            let since = progressing_since(&status.common().conditions).unwrap_or(now);
+            let elapsed = now.duration_since(since).unsigned_abs();
+            Action::requeue(poll_interval(elapsed))
+        }
+        Phase::Stalled { .. } | Phase::Ready { .. } => Action::requeue(ctx.resync),
+    })
+}
+
+/// The effective deletion policy: the spec's, else `Retain` for adopted services and `Delete` for
+/// services runway created.
+pub fn deletion_policy(spec: Option<DeletionPolicy>, adopted: bool) -> DeletionPolicy {
+    spec.unwrap_or(if adopted {
+        DeletionPolicy::Retain
+    } else {
+        DeletionPolicy::Delete
+    })
+}
+
+/// Releases the finalizer without touching AWS, and says so in an Event.
+pub async fn retain<K>(ctx: &Context, obj: &K, arn: Option<&str>) -> Action
+where
+    K: Resource<DynamicType = ()>,
+{
+    events::publish(
+        &ctx.recorder,
+        obj,
+        false,
+        "Retained",
+        "Delete",
+        format!(
+            "deletionPolicy Retain: left {} running",
+            arn.unwrap_or("the service")
+        ),
+    )
+    .await;
+    Action::await_change()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adopted_services_are_retained_and_created_ones_deleted_unless_the_spec_says() {
+        assert_eq!(deletion_policy(None, true), DeletionPolicy::Retain);
+        assert_eq!(deletion_policy(None, false), DeletionPolicy::Delete);
+        assert_eq!(
+            deletion_policy(Some(DeletionPolicy::Delete), true),
+            DeletionPolicy::Delete
+        );
+        assert_eq!(
+            deletion_policy(Some(DeletionPolicy::Retain), false),
+            DeletionPolicy::Retain
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! Planner tests from YAML fixtures. Each case is a JSON merge patch (written as YAML; `null`
+//! removes a key) over [`BASE`]: a settled service whose AWS view is what App Runner reports for the
+//! base spec, normalizations and defaults included. In a hash field, `BASE` stands for the digest of
+//! the base spec (the last applied one) and `DESIRED` for the digest of the case's spec.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::*;
+use crate::api::apprunner::AppRunnerServiceSpec;
+
+const BASE: &str = r#"
+spec:
+  sourceConfiguration:
+    imageRepository:
+      imageIdentifier: public.ecr.aws/nginx/nginx:1.27
+      imageRepositoryType: ECR_PUBLIC
+      imageConfiguration:
+        port: "80"
+        runtimeEnvironmentVariables: {GREETING: hello, MODE: prod}
+        runtimeEnvironmentSecrets: {DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"}
+  instanceConfiguration: {cpu: 1 vCPU, memory: 2 GB}
+  healthCheckConfiguration: {protocol: TCP}
+status:
+  serviceArn: arn:aws:apprunner:us-east-1:123456789012:service/web/0123
+  lastAppliedHash: BASE
+  operationId: op-1
+  operationType: CREATE_SERVICE
+  operationStatus: SUCCEEDED
+service:
+  arn: arn:aws:apprunner:us-east-1:123456789012:service/web/0123
+  serviceId: "0123"
+  serviceName: web
+  serviceUrl: abcdefghij.us-east-1.awsapprunner.com
+  status: RUNNING
+  config:
+    sourceConfiguration:
+      imageRepository:
+        imageIdentifier: public.ecr.aws/nginx/nginx:1.27
+        imageRepositoryType: ECR_PUBLIC
+        imageConfiguration:
+          port: "80"
+          runtimeEnvironmentVariables: {MODE: prod, GREETING: hello}
+          runtimeEnvironmentSecrets: {DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"}
+      autoDeploymentsEnabled: false
+    instanceConfiguration: {cpu: "1024", memory: "2048"}
+    autoScalingConfigurationArn: arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/DefaultConfiguration/1/abc
+    healthCheckConfiguration: {protocol: TCP, path: /, interval: 5, timeout: 2, healthyThreshold: 1, unhealthyThreshold: 5}
+    networkConfiguration:
+      egressConfiguration: {egressType: DEFAULT}
+      ingressConfiguration: {isPubliclyAccessible: true}
+      ipAddressType: IPV4
+    observabilityConfiguration: {observabilityEnabled: false}
+tracked: {id: op-1, operationType: CREATE_SERVICE, status: SUCCEEDED}
+newest: {id: op-1, operationType: CREATE_SERVICE, status: SUCCEEDED}
+"#;
+
+#[derive(Deserialize)]
+struct Fixture {
+    spec: AppRunnerServiceSpec,
+    #[serde(default)]
+    status: AppRunnerServiceStatus,
+    service: Option<ObservedService>,
+    tracked: Option<ObservedOperation>,
+    newest: Option<ObservedOperation>,
+}
+
+fn merge(base: &mut Value, patch: Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    b.remove(&k);
+                } else {
+                    merge(b.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (b, p) => *b = p,
+    }
+}
+
+fn fixture(patch: &str) -> Fixture {
+    let mut doc: Value = serde_yaml::from_str(BASE).expect("base fixture");
+    let patch: Value = serde_yaml::from_str(patch).expect("patch");
+    if !patch.is_null() {
+        merge(&mut doc, patch);
+    }
+    let mut f: Fixture = serde_json::from_value(doc).expect("fixture");
+    let hash = AppRunnerRequest::from_spec(&f.spec).digest();
+    let base: Value = serde_yaml::from_str(BASE).expect("base fixture");
+    let base_spec: AppRunnerServiceSpec = serde_json::from_value(base["spec"].clone()).expect("base spec");
+    let base_hash = AppRunnerRequest::from_spec(&base_spec).digest();
+    for h in [
+        &mut f.status.common.last_applied_hash,
+        &mut f.status.common.last_failed_hash,
+    ] {
+        match h.as_deref() {
+            Some("DESIRED") => *h = Some(hash.clone()),
+            Some("BASE") => *h = Some(base_hash.clone()),
+            _ => {}
+        }
+    }
+    f
+}
+
+fn plan_for(patch: &str) -> Plan {
+    let f = fixture(patch);
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    plan(PlanInput {
+        spec: &f.spec,
+        status: &f.status,
+        desired: &desired,
+        service: f.service.as_ref(),
+        tracked: f.tracked.as_ref(),
+        newest: f.newest.as_ref(),
+    })
+}
+
+#[track_caller]
+fn assert_stalled(plan: Plan, want: &str, mentions: &[&str]) {
+    match plan {
+        Plan::Stalled { reason, message } => {
+            assert_eq!(reason, want, "{message}");
+            for m in mentions {
+                assert!(message.contains(m), "{message:?} should mention {m:?}");
+            }
+        }
+        other => panic!("expected Stalled {want}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_wait(plan: Plan, want: &str, mentions: &[&str]) {
+    match plan {
+        Plan::Wait { reason, message } => {
+            assert_eq!(reason, want, "{message}");
+            for m in mentions {
+                assert!(message.contains(m), "{message:?} should mention {m:?}");
+            }
+        }
+        other => panic!("expected Wait {want}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_ready(plan: Plan, want: &str) {
+    match plan {
+        Plan::Ready { reason, .. } => assert_eq!(reason, want),
+        other => panic!("expected Ready {want}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_settled_service_with_aws_normalizations_and_defaults_is_ready() {
+    assert_ready(plan_for(""), "Ready");
+}
+
+#[test]
+fn no_service_is_created_and_an_adopted_arn_that_does_not_exist_stalls() {
+    assert_eq!(plan_for("{service: null, status: null}"), Plan::Create);
+    assert_eq!(
+        plan_for("{service: {status: DELETED}, tracked: null, newest: null}"),
+        Plan::Create
+    );
+    assert_stalled(
+        plan_for(
+            "{service: null, spec: {serviceArn: 'arn:aws:apprunner:us-east-1:123456789012:service/old/9'}}",
+        ),
+        "AdoptedServiceNotFound",
+        &["service/old/9"],
+    );
+}
+
+#[test]
+fn a_spec_aws_rejected_is_not_created_again_until_it_changes() {
+    let stalled = r#"
+status:
+  lastAppliedHash: null
+  lastFailedHash: DESIRED
+  conditions:
+  - {type: Stalled, status: "True", reason: AwsRejectedSpec, message: "CreateService failed: InvalidRequestException: bad", lastTransitionTime: "2025-01-01T00:00:00Z"}
+service: null
+"#;
+    assert_stalled(plan_for(stalled), "AwsRejectedSpec", &["InvalidRequestException"]);
+    let changed = stalled.replace("lastFailedHash: DESIRED", "lastFailedHash: something-else");
+    assert_eq!(plan_for(&changed), Plan::Create);
+}
+
+#[test]
+fn update_waits_while_an_operation_is_in_progress() {
+    let plan = plan_for(
+        r#"
+spec: {sourceConfiguration: {imageRepository: {imageIdentifier: "public.ecr.aws/nginx/nginx:1.28"}}}
+service: {status: OPERATION_IN_PROGRESS}
+tracked: {status: IN_PROGRESS}
+newest: {status: IN_PROGRESS}
+"#,
+    );
+    assert_wait(
+        plan,
+        "OperationInProgress",
+        &["op-1", "CREATE_SERVICE", "IN_PROGRESS", "waits"],
+    );
+}
+
+#[test]
+fn an_operation_started_outside_runway_is_waited_for_even_if_the_service_reads_running() {
+    let plan = plan_for("{newest: {id: op-2, operationType: UPDATE_SERVICE, status: ROLLBACK_IN_PROGRESS}}");
+    assert_wait(plan, "OperationInProgress", &["op-2", "ROLLBACK_IN_PROGRESS"]);
+}
+
+#[test]
+fn a_changed_spec_sends_one_update() {
+    let plan = plan_for(
+        "{spec: {sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}}",
+    );
+    assert_eq!(
+        plan,
+        Plan::Update {
+            cause: UpdateCause::SpecChanged
+        }
+    );
+}
+
+#[test]
+fn create_failed_stalls_with_the_failed_operation_until_the_spec_changes() {
+    let failed = r#"
+service: {status: CREATE_FAILED}
+tracked: {id: op-1, operationType: CREATE_SERVICE, status: FAILED}
+newest: {id: op-1, operationType: CREATE_SERVICE, status: FAILED}
+"#;
+    assert_stalled(
+        plan_for(failed),
+        "CreateFailed",
+        &["CREATE_FAILED", "op-1", "FAILED", "UpdateService"],
+    );
+    let fixed = format!(
+        "{failed}spec: {{sourceConfiguration: {{imageRepository: {{imageIdentifier: 'public.ecr.aws/nginx/nginx:fixed'}}}}}}\n"
+    );
+    assert_eq!(
+        plan_for(&fixed),
+        Plan::Update {
+            cause: UpdateCause::Rebuild
+        }
+    );
+    let token = format!("{failed}spec: {{redeployToken: again}}\n");
+    assert_eq!(
+        plan_for(&token),
+        Plan::Update {
+            cause: UpdateCause::Rebuild
+        }
+    );
+}
+
+#[test]
+fn a_rolled_back_update_stalls_and_is_not_resent() {
+    // App Runner restored the previous image; the spec still asks for the new one.
+    let rolled_back = r#"
+spec: {sourceConfiguration: {imageRepository: {imageIdentifier: "public.ecr.aws/nginx/nginx:broken"}}}
+status: {operationId: op-2, lastAppliedHash: DESIRED}
+tracked: {id: op-2, operationType: UPDATE_SERVICE, status: ROLLBACK_SUCCEEDED}
+newest: {id: op-2, operationType: UPDATE_SERVICE, status: ROLLBACK_SUCCEEDED}
+"#;
+    assert_stalled(
+        plan_for(rolled_back),
+        "RolledBack",
+        &["op-2", "ROLLBACK_SUCCEEDED", "redeployToken"],
+    );
+    let token = rolled_back.replace(
+        "spec: {sourceConfiguration",
+        "spec: {redeployToken: retry, sourceConfiguration",
+    );
+    assert_eq!(
+        plan_for(&token),
+        Plan::Update {
+            cause: UpdateCause::Retry
+        }
+    );
+}
+
+#[test]
+fn a_new_spec_after_a_rollback_is_sent() {
+    let plan = plan_for(
+        r#"
+spec: {sourceConfiguration: {imageRepository: {imageIdentifier: "public.ecr.aws/nginx/nginx:fixed"}}}
+status: {lastAppliedHash: hash-of-the-broken-spec, operationId: op-2}
+tracked: {id: op-2, operationType: UPDATE_SERVICE, status: ROLLBACK_SUCCEEDED}
+newest: {id: op-2, operationType: UPDATE_SERVICE, status: ROLLBACK_SUCCEEDED}
+"#,
+    );
+    assert_eq!(
+        plan,
+        Plan::Update {
+            cause: UpdateCause::SpecChanged
+        }
+    );
+}
+
+#[test]
+fn a_rolled_back_deployment_is_redeployed_on_a_new_token() {
+    let plan = plan_for(
+        r#"
+spec: {redeployToken: two}
+status: {lastRedeployToken: one, operationId: op-3}
+tracked: {id: op-3, operationType: START_DEPLOYMENT, status: ROLLBACK_SUCCEEDED}
+newest: {id: op-3, operationType: START_DEPLOYMENT, status: ROLLBACK_SUCCEEDED}
+"#,
+    );
+    assert_eq!(plan, Plan::Redeploy);
+}
+
+#[test]
+fn drift_on_a_field_the_spec_sets_is_corrected() {
+    let plan = plan_for(
+        r#"
+service:
+  config:
+    sourceConfiguration: {imageRepository: {imageIdentifier: "public.ecr.aws/nginx/nginx:hotfix"}}
+    instanceConfiguration: {cpu: "2048", memory: "4096"}
+"#,
+    );
+    assert_eq!(
+        plan,
+        Plan::Update {
+            cause: UpdateCause::Drift(vec![
+                "sourceConfiguration.imageRepository.imageIdentifier".into(),
+                "instanceConfiguration.cpu".into(),
+                "instanceConfiguration.memory".into(),
+            ])
+        }
+    );
+}
+
+#[test]
+fn fields_the_spec_leaves_unset_belong_to_whoever_set_them() {
+    let plan = plan_for(
+        r#"
+service:
+  config:
+    instanceConfiguration: {instanceRoleArn: "arn:aws:iam::123456789012:role/outside"}
+    autoScalingConfigurationArn: arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/high/3/def
+    healthCheckConfiguration: {interval: 10}
+    networkConfiguration: {ipAddressType: DUAL_STACK}
+    observabilityConfiguration: {observabilityEnabled: true, observabilityConfigurationArn: "arn:aws:apprunner:us-east-1:123456789012:observabilityconfiguration/xray/1/a"}
+"#,
+    );
+    assert_ready(plan, "Ready");
+}
+
+#[test]
+fn reordered_environment_and_spelled_out_defaults_change_nothing() {
+    let spelled = r#"
+spec:
+  sourceConfiguration:
+    autoDeploymentsEnabled: false
+    imageRepository:
+      imageConfiguration:
+        runtimeEnvironmentVariables: {MODE: prod, GREETING: hello}
+  instanceConfiguration: {cpu: "1024", memory: "2048"}
+  healthCheckConfiguration: {protocol: TCP, path: /, interval: 5, timeout: 2, healthyThreshold: 1, unhealthyThreshold: 5}
+  networkConfiguration:
+    egressConfiguration: {egressType: DEFAULT}
+    ingressConfiguration: {isPubliclyAccessible: true}
+    ipAddressType: IPV4
+  observabilityConfiguration: {observabilityEnabled: false}
+"#;
+    let base_hash = AppRunnerRequest::from_spec(&fixture("").spec).digest();
+    let mut f = fixture(spelled);
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    assert_eq!(desired.digest(), base_hash);
+    f.status.common.last_applied_hash = Some(base_hash);
+    let next = plan(PlanInput {
+        spec: &f.spec,
+        status: &f.status,
+        desired: &desired,
+        service: f.service.as_ref(),
+        tracked: f.tracked.as_ref(),
+        newest: f.newest.as_ref(),
+    });
+    assert_ready(next, "Ready");
+    let mut other = fixture("{spec: {instanceConfiguration: {cpu: 2 vCPU, memory: 4 GB}}}");
+    other.status.common.last_applied_hash = Some(AppRunnerRequest::from_spec(&fixture("").spec).digest());
+    assert_ne!(
+        AppRunnerRequest::from_spec(&other.spec).digest(),
+        other.status.common.last_applied_hash.clone().unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_baseline_is_recorded_only_when_aws_already_runs_the_spec() {
+    let f = fixture(
+        "{status: {lastAppliedHash: null}, service: {config: {sourceConfiguration: {imageRepository: {imageIdentifier: other}}}}}",
+    );
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    assert!(!baseline(
+        &f.status,
+        &desired,
+        f.service.as_ref().expect("service")
+    ));
+    let f = fixture("");
+    assert!(
+        !baseline(&f.status, &desired, f.service.as_ref().expect("service")),
+        "a recorded hash is never overwritten"
+    );
+    let f = fixture("{status: {lastAppliedHash: null}}");
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    assert!(baseline(
+        &f.status,
+        &desired,
+        f.service.as_ref().expect("service")
+    ));
+}
+
+#[test]
+fn paused_true_pauses_a_running_service_and_a_paused_one_is_ready_with_reason_paused() {
+    assert_eq!(plan_for("{spec: {paused: true}}"), Plan::Pause);
+    assert_ready(
+        plan_for("{spec: {paused: true}, service: {status: PAUSED}}"),
+        "Paused",
+    );
+    assert_eq!(
+        plan_for("{spec: {paused: false}, service: {status: PAUSED}}"),
+        Plan::Resume
+    );
+    // Unset: runway leaves the pause state to whoever set it.
+    assert_ready(plan_for("{service: {status: PAUSED}}"), "Paused");
+    assert_ready(plan_for("{spec: {paused: false}}"), "Ready");
+}
+
+#[test]
+fn a_change_to_a_paused_service_waits_for_paused_false_and_then_resumes_first() {
+    let change = "{spec: {paused: true, sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}, service: {status: PAUSED}}";
+    assert_stalled(plan_for(change), "PausedWithPendingChange", &["spec.paused"]);
+    let resume = change.replace("paused: true", "paused: false");
+    assert_eq!(plan_for(&resume), Plan::Resume);
+}
+
+#[test]
+fn a_new_redeploy_token_starts_one_deployment() {
+    assert_eq!(
+        plan_for("{spec: {redeployToken: two}, status: {lastRedeployToken: one}}"),
+        Plan::Redeploy
+    );
+    assert_ready(
+        plan_for("{spec: {redeployToken: two}, status: {lastRedeployToken: two}}"),
+        "Ready",
+    );
+    // Paused: the deployment waits for the resume.
+    match plan_for(
+        "{spec: {redeployToken: two, paused: true}, status: {lastRedeployToken: one}, service: {status: PAUSED}}",
+    ) {
+        Plan::Ready { reason, message } => {
+            assert_eq!(reason, "Paused");
+            assert!(message.contains("redeployToken"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_delete_failed_service_stalls() {
+    assert_stalled(
+        plan_for("{service: {status: DELETE_FAILED}}"),
+        "DeleteFailed",
+        &["DELETE_FAILED"],
+    );
+}
+
+#[test]
+fn cpu_and_memory_normalize_to_app_runner_units() {
+    assert_eq!(normalize_cpu("1 vCPU"), "1024");
+    assert_eq!(normalize_cpu("0.25 vCPU"), "256");
+    assert_eq!(normalize_cpu("4096"), "4096");
+    assert_eq!(normalize_memory("2 GB"), "2048");
+    assert_eq!(normalize_memory("0.5 GB"), "512");
+    assert_eq!(normalize_memory("12288"), "12288");
+}
+
+#[test]
+fn name_only_arns_match_any_revision() {
+    let name = "arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/high";
+    assert!(arn_matches(name, Some(&format!("{name}/3/abc"))));
+    assert!(arn_matches(name, Some(name)));
+    assert!(!arn_matches(name, Some(&format!("{name}er/1/abc"))));
+    assert!(!arn_matches(name, None));
+}
+
+#[test]
+fn only_services_created_after_their_resource_count_as_runways() {
+    assert!(created_by_runway(Some(1_000), Some(1_005)));
+    assert!(created_by_runway(Some(1_000), Some(1_000 - CLOCK_SKEW_SECONDS)));
+    assert!(!created_by_runway(Some(1_000), Some(100)));
+    assert!(created_by_runway(None, Some(100)));
+}
+
+#[test]
+fn create_requests_carry_the_owner_tag_and_reject_invalid_names() {
+    let f = fixture("{spec: {tags: [{key: team, value: web}]}}");
+    let req = create_request(&f.spec, "shop", "webapp").expect("valid");
+    assert_eq!(req.service_name, "webapp");
+    assert!(
+        req.tags
+            .iter()
+            .any(|t| t.key == OWNER_TAG && t.value.as_deref() == Some("shop/webapp"))
+    );
+    let short =
+        create_request(&f.spec, "shop", "web").expect_err("App Runner names have 4 or more characters");
+    assert!(short.contains("4 to 40"), "{short}");
+    assert!(req.tags.iter().any(|t| t.key == "team"));
+    let err = create_request(&f.spec, "shop", "a.b").expect_err("dots are invalid");
+    assert!(err.contains("spec.serviceName"), "{err}");
+    let named = fixture("{spec: {serviceName: storefront}}");
+    assert_eq!(
+        create_request(&named.spec, "shop", "a.b")
+            .expect("named")
+            .service_name,
+        "storefront"
+    );
+}
