@@ -61,12 +61,8 @@ impl Runway {
             .unwrap_or_else(|| PathBuf::from(cluster.kubeconfig_path()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
         cmd.args(["run", "--namespace", namespace, "--aws-endpoint-url", endpoint])
-            .args([
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--log-level",
-                "runway=debug,kube=info",
-            ])
+            .env("RUNWAY_METRICS_ADDR", "127.0.0.1:0")
+            .env("RUNWAY_LOG_LEVEL", "runway=debug,kube=info")
             .args(&options.args)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ACCESS_KEY_ID", "AKIDRUNWAYTEST")
