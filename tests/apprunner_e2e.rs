@@ -686,3 +686,98 @@ async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
     assert_eq!(env.describe(&arn).await.status().as_str(), "RUNNING");
     assert!(env.has_event("legacy", "Retained"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_outside_runway_waits_for_its_operation_then_is_corrected_with_one_update() {
+    let env = Env::new("ar-drift").await;
+    let _runway = env.runway();
+    env.cluster.apply(&env.ns, &manifest("webapp"));
+    let ready = env.wait_ready("webapp");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    // Someone changes the image with the App Runner API directly.
+    let client = runway::sim::client::apprunner_client(&env.sim.endpoint());
+    client
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(
+            aws_sdk_apprunner::types::SourceConfiguration::builder()
+                .image_repository(
+                    aws_sdk_apprunner::types::ImageRepository::builder()
+                        .image_identifier("public.ecr.aws/nginx/nginx:hotfix")
+                        .image_repository_type(aws_sdk_apprunner::types::ImageRepositoryType::EcrPublic)
+                        .build()
+                        .expect("image"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("outside update");
+    env.sim.advance(61.0);
+    let updates = calls(&env.sim, "UpdateService");
+
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            ARSVC,
+            "webapp",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=drift-check",
+        ],
+        None,
+    );
+    env.wait_for("webapp", "drift corrected", true, |o| {
+        o["status"]["reconcileRequestedAt"] == "drift-check"
+            && is_true(o, "Ready")
+            && o["status"]["operationType"] == "UPDATE_SERVICE"
+    });
+    assert_eq!(
+        image_of(&env.describe(&arn).await),
+        "public.ecr.aws/nginx/nginx:1.27"
+    );
+    assert_eq!(calls(&env.sim, "UpdateService"), updates + 1);
+    assert!(env.has_event("webapp", "DriftCorrected"));
+    assert!(!env.event_notes("webapp").contains(ENV_VALUE));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_app_runner_rejects_stalls_with_its_message_and_is_not_resent() {
+    let env = Env::new("ar-invalid").await;
+    let _runway = env.runway();
+    let m = manifest("webapp");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("webapp");
+
+    // Valid for the schema, refused by App Runner: a service cannot switch from image to code.
+    let mut code = m.clone();
+    code["spec"]["sourceConfiguration"] = json!({
+        "codeRepository": {
+            "repositoryUrl": "https://github.com/example/webapp",
+            "sourceCodeVersion": {"type": "BRANCH", "value": "main"},
+            "codeConfiguration": {"configurationSource": "REPOSITORY"}
+        },
+        "authenticationConfiguration": {
+            "connectionArn": "arn:aws:apprunner:us-east-1:123456789012:connection/github/abc"
+        }
+    });
+    env.cluster.apply(&env.ns, &code);
+    let stalled = env.wait_for("webapp", "Stalled=True", false, |o| is_true(o, "Stalled"));
+    let (_, why, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(why, "AwsRejectedSpec");
+    assert!(message.contains("InvalidRequestException"), "{message}");
+    assert!(env.has_event("webapp", "AwsRejectedSpec"));
+
+    let mutating = mutating_calls(&env.sim);
+    for _ in 0..3 {
+        env.sim.advance(60.0);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    assert_eq!(mutating_calls(&env.sim), mutating, "{:?}", env.sim.stats().calls);
+
+    // Back to the running spec: nothing needs sending.
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("webapp", "Ready again", false, |o| is_true(o, "Ready"));
+    assert_eq!(mutating_calls(&env.sim), mutating);
+}
