@@ -62,6 +62,22 @@ where
     (controller, reader)
 }
 
+/// Waits until a store has its initial list.
+// NB: kube-runtime's `wait_until_ready` keeps only the last waiter's waker, and the Controller waits on
+// the same store, so a second waiter can sleep forever; polling again every 250 ms avoids that.
+async fn store_synced<K>(
+    store: &reflector::Store<K>,
+) -> std::result::Result<(), reflector::store::WriterDropped>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    loop {
+        if let Ok(result) = tokio::time::timeout(Duration::from_millis(250), store.wait_until_ready()).await {
+            return result;
+        }
+    }
+}
+
 /// Runs the controllers until shutdown.
 pub async fn run(config: RunConfig) -> Result<()> {
     let RunConfig {
@@ -116,9 +132,13 @@ pub async fn run(config: RunConfig) -> Result<()> {
     // Ready once every kind's cache has synced.
     let ready = readiness.clone();
     tokio::spawn(async move {
-        let (x, a) = tokio::join!(xsvc_store.wait_until_ready(), arsvc_store.wait_until_ready());
+        let x = store_synced(&xsvc_store).await;
+        let a = store_synced(&arsvc_store).await;
         if x.is_ok() && a.is_ok() {
+            tracing::info!("caches synced; ready");
             ready.set_ready();
+        } else {
+            tracing::warn!("a watch stopped before its cache synced");
         }
     });
     let controllers = async {
