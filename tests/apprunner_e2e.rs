@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use runway::sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
 use serde_json::{Value, json};
-use support::Cluster;
-use support::controller::{Options, Runway, STAGE_SECONDS, condition, eventually, is_true, simulator};
+use support::controller::{Env, Options, WAIT, condition, eventually, is_true};
 
-const WAIT: Duration = Duration::from_secs(60);
 const ARSVC: &str = "apprunnerservice";
 const MUTATING: &[&str] = &[
     "apprunner:CreateService",
@@ -66,51 +64,7 @@ fn reason(obj: &Value, type_: &str) -> String {
     condition(obj, type_).map(|c| c.1).unwrap_or_default()
 }
 
-struct Env {
-    cluster: Cluster,
-    ns: String,
-    sim: SimHandle,
-}
-
 impl Env {
-    async fn new(prefix: &str) -> Self {
-        let cluster = Cluster::from_env();
-        cluster.install_crds();
-        let ns = cluster.namespace(prefix);
-        Self {
-            cluster,
-            ns,
-            sim: simulator().await,
-        }
-    }
-
-    fn runway(&self) -> Runway {
-        self.runway_with(Options::default())
-    }
-
-    fn runway_with(&self, options: Options) -> Runway {
-        Runway::start(&self.cluster, &self.ns, &self.sim.endpoint(), options)
-    }
-
-    fn get(&self, name: &str) -> Option<Value> {
-        self.cluster.get_json(ARSVC, &self.ns, name)
-    }
-
-    /// Waits until `pred` holds for the object, advancing simulated time past every operation
-    /// meanwhile when `advance` is set.
-    fn wait_for(&self, name: &str, what: &str, advance: bool, pred: impl Fn(&Value) -> bool) -> Value {
-        eventually(WAIT, what, || {
-            if advance {
-                self.sim.advance(STAGE_SECONDS + 1.0);
-            }
-            self.get(name).filter(|o| pred(o))
-        })
-    }
-
-    fn wait_ready(&self, name: &str) -> Value {
-        self.wait_for(name, "Ready=True", true, |o| is_true(o, "Ready"))
-    }
-
     /// The service as App Runner describes it.
     async fn describe(&self, arn: &str) -> aws_sdk_apprunner::types::Service {
         let client = runway::sim::client::apprunner_client(&self.sim.endpoint());
@@ -159,7 +113,7 @@ fn image_of(service: &aws_sdk_apprunner::types::Service) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_is_followed_through_its_operation_to_ready_with_url_and_id() {
-    let env = Env::new("ar-create").await;
+    let env = Env::new("ar-create", ARSVC).await;
     let runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("webapp"));
 
@@ -221,7 +175,7 @@ async fn create_is_followed_through_its_operation_to_ready_with_url_and_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_change_sends_one_update_and_noops_or_restarts_send_none() {
-    let env = Env::new("ar-update").await;
+    let env = Env::new("ar-update", ARSVC).await;
     let mut runway = env.runway();
     let mut m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);
@@ -275,7 +229,7 @@ async fn each_change_sends_one_update_and_noops_or_restarts_send_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_during_an_operation_waits_and_is_sent_once_after_it() {
-    let env = Env::new("ar-inflight").await;
+    let env = Env::new("ar-inflight", ARSVC).await;
     let runway = env.runway();
     let mut m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);
@@ -322,7 +276,7 @@ async fn update_during_an_operation_waits_and_is_sent_once_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_true_pauses_and_paused_false_resumes() {
-    let env = Env::new("ar-pause").await;
+    let env = Env::new("ar-pause", ARSVC).await;
     let _runway = env.runway();
     let mut m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);
@@ -354,7 +308,7 @@ async fn paused_true_pauses_and_paused_false_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeploy_token_starts_exactly_one_deployment() {
-    let env = Env::new("ar-redeploy").await;
+    let env = Env::new("ar-redeploy", ARSVC).await;
     let _runway = env.runway();
     let mut m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);
@@ -392,7 +346,7 @@ async fn redeploy_token_starts_exactly_one_deployment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_failed_stalls_with_the_operation_and_a_fixed_spec_rebuilds_it() {
-    let env = Env::new("ar-createfailed").await;
+    let env = Env::new("ar-createfailed", ARSVC).await;
     env.sim
         .inject(&Injection {
             service: InjectService::Apprunner,
@@ -437,7 +391,7 @@ async fn create_failed_stalls_with_the_operation_and_a_fixed_spec_rebuilds_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolled_back_update_stalls_and_is_not_sent_again() {
-    let env = Env::new("ar-rollback").await;
+    let env = Env::new("ar-rollback", ARSVC).await;
     let _runway = env.runway();
     let mut m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);
@@ -485,7 +439,7 @@ async fn a_rolled_back_update_stalls_and_is_not_sent_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_percent_throttling_converges_without_duplicate_services() {
-    let env = Env::new("ar-throttle").await;
+    let env = Env::new("ar-throttle", ARSVC).await;
     env.sim
         .set_faults(FaultConfig {
             throttle_rate: 0.3,
@@ -533,7 +487,7 @@ async fn thirty_percent_throttling_converges_without_duplicate_services() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_create_and_status_write_never_creates_a_second_service() {
-    let env = Env::new("ar-crash").await;
+    let env = Env::new("ar-crash", ARSVC).await;
     let mut crashing = env.runway_with(Options {
         env: vec![("RUNWAY_FAILPOINT".into(), "exit-after-create".into())],
         ..Options::default()
@@ -573,7 +527,7 @@ async fn a_crash_between_create_and_status_write_never_creates_a_second_service(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_follows_the_operation_and_retain_keeps_the_service() {
-    let env = Env::new("ar-delete").await;
+    let env = Env::new("ar-delete", ARSVC).await;
     let _runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("gone"));
     let mut kept = manifest("kept");
@@ -623,7 +577,7 @@ async fn delete_follows_the_operation_and_retain_keeps_the_service() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
-    let env = Env::new("ar-adopt").await;
+    let env = Env::new("ar-adopt", ARSVC).await;
     let client = runway::sim::client::apprunner_client(&env.sim.endpoint());
     let created = client
         .create_service()
@@ -689,7 +643,7 @@ async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_outside_runway_waits_for_its_operation_then_is_corrected_with_one_update() {
-    let env = Env::new("ar-drift").await;
+    let env = Env::new("ar-drift", ARSVC).await;
     let _runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("webapp"));
     let ready = env.wait_ready("webapp");
@@ -744,7 +698,7 @@ async fn drift_outside_runway_waits_for_its_operation_then_is_corrected_with_one
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spec_app_runner_rejects_stalls_with_its_message_and_is_not_resent() {
-    let env = Env::new("ar-invalid").await;
+    let env = Env::new("ar-invalid", ARSVC).await;
     let _runway = env.runway();
     let m = manifest("webapp");
     env.cluster.apply(&env.ns, &m);

@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use runway::sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
 use serde_json::{Value, json};
-use support::Cluster;
-use support::controller::{Options, Runway, condition, eventually, is_true, simulator};
+use support::controller::{Env, Options, WAIT, condition, eventually, is_true};
 
-const WAIT: Duration = Duration::from_secs(60);
 const XSVC: &str = "expressservice";
 const MUTATING: &[&str] = &[
     "ecs:CreateExpressGatewayService",
@@ -54,55 +52,9 @@ fn ok(sim: &SimHandle, key: &str) -> u64 {
     sim.stats().outcome(&format!("{key}:ok"))
 }
 
-struct Env {
-    cluster: Cluster,
-    ns: String,
-    sim: SimHandle,
-}
-
-impl Env {
-    async fn new(prefix: &str) -> Self {
-        let cluster = Cluster::from_env();
-        cluster.install_crds();
-        let ns = cluster.namespace(prefix);
-        Self {
-            cluster,
-            ns,
-            sim: simulator().await,
-        }
-    }
-
-    fn runway(&self) -> Runway {
-        self.runway_with(Options::default())
-    }
-
-    fn runway_with(&self, options: Options) -> Runway {
-        Runway::start(&self.cluster, &self.ns, &self.sim.endpoint(), options)
-    }
-
-    fn get(&self, name: &str) -> Option<Value> {
-        self.cluster.get_json(XSVC, &self.ns, name)
-    }
-
-    /// Waits until `pred` holds for the object, advancing simulated time past every stage meanwhile
-    /// when `advance` is set.
-    fn wait_for(&self, name: &str, what: &str, advance: bool, pred: impl Fn(&Value) -> bool) -> Value {
-        eventually(WAIT, what, || {
-            if advance {
-                self.sim.advance(support::controller::STAGE_SECONDS + 1.0);
-            }
-            self.get(name).filter(|o| pred(o))
-        })
-    }
-
-    fn wait_ready(&self, name: &str) -> Value {
-        self.wait_for(name, "Ready=True", true, |o| is_true(o, "Ready"))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_creates_once_then_reconciling_then_ready_with_status_from_aws() {
-    let env = Env::new("x-create").await;
+    let env = Env::new("x-create", XSVC).await;
     let _runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("web"));
 
@@ -152,7 +104,7 @@ async fn apply_creates_once_then_reconciling_then_ready_with_status_from_aws() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn image_change_sends_one_update_and_noops_or_restarts_send_none() {
-    let env = Env::new("x-update").await;
+    let env = Env::new("x-update", XSVC).await;
     let mut runway = env.runway();
     let mut m = manifest("web");
     env.cluster.apply(&env.ns, &m);
@@ -198,7 +150,7 @@ async fn image_change_sends_one_update_and_noops_or_restarts_send_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_during_a_rollout_waits_and_is_applied_once_after_it() {
-    let env = Env::new("x-inflight").await;
+    let env = Env::new("x-inflight", XSVC).await;
     let runway = env.runway();
     let mut m = manifest("web");
     env.cluster.apply(&env.ns, &m);
@@ -245,7 +197,7 @@ async fn update_during_a_rollout_waits_and_is_applied_once_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_injected_rollback_stalls_with_the_reason() {
-    let env = Env::new("x-rollback").await;
+    let env = Env::new("x-rollback", XSVC).await;
     let _runway = env.runway();
     let mut m = manifest("web");
     env.cluster.apply(&env.ns, &m);
@@ -280,7 +232,7 @@ async fn an_injected_rollback_stalls_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_parameter_stalls_with_aws_message_and_no_hot_loop() {
-    let env = Env::new("x-invalid").await;
+    let env = Env::new("x-invalid", XSVC).await;
     let _runway = env.runway();
     let mut m = manifest("web");
     // Valid for the schema, refused by ECS: the role is in another account.
@@ -318,7 +270,7 @@ async fn invalid_parameter_stalls_with_aws_message_and_no_hot_loop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_percent_throttling_converges_without_duplicate_services() {
-    let env = Env::new("x-throttle").await;
+    let env = Env::new("x-throttle", XSVC).await;
     env.sim
         .set_faults(FaultConfig {
             throttle_rate: 0.3,
@@ -365,7 +317,7 @@ async fn thirty_percent_throttling_converges_without_duplicate_services() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_create_and_status_write_never_creates_a_second_service() {
-    let env = Env::new("x-crash").await;
+    let env = Env::new("x-crash", XSVC).await;
     let mut crashing = env.runway_with(Options {
         env: vec![("RUNWAY_FAILPOINT".into(), "exit-after-create".into())],
         ..Options::default()
@@ -402,7 +354,7 @@ async fn a_crash_between_create_and_status_write_never_creates_a_second_service(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeploy_token_forces_exactly_one_new_deployment() {
-    let env = Env::new("x-redeploy").await;
+    let env = Env::new("x-redeploy", XSVC).await;
     let _runway = env.runway();
     let mut m = manifest("web");
     env.cluster.apply(&env.ns, &m);
@@ -447,7 +399,7 @@ async fn redeploy_token_forces_exactly_one_new_deployment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_paused_annotation_sends_nothing_until_removed() {
-    let env = Env::new("x-paused").await;
+    let env = Env::new("x-paused", XSVC).await;
     let _runway = env.runway();
     let mut m = manifest("web");
     env.cluster.apply(&env.ns, &m);
@@ -480,7 +432,7 @@ async fn the_paused_annotation_sends_nothing_until_removed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
-    let env = Env::new("x-adopt").await;
+    let env = Env::new("x-adopt", XSVC).await;
     let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
     let created = ecs
         .create_express_gateway_service()
@@ -548,7 +500,7 @@ async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_sends_one_delete_and_releases_the_finalizer_and_retain_sends_none() {
-    let env = Env::new("x-delete").await;
+    let env = Env::new("x-delete", XSVC).await;
     let _runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("gone"));
     let mut kept = manifest("kept");
@@ -589,7 +541,7 @@ async fn delete_sends_one_delete_and_releases_the_finalizer_and_retain_sends_non
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_outside_runway_is_reported_and_corrected_with_one_update() {
-    let env = Env::new("x-drift").await;
+    let env = Env::new("x-drift", XSVC).await;
     let _runway = env.runway();
     env.cluster.apply(&env.ns, &manifest("web"));
     let ready = env.wait_ready("web");

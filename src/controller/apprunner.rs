@@ -13,7 +13,9 @@ use std::sync::Arc;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use super::lifecycle::{deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain};
+use super::lifecycle::{
+    Resolved, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
+};
 use super::{Context, Failpoint, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::api::common::DeletionPolicy;
@@ -79,13 +81,6 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
-}
-
-enum Resolved {
-    /// The ARN of the service to manage, or `None` when there is none yet.
-    Arn(Option<String>),
-    /// A service with our name exists but runway did not create it for this resource.
-    Conflict(String),
 }
 
 /// Finds the service this resource manages.
@@ -223,7 +218,7 @@ async fn act(
                         message: note,
                     })
                 }
-                Err(err) => reject_terminal(err, ctx, obj, hash, &mut status.common).await,
+                Err(err) => reject_terminal(err, hash, &mut status.common),
             }
         }
         Plan::Update { cause } => match apprunner::update(aws, &arn, desired).await {
@@ -275,7 +270,7 @@ async fn act(
                 })
             }
             Err(err) if is_busy(&err) => Ok(busy(&err)),
-            Err(err) => reject_terminal(err, ctx, obj, hash, &mut status.common).await,
+            Err(err) => reject_terminal(err, hash, &mut status.common),
         },
         Plan::Pause | Plan::Resume => {
             let pausing = next == Plan::Pause;

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
-use super::lifecycle::{deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain};
+use super::lifecycle::{
+    Resolved, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
+};
 use super::{Context, Failpoint, events};
 use crate::api::common::DeletionPolicy;
 use crate::api::express::{ExpressService, ExpressServiceStatus};
@@ -78,13 +80,6 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
     } = outcome;
     fill_observed(&mut status, service.as_ref(), deployment.as_ref());
     finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
-}
-
-enum Resolved {
-    /// The ARN of the service to manage, or `None` when there is none yet.
-    Arn(Option<String>),
-    /// A service with our name exists but is not ours.
-    Conflict(String),
 }
 
 /// Finds the service this resource manages.
@@ -202,7 +197,7 @@ async fn act(
                     };
                     Ok(outcome(phase, None, None, status))
                 }
-                Err(err) => terminal_or_retry(err, ctx, obj, hash, status, None, None).await,
+                Err(err) => terminal_or_retry(err, hash, status, None, None),
             }
         }
         Plan::Update { drifted } => {
@@ -258,7 +253,7 @@ async fn act(
                     // The deployment we observed is the old one now.
                     Ok(outcome(phase, service, None, status))
                 }
-                Err(err) => terminal_or_retry(err, ctx, obj, hash, status, service, deployment).await,
+                Err(err) => terminal_or_retry(err, hash, status, service, deployment),
             }
         }
         Plan::Redeploy => {
@@ -315,16 +310,14 @@ async fn act(
 
 /// A failed mutating call: terminal AWS errors stall the resource (and are not sent again for the
 /// same spec); anything else is returned for a retry with backoff.
-async fn terminal_or_retry(
+fn terminal_or_retry(
     err: Error,
-    ctx: &Context,
-    obj: &ExpressService,
     hash: String,
     mut status: ExpressServiceStatus,
     service: Option<ObservedExpress>,
     deployment: Option<ObservedDeployment>,
 ) -> Result<Outcome> {
-    let phase = reject_terminal(err, ctx, obj, hash, &mut status.common).await?;
+    let phase = reject_terminal(err, hash, &mut status.common)?;
     Ok(Outcome {
         phase,
         service,

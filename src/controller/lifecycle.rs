@@ -105,32 +105,22 @@ where
     result
 }
 
-/// Handles a failed mutating call. A terminal AWS error is reported as a Warning Event, remembered
-/// in `lastFailedHash` (so the same request is not sent again) and returned as a Stalled phase;
-/// anything else is returned as the error, for a retry with backoff.
-pub async fn reject_terminal<K>(
-    err: Error,
-    ctx: &Context,
-    obj: &K,
-    hash: String,
-    common: &mut CommonStatus,
-) -> Result<Phase>
-where
-    K: Resource<DynamicType = ()>,
-{
+/// Which AWS service a resource manages, as `resolve` finds it.
+pub enum Resolved {
+    /// The ARN of the service to manage, or `None` when there is none yet.
+    Arn(Option<String>),
+    /// A service with the resource's name exists but runway did not create it for this resource.
+    Conflict(String),
+}
+
+/// Handles a failed mutating call. A terminal AWS error is remembered in `lastFailedHash` (so the
+/// same request is not sent again) and returned as a Stalled phase, which [`finish`] reports as a
+/// Warning Event; anything else is returned as the error, for a retry with backoff.
+pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
     match &err {
         Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
             let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
             common.last_failed_hash = Some(hash);
-            events::publish(
-                &ctx.recorder,
-                obj,
-                true,
-                "AwsRejectedSpec",
-                f.operation,
-                text.clone(),
-            )
-            .await;
             Ok(Phase::Stalled {
                 reason: "AwsRejectedSpec",
                 message: text,

@@ -196,3 +196,64 @@ impl Cluster {
         out.lines().map(str::to_string).collect()
     }
 }
+
+/// One end-to-end test's world: a fresh namespace on the shared control plane, its own simulator,
+/// and helpers for one resource kind (`expressservice` or `apprunnerservice`).
+pub struct Env {
+    /// The control plane.
+    pub cluster: Cluster,
+    /// The test's namespace.
+    pub ns: String,
+    /// The test's AWS simulator.
+    pub sim: SimHandle,
+    resource: &'static str,
+}
+
+/// How long a test waits for one expected state.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+impl Env {
+    /// Installs the CRDs, creates a namespace starting with `prefix` and starts a simulator.
+    pub async fn new(prefix: &str, resource: &'static str) -> Self {
+        let cluster = Cluster::from_env();
+        cluster.install_crds();
+        let ns = cluster.namespace(prefix);
+        Self {
+            cluster,
+            ns,
+            sim: simulator().await,
+            resource,
+        }
+    }
+
+    /// Starts `runway run` for the namespace.
+    pub fn runway(&self) -> Runway {
+        self.runway_with(Options::default())
+    }
+
+    /// Starts `runway run` for the namespace with extra options.
+    pub fn runway_with(&self, options: Options) -> Runway {
+        Runway::start(&self.cluster, &self.ns, &self.sim.endpoint(), options)
+    }
+
+    /// The object, or `None` when it does not exist.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.cluster.get_json(self.resource, &self.ns, name)
+    }
+
+    /// Waits until `pred` holds for the object, advancing simulated time past every stage meanwhile
+    /// when `advance` is set.
+    pub fn wait_for(&self, name: &str, what: &str, advance: bool, pred: impl Fn(&Value) -> bool) -> Value {
+        eventually(WAIT, what, || {
+            if advance {
+                self.sim.advance(STAGE_SECONDS + 1.0);
+            }
+            self.get(name).filter(|o| pred(o))
+        })
+    }
+
+    /// Waits until the object is Ready for its current generation.
+    pub fn wait_ready(&self, name: &str) -> Value {
+        self.wait_for(name, "Ready=True", true, |o| is_true(o, "Ready"))
+    }
+}
