@@ -326,3 +326,63 @@ async fn metrics_count_reconciles_and_aws_calls_and_health_endpoints_answer() {
         assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_leader_cleanly_and_releases_the_lease() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("sigterm");
+    let sim = simulator().await;
+    let mut a = Runway::start(
+        &cluster,
+        &ns,
+        &sim.endpoint(),
+        leader_options("replica-a", &ns, free_port()),
+    );
+    eventually(WAIT, "replica-a to hold the lease", || {
+        (lease_holder(&cluster, &ns, "runway-test-leader").as_deref() == Some("replica-a")).then_some(())
+    });
+    cluster.apply(&ns, &manifest("web"));
+    eventually(WAIT, "Ready", || {
+        sim.advance(61.0);
+        cluster
+            .get_json("xsvc", &ns, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+
+    a.terminate();
+    assert_eq!(
+        a.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "clean exit: {}",
+        a.log_tail()
+    );
+    // The lease is released on the way out, not left to expire.
+    assert_eq!(lease_holder(&cluster, &ns, "runway-test-leader"), None);
+    assert!(
+        a.log_tail().contains("released the leader lease"),
+        "{}",
+        a.log_tail()
+    );
+
+    // A new replica takes over and finds nothing to change.
+    let mutating_before = sim.stats().calls("ecs:CreateExpressGatewayService");
+    let describes = sim.stats().calls("ecs:DescribeExpressGatewayService");
+    let _b = Runway::start(
+        &cluster,
+        &ns,
+        &sim.endpoint(),
+        leader_options("replica-b", &ns, free_port()),
+    );
+    eventually(Duration::from_secs(20), "replica-b to take the lease", || {
+        (lease_holder(&cluster, &ns, "runway-test-leader").as_deref() == Some("replica-b")).then_some(())
+    });
+    eventually(WAIT, "replica-b to read the service", || {
+        (sim.stats().calls("ecs:DescribeExpressGatewayService") > describes).then_some(())
+    });
+    assert_eq!(
+        sim.stats().calls("ecs:CreateExpressGatewayService"),
+        mutating_before
+    );
+    assert_eq!(sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
+}

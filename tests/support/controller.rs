@@ -86,6 +86,15 @@ impl Runway {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM, as Kubernetes does when it stops a pod.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "could not signal runway");
+    }
+
     /// Waits up to `timeout` for the process to exit and returns its exit code.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let start = Instant::now();
