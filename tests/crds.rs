@@ -423,6 +423,16 @@ fn express_service_create_only_fields_are_immutable() {
             &["spec.serviceName", "cannot be added or removed"],
             |m| remove(m, "/spec/serviceName"),
         ),
+        case(
+            "change tags",
+            &["spec.tags", "tags are applied when the service is created"],
+            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "other"}])),
+        ),
+        case(
+            "remove tags",
+            &["spec.tags", "tags are applied when the service is created"],
+            |m| remove(m, "/spec/tags"),
+        ),
         case("change cluster", &["spec.cluster", "cluster is immutable"], |m| {
             set(m, "/spec/cluster", json!("prod"))
         }),
@@ -754,6 +764,11 @@ fn app_runner_service_create_only_fields_are_immutable() {
             "change serviceName",
             &["spec.serviceName", "serviceName is immutable"],
             |m| set(m, "/spec/serviceName", json!("catalog-api-2")),
+        ),
+        case(
+            "change tags",
+            &["spec.tags", "tags are applied when the service is created"],
+            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "other"}])),
         ),
         case(
             "change encryptionConfiguration",

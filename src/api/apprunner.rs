@@ -51,6 +51,9 @@ const INSTANCE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     validation = Rule::new("has(self.encryptionConfiguration) == has(oldSelf.encryptionConfiguration)")
         .message("encryptionConfiguration cannot be added or removed after creation: App Runner sets the key only at creation")
         .field_path(".encryptionConfiguration"),
+    validation = Rule::new("has(self.tags) == has(oldSelf.tags)")
+        .message("tags are applied when the service is created; runway does not change them afterwards")
+        .field_path(".tags"),
     validation = Rule::new("!has(oldSelf.serviceArn) || has(self.serviceArn)")
         .message("serviceArn cannot be removed once set")
         .field_path(".serviceArn"),
@@ -131,10 +134,15 @@ pub struct AppRunnerServiceSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("encryptionConfiguration is immutable: App Runner sets the key only at creation"))]
     pub encryption_configuration: Option<EncryptionConfiguration>,
 
-    /// Metadata items (key-value pairs) to associate with the App Runner service.
+    /// Metadata items (key-value pairs) to associate with the App Runner service. Applied when the
+    /// service is created; they cannot be changed afterwards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 49))]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
+    #[x_kube(
+        merge_strategy = ListMerge::Map(vec!["key".into()]),
+        validation = Rule::new("self == oldSelf")
+            .message("tags are applied when the service is created; runway does not change them afterwards")
+    )]
     pub tags: Vec<Tag>,
 }
 

@@ -86,6 +86,9 @@ const FARGATE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     validation = Rule::new("has(self.infrastructureRoleArn) == has(oldSelf.infrastructureRoleArn)")
         .message("infrastructureRoleArn cannot be added or removed after creation")
         .field_path(".infrastructureRoleArn"),
+    validation = Rule::new("has(self.tags) == has(oldSelf.tags)")
+        .message("tags are applied when the service is created; runway does not change them afterwards")
+        .field_path(".tags"),
     validation = Rule::new("!has(oldSelf.serviceArn) || has(self.serviceArn)")
         .message("serviceArn cannot be removed once set")
         .field_path(".serviceArn"),
@@ -205,10 +208,15 @@ pub struct ExpressServiceSpec {
     pub task_definition_arn: Option<String>,
 
     /// Metadata applied to the Express service. Each tag has a unique key and an optional value. Up to
-    /// 50 tags. runway adds its own `runway.dev/owner` tag to find the service after a crash.
+    /// 50 tags. runway adds its own `runway.dev/owner` tag to find the service after a crash. Tags are
+    /// applied when the service is created and cannot be changed afterwards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 49))]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
+    #[x_kube(
+        merge_strategy = ListMerge::Map(vec!["key".into()]),
+        validation = Rule::new("self == oldSelf")
+            .message("tags are applied when the service is created; runway does not change them afterwards")
+    )]
     pub tags: Vec<Tag>,
 }
 
