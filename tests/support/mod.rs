@@ -66,29 +66,46 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Installs the checked-in CRDs and waits until they are Established.
+    /// Installs the checked-in CRDs once per test process and waits until they are Established.
     pub fn install_crds(&self) {
-        let dir = repo_root().join("crds");
-        self.kubectl_ok(
-            &[
-                "apply",
-                "--server-side",
-                "--force-conflicts",
-                "-f",
-                dir.to_str().expect("utf8"),
-            ],
-            None,
-        );
-        self.kubectl_ok(
-            &[
-                "wait",
-                "--for=condition=Established",
-                "--timeout=60s",
-                "crd/expressservices.runway.dev",
-                "crd/apprunnerservices.runway.dev",
-            ],
-            None,
-        );
+        static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            let dir = repo_root().join("crds");
+            self.kubectl_ok(
+                &[
+                    "apply",
+                    "--server-side",
+                    "--force-conflicts",
+                    "-f",
+                    dir.to_str().expect("utf8"),
+                ],
+                None,
+            );
+            // NB: right after a create, a CRD may have no conditions yet and `kubectl wait` fails
+            // instead of waiting, so retry until it succeeds.
+            let start = std::time::Instant::now();
+            loop {
+                let out = self.kubectl(
+                    &[
+                        "wait",
+                        "--for=condition=Established",
+                        "--timeout=30s",
+                        "crd/expressservices.runway.dev",
+                        "crd/apprunnerservices.runway.dev",
+                    ],
+                    None,
+                );
+                if out.status.success() {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(60),
+                    "CRDs not Established: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
     }
 
     /// Creates a fresh namespace whose name starts with `prefix`, and returns its name.
