@@ -122,7 +122,7 @@ async fn main() {
 
     // Convergence: apply N services of each kind at once.
     let names: Vec<(&str, String)> = (0..n)
-        .flat_map(|i| [("xsvc", format!("x{i}")), ("arsvc", format!("a{i}"))])
+        .flat_map(|i| [("xsvc", format!("web-{i}")), ("arsvc", format!("api-{i}"))])
         .collect();
     let start = Instant::now();
     let mut docs = Vec::new();

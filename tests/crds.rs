@@ -365,6 +365,14 @@ fn express_service_rejects_invalid_manifests_with_field_messages() {
                 json!([{"key": "team", "value": "a"}, {"key": "team", "value": "b"}]),
             )
         }),
+        case(
+            "metadata.name with a dot and no serviceName",
+            &["spec.serviceName", "not a valid ECS service name"],
+            |m| {
+                remove(m, "/spec/serviceName");
+                set(m, "/metadata/name", json!("checkout.web"));
+            },
+        ),
         case("malformed region", &["spec.region", "should match"], |m| {
             set(m, "/spec/region", json!("Virginia"))
         }),

@@ -35,6 +35,9 @@ const INSTANCE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     namespaced,
     status = "AppRunnerServiceStatus",
     category = "runway",
+    validation = Rule::new("has(self.spec.serviceName) || self.metadata.name.matches('^[A-Za-z0-9][A-Za-z0-9_-]{3,39}$')")
+        .message("metadata.name is not a valid App Runner service name (4 to 40 letters, digits, '-' and '_', starting with a letter or digit); set spec.serviceName")
+        .field_path(".spec.serviceName"),
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.status"}"#,
     printcolumn = r#"{"name":"URL","type":"string","jsonPath":".status.serviceUrl"}"#,

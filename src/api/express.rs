@@ -37,6 +37,9 @@ const FARGATE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     namespaced,
     status = "ExpressServiceStatus",
     category = "runway",
+    validation = Rule::new("has(self.spec.serviceName) || self.metadata.name.matches('^[A-Za-z0-9_-]{1,255}$')")
+        .message("metadata.name is not a valid ECS service name (letters, digits, '-' and '_' only); set spec.serviceName")
+        .field_path(".spec.serviceName"),
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.statusCode"}"#,
     printcolumn = r#"{"name":"Endpoint","type":"string","jsonPath":".status.endpoint"}"#,
