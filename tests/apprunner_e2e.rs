@@ -275,6 +275,53 @@ async fn update_during_an_operation_waits_and_is_sent_once_after_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_state_from_someone_elses_operation_requeues_without_stalling() {
+    let env = Env::new("ar-race", ARSVC).await;
+    let runway = env.runway();
+    let mut m = manifest("webapp");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("webapp");
+
+    // Another client starts a deployment between runway's read and its UpdateService.
+    env.sim
+        .inject(&Injection {
+            service: InjectService::Apprunner,
+            name: "webapp".into(),
+            kind: InjectKind::ConcurrentOperation,
+        })
+        .expect("inject");
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageIdentifier"] =
+        json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let busy = env.wait_for("webapp", "the refused update to be reported", false, |o| {
+        o["status"]["observedGeneration"] == 2 && is_true(o, "Reconciling")
+    });
+    assert_eq!(
+        env.sim
+            .stats()
+            .outcome("apprunner:UpdateService:InvalidStateException"),
+        1,
+        "{}",
+        runway.log_tail()
+    );
+    let (_, reason, message) = condition(&busy, "Reconciling").expect("Reconciling");
+    assert_eq!(reason, "OperationInProgress", "{message}");
+    assert_eq!(condition(&busy, "Stalled").map(|c| c.0), Some("False".into()));
+
+    // Once the other operation ends, the latest spec goes out exactly once.
+    let ready = env.wait_for("webapp", "Ready with the new image", true, |o| {
+        is_true(o, "Ready") && o["status"]["operationType"] == "UPDATE_SERVICE"
+    });
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn");
+    assert_eq!(
+        image_of(&env.describe(arn).await),
+        "public.ecr.aws/nginx/nginx:1.28"
+    );
+    assert_eq!(ok(&env.sim, "UpdateService"), 1);
+    assert_eq!(calls(&env.sim, "UpdateService"), 2, "one refused, one accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_true_pauses_and_paused_false_resumes() {
     let env = Env::new("ar-pause", ARSVC).await;
     let _runway = env.runway();

@@ -31,6 +31,9 @@ pub enum InjectKind {
     Rollback,
     /// App Runner only: the next CreateService of that name ends in CREATE_FAILED.
     CreateFailed,
+    /// App Runner only: just before the next UpdateService of that service, someone else starts a
+    /// deployment, so the update meets the operation in progress (InvalidStateException).
+    ConcurrentOperation,
 }
 
 /// A fault aimed at one service's next operation, as `POST /_sim/inject` accepts it.
@@ -106,6 +109,17 @@ impl SimState {
             }
             (InjectService::Apprunner, InjectKind::Rollback) => {
                 self.apprunner().inject(&injection.name, AppRunnerFault::Rollback);
+            }
+            (InjectService::Ecs, InjectKind::ConcurrentOperation) => {
+                return Err(
+                    "ECS has no concurrent_operation fault: Express updates during a rollout are \
+                     accepted and supersede it"
+                        .to_string(),
+                );
+            }
+            (InjectService::Apprunner, InjectKind::ConcurrentOperation) => {
+                self.apprunner()
+                    .inject(&injection.name, AppRunnerFault::ConcurrentOperation);
             }
             (InjectService::Apprunner, InjectKind::CreateFailed) => {
                 self.apprunner()

@@ -242,6 +242,47 @@ async fn concurrent_updates_race_and_exactly_one_wins() {
 }
 
 #[tokio::test]
+async fn an_injected_concurrent_operation_makes_the_next_update_meet_invalid_state() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    sim.inject(&Injection {
+        service: InjectService::Apprunner,
+        name: "web-app".into(),
+        kind: InjectKind::ConcurrentOperation,
+    })
+    .unwrap();
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_state_exception(),
+        "{err:?}"
+    );
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[
+            ("START_DEPLOYMENT", "IN_PROGRESS"),
+            ("CREATE_SERVICE", "SUCCEEDED")
+        ])
+    );
+    // Used once: after the other deployment ends, the update goes through.
+    sim.advance(STAGE_SECONDS);
+    apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn injected_rollback_restores_the_previous_configuration() {
     let sim = start().await;
     let apprunner = apprunner_client(&sim.endpoint());

@@ -148,6 +148,21 @@ pub(super) fn update(
         .filter(|arn| !arn.is_empty())
         .ok_or_else(|| invalid("ServiceArn is required."))?;
     let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let name = state.services[index].name.clone();
+    if state.services[index].status(ctx.now) == ServiceStatus::Running
+        && state.take(&name, AppRunnerFault::ConcurrentOperation)
+    {
+        // Someone else's StartDeployment lands first.
+        let config = Some(state.services[index].config(ctx.now));
+        start(
+            state,
+            index,
+            OperationType::StartDeployment,
+            ctx.now,
+            false,
+            config,
+        );
+    }
     let svc = &state.services[index];
     match svc.status(ctx.now) {
         ServiceStatus::Running | ServiceStatus::CreateFailed => {}

@@ -47,6 +47,8 @@ pub enum AppRunnerFault {
     CreateFailed,
     /// The next UpdateService or StartDeployment fails and rolls back.
     Rollback,
+    /// Another client starts a deployment just before the next UpdateService arrives.
+    ConcurrentOperation,
 }
 
 /// All simulated App Runner services, in every region.
