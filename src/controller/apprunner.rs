@@ -14,7 +14,7 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::lifecycle::{
-    Resolved, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
+    Resolved, delete_service, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
 };
 use super::{Context, Failpoint, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
@@ -381,36 +381,20 @@ async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action
         // Nothing was created, or the service with our name is not ours: nothing to delete.
         Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
     };
-    match apprunner::describe(&aws, &arn).await? {
-        None => {}
-        Some(s) if s.status == "DELETED" => {}
-        // A delete (or another operation, which must end first) is running.
-        Some(s) if s.status == "OPERATION_IN_PROGRESS" => {
-            return Err(Error::WaitingForDeletion { target: arn });
-        }
-        Some(_) => {
-            if let Some(op) = apprunner::delete(&aws, &arn).await? {
-                events::publish(
-                    &ctx.recorder,
-                    obj.as_ref(),
-                    false,
-                    "Deleting",
-                    "Delete",
-                    format!("deleting App Runner service {arn}, operation {op}"),
-                )
-                .await;
-            }
-            return Err(Error::WaitingForDeletion { target: arn });
-        }
-    }
-    events::publish(
-        &ctx.recorder,
+    let observed = apprunner::describe(&aws, &arn).await?;
+    let step = crate::plan::apprunner::delete_step(observed.as_ref().map(|s| s.status.as_str()));
+    let delete = async {
+        Ok(apprunner::delete(&aws, &arn)
+            .await?
+            .map(|op| format!(", operation {op}")))
+    };
+    delete_service(
+        ctx.as_ref(),
         obj.as_ref(),
-        false,
-        "Deleted",
-        "Delete",
-        format!("App Runner service {arn} is deleted"),
+        "App Runner service",
+        arn.clone(),
+        step,
+        delete,
     )
-    .await;
-    Ok(Action::await_change())
+    .await
 }

@@ -12,7 +12,7 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::lifecycle::{
-    Resolved, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
+    Resolved, delete_service, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
 };
 use super::{Context, Failpoint, events};
 use crate::api::common::DeletionPolicy;
@@ -369,35 +369,19 @@ async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> 
         // Nothing was created, or the service with our name is not ours: nothing to delete.
         Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
     };
-    match ecs::describe(&aws, &arn).await? {
-        None => {}
-        Some(s) if s.status_code.as_deref() == Some("INACTIVE") => {}
-        Some(s) if s.status_code.as_deref() == Some("DRAINING") => {
-            return Err(Error::WaitingForDeletion { target: arn });
-        }
-        Some(_) => {
-            if ecs::delete(&aws, &arn).await? {
-                events::publish(
-                    &ctx.recorder,
-                    obj.as_ref(),
-                    false,
-                    "Deleting",
-                    "Delete",
-                    format!("deleting Express service {arn}"),
-                )
-                .await;
-            }
-            return Err(Error::WaitingForDeletion { target: arn });
-        }
-    }
-    events::publish(
-        &ctx.recorder,
+    let observed = ecs::describe(&aws, &arn).await?;
+    let step = crate::plan::express::delete_step(observed.as_ref().and_then(|s| s.status_code.as_deref()));
+    let delete = async {
+        // NB: `false` means the service was already draining or gone: nothing new was started.
+        Ok(ecs::delete(&aws, &arn).await?.then(String::new))
+    };
+    delete_service(
+        ctx.as_ref(),
         obj.as_ref(),
-        false,
-        "Deleted",
-        "Delete",
-        format!("Express service {arn} is gone"),
+        "Express service",
+        arn.clone(),
+        step,
+        delete,
     )
-    .await;
-    Ok(Action::await_change())
+    .await
 }

@@ -26,7 +26,7 @@ use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQU
 use crate::api::express::ExpressServiceStatus;
 use crate::aws::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{Phase, poll_interval};
+use crate::plan::{DeleteStep, Phase, poll_interval};
 use crate::{Error, Result};
 
 /// A kind's status type: it carries the [`CommonStatus`] fields.
@@ -204,6 +204,53 @@ where
     )
     .await;
     Action::await_change()
+}
+
+/// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
+/// otherwise calls `delete` (when the step says so; it returns a detail such as an operation ID, or
+/// `None` when the service was already going) and keeps the finalizer with
+/// [`Error::WaitingForDeletion`], so the resource is polled every 5 s.
+pub async fn delete_service<K, F>(
+    ctx: &Context,
+    obj: &K,
+    what: &str,
+    arn: String,
+    step: DeleteStep,
+    delete: F,
+) -> Result<Action>
+where
+    K: Resource<DynamicType = ()>,
+    F: Future<Output = Result<Option<String>>>,
+{
+    match step {
+        DeleteStep::Gone => {
+            events::publish(
+                &ctx.recorder,
+                obj,
+                false,
+                "Deleted",
+                "Delete",
+                format!("{what} {arn} is gone"),
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
+        DeleteStep::Delete => {
+            if let Some(detail) = delete.await? {
+                events::publish(
+                    &ctx.recorder,
+                    obj,
+                    false,
+                    "Deleting",
+                    "Delete",
+                    format!("deleting {what} {arn}{detail}"),
+                )
+                .await;
+            }
+            Err(Error::WaitingForDeletion { target: arn })
+        }
+    }
 }
 
 #[cfg(test)]

@@ -236,6 +236,16 @@ pub fn valid_service_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// The next deletion step, from the service's status (`None`: not found). A service busy with any
+/// operation (its own delete included) is waited for: App Runner refuses a delete meanwhile.
+pub fn delete_step(status: Option<&str>) -> super::DeleteStep {
+    match status {
+        None | Some("DELETED") => super::DeleteStep::Gone,
+        Some("OPERATION_IN_PROGRESS") => super::DeleteStep::Wait,
+        Some(_) => super::DeleteStep::Delete,
+    }
+}
+
 /// How far App Runner's clock may run behind the Kubernetes API server's, in seconds.
 pub const CLOCK_SKEW_SECONDS: i64 = 120;
 

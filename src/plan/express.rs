@@ -379,6 +379,15 @@ fn stalled_again(status: &ExpressServiceStatus) -> Plan {
     Plan::Stalled { reason, message }
 }
 
+/// The next deletion step, from the service's status code (`None`: not found).
+pub fn delete_step(status_code: Option<&str>) -> super::DeleteStep {
+    match status_code {
+        None | Some("INACTIVE") => super::DeleteStep::Gone,
+        Some("DRAINING") => super::DeleteStep::Wait,
+        Some(_) => super::DeleteStep::Delete,
+    }
+}
+
 /// The configuration being served or deployed: the one the current deployment targets, else the
 /// newest active one.
 pub fn current_configuration<'a>(

@@ -60,6 +60,17 @@ pub enum Phase {
     },
 }
 
+/// What deleting a resource's AWS service needs next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteStep {
+    /// The service is gone or already deleted: release the finalizer.
+    Gone,
+    /// AWS is deleting it, or finishing another operation first: poll again.
+    Wait,
+    /// Call the delete API.
+    Delete,
+}
+
 /// The hex SHA-256 digest of a value's JSON form; used for `status.lastAppliedHash`.
 pub fn digest<T: Serialize>(value: &T) -> String {
     let bytes = serde_json::to_vec(value).unwrap_or_default();

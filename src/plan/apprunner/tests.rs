@@ -518,3 +518,14 @@ fn create_requests_carry_the_owner_tag_and_reject_invalid_names() {
         "storefront"
     );
 }
+
+#[test]
+fn deletion_waits_for_any_operation_and_ends_when_deleted_or_gone() {
+    use crate::plan::DeleteStep;
+    for status in ["RUNNING", "PAUSED", "CREATE_FAILED", "DELETE_FAILED"] {
+        assert_eq!(delete_step(Some(status)), DeleteStep::Delete, "{status}");
+    }
+    assert_eq!(delete_step(Some("OPERATION_IN_PROGRESS")), DeleteStep::Wait);
+    assert_eq!(delete_step(Some("DELETED")), DeleteStep::Gone);
+    assert_eq!(delete_step(None), DeleteStep::Gone);
+}

@@ -214,3 +214,12 @@ fn create_request_adds_the_owner_tag_and_validates_the_name() {
         "checkout_web"
     );
 }
+
+#[test]
+fn deletion_waits_while_draining_and_ends_when_inactive_or_gone() {
+    use crate::plan::DeleteStep;
+    assert_eq!(delete_step(Some("ACTIVE")), DeleteStep::Delete);
+    assert_eq!(delete_step(Some("DRAINING")), DeleteStep::Wait);
+    assert_eq!(delete_step(Some("INACTIVE")), DeleteStep::Gone);
+    assert_eq!(delete_step(None), DeleteStep::Gone);
+}
