@@ -53,6 +53,20 @@ fn case(name: &'static str, expect: &'static [&'static str], change: impl Fn(&mu
     }
 }
 
+/// Applies `manifest` and describes how it failed to be rejected as `case` expects, if it did.
+fn expect_rejected(cluster: &Cluster, ns: &str, case: &Case, manifest: &Value) -> Vec<String> {
+    let out = cluster.kubectl(&["apply", "-n", ns, "-f", "-"], Some(&manifest.to_string()));
+    if out.status.success() {
+        return vec![format!("{}: was accepted", case.name)];
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    case.expect
+        .iter()
+        .filter(|want| !stderr.contains(*want))
+        .map(|want| format!("{}: error lacks {want:?}; got: {}", case.name, stderr.trim()))
+        .collect()
+}
+
 /// Applies each case to `base` in `ns` and returns a description of every case that did not fail the
 /// way it should.
 fn run_cases(cluster: &Cluster, ns: &str, base: &Value, cases: Vec<Case>) -> Vec<String> {
@@ -61,26 +75,13 @@ fn run_cases(cluster: &Cluster, ns: &str, base: &Value, cases: Vec<Case>) -> Vec
         let mut manifest = base.clone();
         set(&mut manifest, "/metadata/name", json!(format!("bad-{i}")));
         (c.change)(&mut manifest);
-        let out = cluster.kubectl(&["apply", "-n", ns, "-f", "-"], Some(&manifest.to_string()));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            problems.push(format!("{}: was accepted", c.name));
-            continue;
-        }
-        for want in c.expect {
-            if !stderr.contains(want) {
-                problems.push(format!(
-                    "{}: error lacks {want:?}; got: {}",
-                    c.name,
-                    stderr.trim()
-                ));
-            }
-        }
+        problems.extend(expect_rejected(cluster, ns, c, &manifest));
     }
     problems
 }
 
-/// Creates `base` (named `name`), then applies each change as an update and checks it is rejected.
+/// Creates `base` once per case (named `<prefix>-<i>`), then applies each change as an update and
+/// checks it is rejected.
 fn run_update_cases(
     cluster: &Cluster,
     ns: &str,
@@ -95,21 +96,7 @@ fn run_update_cases(
         cluster.kubectl_ok(&["apply", "-n", ns, "-f", "-"], Some(&original.to_string()));
         let mut changed = original.clone();
         (c.change)(&mut changed);
-        let out = cluster.kubectl(&["apply", "-n", ns, "-f", "-"], Some(&changed.to_string()));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            problems.push(format!("{}: update was accepted", c.name));
-            continue;
-        }
-        for want in c.expect {
-            if !stderr.contains(want) {
-                problems.push(format!(
-                    "{}: error lacks {want:?}; got: {}",
-                    c.name,
-                    stderr.trim()
-                ));
-            }
-        }
+        problems.extend(expect_rejected(cluster, ns, c, &changed));
     }
     problems
 }
