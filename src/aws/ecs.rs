@@ -170,10 +170,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
             .and_then(|s| s.service_arn())
             .unwrap_or_default()
             .to_string(),
-        status_code: service
-            .and_then(|s| s.status())
-            .and_then(|s| s.status_code())
-            .map(|s| s.as_str().to_string()),
+        status_code: status_code(service.and_then(|s| s.status())),
         target_configuration: service
             .and_then(|s| s.active_configurations().last())
             .map(config_from_sdk),
@@ -204,10 +201,7 @@ pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<
     let service = out.service();
     Ok(Applied {
         arn: arn.to_string(),
-        status_code: service
-            .and_then(|s| s.status())
-            .and_then(|s| s.status_code())
-            .map(|s| s.as_str().to_string()),
+        status_code: status_code(service.and_then(|s| s.status())),
         target_configuration: service
             .and_then(|s| s.target_configuration())
             .map(config_from_sdk),
@@ -239,15 +233,19 @@ pub async fn delete(c: &RegionClients, arn: &str) -> Result<bool> {
     }
 }
 
+/// `ACTIVE`, `DRAINING` or `INACTIVE`, as AWS reported it.
+fn status_code(status: Option<&sdk::ExpressGatewayServiceStatus>) -> Option<String> {
+    status
+        .and_then(|s| s.status_code())
+        .map(|c| c.as_str().to_string())
+}
+
 fn observed_from_sdk(s: &sdk::EcsExpressGatewayService) -> ObservedExpress {
     ObservedExpress {
         arn: s.service_arn().unwrap_or_default().to_string(),
         service_name: s.service_name().map(str::to_string),
         cluster: s.cluster().map(str::to_string),
-        status_code: s
-            .status()
-            .and_then(|st| st.status_code())
-            .map(|c| c.as_str().to_string()),
+        status_code: status_code(s.status()),
         status_reason: s.status().and_then(|st| st.status_reason()).map(str::to_string),
         current_deployment: s.current_deployment().map(str::to_string),
         active_configurations: s.active_configurations().iter().map(config_from_sdk).collect(),

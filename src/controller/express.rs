@@ -12,10 +12,9 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::lifecycle::{
-    Resolved, delete_service, deletion_policy, finish, reconcile_with_finalizer, reject_terminal, retain,
+    Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
 use super::{Context, Failpoint, events};
-use crate::api::common::DeletionPolicy;
 use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::ecs::{self, ObservedDeployment, ObservedExpress};
@@ -356,11 +355,21 @@ fn fill_observed(
 
 /// Deletes the AWS service (unless retained) and waits until it is gone.
 async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
-    let adopted = obj.spec.service_arn.is_some();
     let status = obj.status.clone().unwrap_or_default();
-    if deletion_policy(obj.spec.deletion_policy, adopted) == DeletionPolicy::Retain {
-        let arn = obj.spec.service_arn.clone().or(status.common.service_arn.clone());
-        return Ok(retain(ctx.as_ref(), obj.as_ref(), arn.as_deref()).await);
+    let (spec_arn, status_arn) = (
+        obj.spec.service_arn.as_deref(),
+        status.common.service_arn.as_deref(),
+    );
+    if let Some(done) = retain_if_asked(
+        ctx.as_ref(),
+        obj.as_ref(),
+        obj.spec.deletion_policy,
+        spec_arn,
+        status_arn,
+    )
+    .await
+    {
+        return Ok(done);
     }
     let region = ctx.aws.region_for(obj.spec.region.as_deref());
     let aws = ctx.aws.for_region(&region).await;

@@ -186,24 +186,33 @@ pub fn deletion_policy(spec: Option<DeletionPolicy>, adopted: bool) -> DeletionP
     })
 }
 
-/// Releases the finalizer without touching AWS, and says so in an Event.
-pub async fn retain<K>(ctx: &Context, obj: &K, arn: Option<&str>) -> Action
+/// Honours `deletionPolicy: Retain` (the default for adopted services): publishes a `Retained`
+/// Event and returns the action that lets the finalizer go, or `None` when the service is to be
+/// deleted.
+pub async fn retain_if_asked<K>(
+    ctx: &Context,
+    obj: &K,
+    policy: Option<DeletionPolicy>,
+    spec_arn: Option<&str>,
+    status_arn: Option<&str>,
+) -> Option<Action>
 where
     K: Resource<DynamicType = ()>,
 {
+    if deletion_policy(policy, spec_arn.is_some()) != DeletionPolicy::Retain {
+        return None;
+    }
+    let arn = spec_arn.or(status_arn).unwrap_or("the service");
     events::publish(
         &ctx.recorder,
         obj,
         false,
         "Retained",
         "Delete",
-        format!(
-            "deletionPolicy Retain: left {} running",
-            arn.unwrap_or("the service")
-        ),
+        format!("deletionPolicy Retain: left {arn} running"),
     )
     .await;
-    Action::await_change()
+    Some(Action::await_change())
 }
 
 /// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
