@@ -65,6 +65,11 @@ pub struct CommonStatus {
     /// The value of the `runway.dev/reconcile-requested-at` annotation that was last handled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconcile_requested_at: Option<String>,
+    /// The request fields (as dotted paths, such as `primaryContainer.environment`) that runway itself
+    /// set in AWS. When the spec stops setting one of them, runway clears it in AWS; fields that runway
+    /// never set stay with whoever set them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_fields: Vec<String>,
 }
 
 /// The kstatus condition types that runway sets.
