@@ -141,6 +141,32 @@ impl Error {
         }
     }
 
+    /// The error inside the finalizer wrapper, or this one.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.root(),
+                _ => self,
+            },
+            _ => self,
+        }
+    }
+
+    /// How runway classified the AWS failure behind this error, if it is one.
+    pub fn aws_kind(&self) -> Option<AwsErrorKind> {
+        match self.root() {
+            Error::Aws(f) => Some(f.kind),
+            _ => None,
+        }
+    }
+
+    /// Whether the error only says that an AWS delete is still running, directly or from the
+    /// finalizer's cleanup.
+    pub fn is_waiting_for_deletion(&self) -> bool {
+        matches!(self.root(), Error::WaitingForDeletion { .. })
+    }
+
     /// The AWS failure behind this error, if it is one.
     pub fn aws(&self) -> Option<&AwsFailure> {
         match self {

@@ -56,9 +56,22 @@ pub struct CommonStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_applied_hash: Option<String>,
     /// The digest of a desired request that AWS rejected with a terminal error. runway does not send
-    /// the same request again; changing the spec clears it.
+    /// the same request again until its backoff passes or the annotation
+    /// `runway.dev/reconcile-requested-at` changes; changing the spec clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failed_hash: Option<String>,
+    /// When AWS last rejected that request (RFC 3339). A rejected request is sent again on its own
+    /// once its backoff has passed (at least one resync interval, doubling with each rejection), or at
+    /// once when the `runway.dev/reconcile-requested-at` annotation changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_at: Option<String>,
+    /// How many times in a row AWS rejected the request in `lastFailedHash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_attempts: Option<u32>,
+    /// The value of `runway.dev/reconcile-requested-at` when AWS last rejected the request; a new value
+    /// asks for one more try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_requested_at: Option<String>,
     /// The `spec.redeployToken` for which a forced redeployment was last started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_redeploy_token: Option<String>,

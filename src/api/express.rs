@@ -412,9 +412,32 @@ pub struct ExpressServiceStatus {
     /// When AWS last updated the service (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// The rollout runway started (by create, update, redeploy) or found, and has not yet seen
+    /// succeed. `Ready` stays False until a deployment that carries it is seen and has succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaited_rollout: Option<AwaitedRollout>,
 }
 
-/// A service revision's configuration, as AWS reports it.
+/// A rollout that runway waits for before it reports `Ready`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwaitedRollout {
+    /// What started it: `Create`, `Update`, `Redeploy` or `Found` (a service runway found already
+    /// matching the spec).
+    #[serde(default)]
+    pub cause: String,
+    /// The service revision the rollout deploys, when AWS said so in its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_revision_arn: Option<String>,
+    /// The deployment that was current before runway's call; a deployment that carries the rollout is
+    /// a different one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_deployment: Option<String>,
+}
+
+/// A service revision's configuration, as AWS reports it. Every field is typed only: no patterns,
+/// enums or length limits, so a value AWS adds tomorrow (a new ID format, a new metric) never makes
+/// a status write fail.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetConfiguration {
@@ -436,18 +459,18 @@ pub struct TargetConfiguration {
     /// The CPU architecture of the tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_architecture: Option<String>,
-    /// The network configuration of the tasks.
+    /// The network configuration of the tasks, including any security group that ECS added itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_configuration: Option<NetworkConfiguration>,
+    pub network_configuration: Option<ObservedNetworkConfiguration>,
     /// The health check path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_path: Option<String>,
     /// The primary container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_container: Option<ExpressGatewayContainer>,
+    pub primary_container: Option<ObservedContainer>,
     /// The auto-scaling configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling_target: Option<ScalingTarget>,
+    pub scaling_target: Option<ObservedScalingTarget>,
     /// The task definition in use, whether managed by Amazon ECS or provided by you.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
@@ -457,6 +480,110 @@ pub struct TargetConfiguration {
     /// When this revision was created (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+}
+
+/// The subnets and security groups AWS reports.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedNetworkConfiguration {
+    /// Security group IDs, in AWS's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    /// Subnet IDs, in AWS's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnets: Vec<String>,
+}
+
+/// The primary container AWS reports. In status, environment variables that the spec does not set
+/// show their names only; secret values never appear (only their `valueFrom` references).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedContainer {
+    /// The image.
+    #[serde(default)]
+    pub image: String,
+    /// The container port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_port: Option<i32>,
+    /// The CloudWatch Logs configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_logs_configuration: Option<ObservedLogsConfiguration>,
+    /// The Secrets Manager secret holding private registry credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<ObservedRepositoryCredentials>,
+    /// The command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Environment variables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environment: Vec<ObservedKeyValue>,
+    /// Secret references.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<ObservedSecret>,
+}
+
+/// Where AWS sends the container's logs.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedLogsConfiguration {
+    /// The log group.
+    #[serde(default)]
+    pub log_group: String,
+    /// The log stream prefix.
+    #[serde(default)]
+    pub log_stream_prefix: String,
+}
+
+/// Private registry credentials, as AWS reports them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedRepositoryCredentials {
+    /// The ARN of the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_parameter: Option<String>,
+}
+
+/// An environment variable as AWS reports it; in status the value is left out unless the spec sets
+/// this variable itself.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedKeyValue {
+    /// The name.
+    #[serde(default)]
+    pub name: String,
+    /// The value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A secret reference as AWS reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedSecret {
+    /// The environment variable name.
+    #[serde(default)]
+    pub name: String,
+    /// The ARN (or name) of the secret or parameter; never its value.
+    #[serde(default)]
+    pub value_from: String,
+}
+
+/// Auto scaling as AWS reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedScalingTarget {
+    /// Minimum task count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_task_count: Option<i32>,
+    /// Maximum task count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_task_count: Option<i32>,
+    /// The scaling metric, as AWS spells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_metric: Option<String>,
+    /// The target value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_target_value: Option<i32>,
 }
 
 /// An entry point into an Express service.

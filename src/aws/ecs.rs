@@ -8,51 +8,16 @@ use super::RegionClients;
 use super::error::AwsErrorKind;
 use crate::api::common::Tag;
 use crate::api::express::{
-    AwsLogsConfiguration, CpuArchitecture, ExpressGatewayContainer, IngressPath, KeyValuePair,
-    NetworkConfiguration, RepositoryCredentials, ScalingMetric, ScalingTarget, Secret, TargetConfiguration,
+    CpuArchitecture, ExpressGatewayContainer, IngressPath, NetworkConfiguration, ObservedContainer,
+    ObservedKeyValue, ObservedLogsConfiguration, ObservedNetworkConfiguration, ObservedRepositoryCredentials,
+    ObservedScalingTarget, ObservedSecret, ScalingMetric, ScalingTarget, TargetConfiguration,
 };
-use crate::plan::express::{CreateRequest, ExpressRequest};
+use crate::plan::express::{
+    Applied, CreateRequest, ExpressRequest, ObservedDeployment, ObservedExpress, metric_name,
+};
 use crate::{Error, Result};
 
 const ECS: &str = "ecs";
-
-/// An Express service as AWS describes it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedExpress {
-    /// The service ARN.
-    pub arn: String,
-    /// The service name.
-    pub service_name: Option<String>,
-    /// The cluster that hosts it.
-    pub cluster: Option<String>,
-    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
-    pub status_code: Option<String>,
-    /// Why the service is in its status.
-    pub status_reason: Option<String>,
-    /// The ARN of the current service deployment.
-    pub current_deployment: Option<String>,
-    /// The configurations that serve traffic now; the old one stays until a rollout completes.
-    pub active_configurations: Vec<TargetConfiguration>,
-    /// When the service was last updated (RFC 3339).
-    pub updated_at: Option<String>,
-    /// The service's tags.
-    pub tags: Vec<Tag>,
-}
-
-/// A service deployment (rollout) as AWS describes it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedDeployment {
-    /// The service deployment ARN.
-    pub arn: String,
-    /// `PENDING`, `IN_PROGRESS`, `SUCCESSFUL`, `STOPPED`, `STOP_REQUESTED` or `ROLLBACK_*`.
-    pub status: String,
-    /// Why the deployment is in its status, such as the circuit breaker's finding.
-    pub status_reason: Option<String>,
-    /// The service revision being deployed.
-    pub target_revision: Option<String>,
-}
 
 /// A service found by name, before its ARN was known.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,18 +30,9 @@ pub struct FoundService {
     pub tags: Vec<Tag>,
 }
 
-/// What a create or update call returned.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Applied {
-    /// The service ARN.
-    pub arn: String,
-    /// The status code AWS returned.
-    pub status_code: Option<String>,
-    /// The configuration AWS is now deploying.
-    pub target_configuration: Option<TargetConfiguration>,
-}
-
-/// Describes an Express service; `None` when it does not exist.
+/// Describes an Express service; `None` when it does not exist, in any of AWS's spellings
+/// (`InvalidParameterException` "Resource not found", `ServiceNotActiveException` for an INACTIVE
+/// service, the modelled not-found codes).
 pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedExpress>> {
     let call = c
         .ecs
@@ -159,7 +115,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
         .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk))
         .set_tags(Some(req.tags.iter().map(tag_to_sdk).collect()));
     if let Some(pc) = &r.primary_container {
-        call = call.primary_container(container_to_sdk(pc)?);
+        call = call.primary_container(container_to_sdk(pc, &[])?);
     }
     let out = c
         .call(ECS, "CreateExpressGatewayService", &req.service_name, call.send())
@@ -177,7 +133,8 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
     })
 }
 
-/// Sends UpdateExpressGatewayService with the fields the spec sets; unset fields keep their values.
+/// Sends UpdateExpressGatewayService with the fields the spec sets (unset fields keep their values
+/// in AWS) and the lists in `r.clear` sent empty, which clears them.
 pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<Applied> {
     let mut call = c
         .ecs
@@ -193,7 +150,7 @@ pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<
         .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
         .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk));
     if let Some(pc) = &r.primary_container {
-        call = call.primary_container(container_to_sdk(pc)?);
+        call = call.primary_container(container_to_sdk(pc, &r.clear)?);
     }
     let out = c
         .call(ECS, "UpdateExpressGatewayService", arn, call.send())
@@ -227,7 +184,7 @@ pub async fn delete(c: &RegionClients, arn: &str) -> Result<bool> {
     match c.call(ECS, "DeleteExpressGatewayService", arn, call).await {
         Ok(_) => Ok(true),
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(false),
-        // Already draining or inactive: the delete is under way or done.
+        // NB: "Service is in DRAINING status": the delete is under way.
         Err(Error::Aws(f)) if f.code == "ServiceNotActiveException" => Ok(false),
         Err(e) => Err(e),
     }
@@ -254,7 +211,7 @@ fn observed_from_sdk(s: &sdk::EcsExpressGatewayService) -> ObservedExpress {
     }
 }
 
-/// Converts an SDK service revision configuration into the status type.
+/// Converts an SDK service revision configuration into the planner's (and status's) type.
 pub fn config_from_sdk(c: &sdk::ExpressGatewayServiceConfiguration) -> TargetConfiguration {
     TargetConfiguration {
         service_revision_arn: c.service_revision_arn().map(str::to_string),
@@ -263,27 +220,16 @@ pub fn config_from_sdk(c: &sdk::ExpressGatewayServiceConfiguration) -> TargetCon
         cpu: c.cpu().map(str::to_string),
         memory: c.memory().map(str::to_string),
         cpu_architecture: c.cpu_architecture().map(|a| a.as_str().to_string()),
-        network_configuration: c.network_configuration().map(|n| NetworkConfiguration {
+        network_configuration: c.network_configuration().map(|n| ObservedNetworkConfiguration {
             security_groups: n.security_groups().to_vec(),
             subnets: n.subnets().to_vec(),
         }),
         health_check_path: c.health_check_path().map(str::to_string),
         primary_container: c.primary_container().map(container_from_sdk),
-        scaling_target: c.scaling_target().map(|s| ScalingTarget {
+        scaling_target: c.scaling_target().map(|s| ObservedScalingTarget {
             min_task_count: s.min_task_count(),
             max_task_count: s.max_task_count(),
-            auto_scaling_metric: s.auto_scaling_metric().and_then(|m| match m {
-                sdk::ExpressGatewayServiceScalingMetric::AverageCpuUtilization => {
-                    Some(ScalingMetric::AVERAGE_CPU)
-                }
-                sdk::ExpressGatewayServiceScalingMetric::AverageMemoryUtilization => {
-                    Some(ScalingMetric::AVERAGE_MEMORY)
-                }
-                sdk::ExpressGatewayServiceScalingMetric::RequestCountPerTarget => {
-                    Some(ScalingMetric::REQUEST_COUNT_PER_TARGET)
-                }
-                _ => None,
-            }),
+            auto_scaling_metric: s.auto_scaling_metric().map(|m| m.as_str().to_string()),
             auto_scaling_target_value: s.auto_scaling_target_value(),
         }),
         task_definition_arn: c.task_definition_arn().map(str::to_string),
@@ -299,22 +245,22 @@ pub fn config_from_sdk(c: &sdk::ExpressGatewayServiceConfiguration) -> TargetCon
     }
 }
 
-fn container_from_sdk(c: &sdk::ExpressGatewayContainer) -> ExpressGatewayContainer {
-    ExpressGatewayContainer {
+fn container_from_sdk(c: &sdk::ExpressGatewayContainer) -> ObservedContainer {
+    ObservedContainer {
         image: c.image().to_string(),
         container_port: c.container_port(),
-        aws_logs_configuration: c.aws_logs_configuration().map(|l| AwsLogsConfiguration {
+        aws_logs_configuration: c.aws_logs_configuration().map(|l| ObservedLogsConfiguration {
             log_group: l.log_group().to_string(),
             log_stream_prefix: l.log_stream_prefix().to_string(),
         }),
-        repository_credentials: c.repository_credentials().map(|r| RepositoryCredentials {
+        repository_credentials: c.repository_credentials().map(|r| ObservedRepositoryCredentials {
             credentials_parameter: r.credentials_parameter().map(str::to_string),
         }),
         command: c.command().to_vec(),
         environment: c
             .environment()
             .iter()
-            .map(|kv| KeyValuePair {
+            .map(|kv| ObservedKeyValue {
                 name: kv.name().unwrap_or_default().to_string(),
                 value: kv.value().map(str::to_string),
             })
@@ -323,7 +269,7 @@ fn container_from_sdk(c: &sdk::ExpressGatewayContainer) -> ExpressGatewayContain
         secrets: c
             .secrets()
             .iter()
-            .map(|s| Secret {
+            .map(|s| ObservedSecret {
                 name: s.name().to_string(),
                 value_from: s.value_from().to_string(),
             })
@@ -331,7 +277,11 @@ fn container_from_sdk(c: &sdk::ExpressGatewayContainer) -> ExpressGatewayContain
     }
 }
 
-fn container_to_sdk(c: &ExpressGatewayContainer) -> Result<sdk::ExpressGatewayContainer> {
+/// The container for a request. Empty lists are left out (AWS keeps what it has), unless `clear`
+/// names them: then they are sent empty, which clears them.
+fn container_to_sdk(c: &ExpressGatewayContainer, clear: &[String]) -> Result<sdk::ExpressGatewayContainer> {
+    let send =
+        |field: &str, empty: bool| !empty || clear.iter().any(|f| f == &format!("primaryContainer.{field}"));
     let invalid = |e: aws_smithy_types::error::operation::BuildError| Error::InvalidSpec(e.to_string());
     let logs = match &c.aws_logs_configuration {
         Some(l) => Some(
@@ -363,8 +313,8 @@ fn container_to_sdk(c: &ExpressGatewayContainer) -> Result<sdk::ExpressGatewayCo
                 .set_credentials_parameter(r.credentials_parameter.clone())
                 .build()
         }))
-        .set_command((!c.command.is_empty()).then(|| c.command.clone()))
-        .set_environment((!c.environment.is_empty()).then(|| {
+        .set_command(send("command", c.command.is_empty()).then(|| c.command.clone()))
+        .set_environment(send("environment", c.environment.is_empty()).then(|| {
             c.environment
                 .iter()
                 .map(|kv| {
@@ -375,7 +325,7 @@ fn container_to_sdk(c: &ExpressGatewayContainer) -> Result<sdk::ExpressGatewayCo
                 })
                 .collect()
         }))
-        .set_secrets((!secrets.is_empty()).then_some(secrets))
+        .set_secrets(send("secrets", secrets.is_empty()).then_some(secrets))
         .build()
         .map_err(invalid)
 }
@@ -391,15 +341,10 @@ fn scaling_to_sdk(s: &ScalingTarget) -> sdk::ExpressGatewayScalingTarget {
     sdk::ExpressGatewayScalingTarget::builder()
         .set_min_task_count(s.min_task_count)
         .set_max_task_count(s.max_task_count)
-        .set_auto_scaling_metric(s.auto_scaling_metric.map(|m| match m {
-            ScalingMetric::AVERAGE_CPU => sdk::ExpressGatewayServiceScalingMetric::AverageCpuUtilization,
-            ScalingMetric::AVERAGE_MEMORY => {
-                sdk::ExpressGatewayServiceScalingMetric::AverageMemoryUtilization
-            }
-            ScalingMetric::REQUEST_COUNT_PER_TARGET => {
-                sdk::ExpressGatewayServiceScalingMetric::RequestCountPerTarget
-            }
-        }))
+        .set_auto_scaling_metric(
+            s.auto_scaling_metric
+                .map(|m: ScalingMetric| sdk::ExpressGatewayServiceScalingMetric::from(metric_name(m))),
+        )
         .set_auto_scaling_target_value(s.auto_scaling_target_value)
         .build()
 }

@@ -1,5 +1,10 @@
 //! Classifies AWS SDK errors: which ones retrying can fix, which mean "not found", and which are
 //! terminal until the spec changes.
+//!
+//! AWS answers with more spellings than its models list (see `docs/aws-behaviour.md`): a gone
+//! Express service is an `InvalidParameterException` "Resource not found", an INACTIVE one a
+//! `ServiceNotActiveException`, and a role created seconds ago is an `AccessDeniedException` until IAM
+//! has propagated it. Classification therefore reads the message as well as the code.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -16,6 +21,9 @@ pub enum AwsErrorKind {
     NotFound,
     /// The service is busy with another operation, or not in a state that accepts this call; wait.
     InvalidState,
+    /// A role or credentials AWS cannot use yet: IAM has not propagated a role created moments ago.
+    /// Retried with backoff; the resource stalls (and is still retried) if it lasts.
+    IamPropagation,
     /// Validation, access denied, unsupported feature, quota: retrying the same request cannot help.
     Terminal,
 }
@@ -23,7 +31,10 @@ pub enum AwsErrorKind {
 impl AwsErrorKind {
     /// Whether retrying the same request later can succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, Self::Throttling | Self::Transient | Self::InvalidState)
+        matches!(
+            self,
+            Self::Throttling | Self::Transient | Self::InvalidState | Self::IamPropagation
+        )
     }
 
     /// The metric label for this kind.
@@ -33,6 +44,7 @@ impl AwsErrorKind {
             Self::Transient => "transient",
             Self::NotFound => "not_found",
             Self::InvalidState => "invalid_state",
+            Self::IamPropagation => "iam_propagation",
             Self::Terminal => "terminal",
         }
     }
@@ -66,14 +78,36 @@ const NOT_FOUND_CODES: &[&str] = &["ServiceNotFoundException", "ResourceNotFound
 
 const INVALID_STATE_CODES: &[&str] = &["InvalidStateException", "ServiceNotActiveException"];
 
-/// Classifies an error code (and HTTP status, when there is one) into a kind.
-pub fn classify_code(code: &str, http_status: Option<u16>) -> AwsErrorKind {
+/// Messages that mean IAM has not yet propagated a role (or the caller's credentials) that AWS was
+/// just given; Terraform retries these too (`retryExpressGatewayServiceCreate`).
+const IAM_PROPAGATION_MESSAGES: &[&str] = &[
+    "cannot assume role",
+    "unable to assume the role",
+    "unable to assume role",
+    "not authorized to perform: sts:assumerole",
+    "not able to validate the provided access credentials",
+];
+
+/// Classifies an error by its code, message and HTTP status (when there is one).
+pub fn classify_code(code: &str, message: &str, http_status: Option<u16>) -> AwsErrorKind {
+    let lower = message.to_ascii_lowercase();
+    let iam_code = matches!(
+        code,
+        "AccessDeniedException" | "ClientException" | "InvalidRequestException" | "InvalidParameterException"
+    );
     if THROTTLING_CODES.contains(&code) || http_status == Some(429) {
         AwsErrorKind::Throttling
-    } else if NOT_FOUND_CODES.contains(&code) {
+    } else if NOT_FOUND_CODES.contains(&code)
+        // NB: ECS Express answers a gone service with InvalidParameterException "Resource not found".
+        || (code == "InvalidParameterException" && lower.contains("resource not found"))
+        // NB: ...and an INACTIVE one with ServiceNotActiveException: it is deleted.
+        || (code == "ServiceNotActiveException" && lower.contains("inactive"))
+    {
         AwsErrorKind::NotFound
     } else if INVALID_STATE_CODES.contains(&code) {
         AwsErrorKind::InvalidState
+    } else if iam_code && IAM_PROPAGATION_MESSAGES.iter().any(|m| lower.contains(m)) {
+        AwsErrorKind::IamPropagation
     } else if TRANSIENT_CODES.contains(&code) || http_status.is_some_and(|s| s >= 500) {
         AwsErrorKind::Transient
     } else {
@@ -91,7 +125,7 @@ where
             let code = service_err.err().code().unwrap_or("Unknown").to_string();
             let message = service_err.err().message().unwrap_or_default().to_string();
             let status = service_err.raw().status().as_u16();
-            (classify_code(&code, Some(status)), code, message)
+            (classify_code(&code, &message, Some(status)), code, message)
         }
         SdkError::TimeoutError(_) => (AwsErrorKind::Transient, "Timeout".into(), err_chain(err)),
         SdkError::DispatchFailure(_) => (AwsErrorKind::Transient, "DispatchFailure".into(), err_chain(err)),
@@ -124,33 +158,40 @@ mod tests {
     #[test]
     fn throttling_codes_and_429_are_throttling() {
         assert_eq!(
-            classify_code("ThrottlingException", Some(400)),
+            classify_code("ThrottlingException", "", Some(400)),
             AwsErrorKind::Throttling
         );
         assert_eq!(
-            classify_code("TooManyRequestsException", Some(429)),
+            classify_code("TooManyRequestsException", "", Some(429)),
             AwsErrorKind::Throttling
         );
-        assert_eq!(classify_code("Whatever", Some(429)), AwsErrorKind::Throttling);
+        assert_eq!(classify_code("Whatever", "", Some(429)), AwsErrorKind::Throttling);
     }
 
     #[test]
     fn server_errors_are_transient_and_validation_is_terminal() {
         assert_eq!(
-            classify_code("ServerException", Some(500)),
+            classify_code("ServerException", "", Some(500)),
             AwsErrorKind::Transient
         );
-        assert_eq!(classify_code("SomethingNew", Some(503)), AwsErrorKind::Transient);
         assert_eq!(
-            classify_code("InvalidParameterException", Some(400)),
+            classify_code("SomethingNew", "", Some(503)),
+            AwsErrorKind::Transient
+        );
+        assert_eq!(
+            classify_code("InvalidParameterException", "cpu must be 256", Some(400)),
             AwsErrorKind::Terminal
         );
         assert_eq!(
-            classify_code("AccessDeniedException", Some(400)),
+            classify_code(
+                "AccessDeniedException",
+                "not authorized to perform: ecs:CreateExpressGatewayService",
+                Some(400)
+            ),
             AwsErrorKind::Terminal
         );
         assert_eq!(
-            classify_code("ClientException", Some(400)),
+            classify_code("ClientException", "bad request", Some(400)),
             AwsErrorKind::Terminal
         );
     }
@@ -158,18 +199,86 @@ mod tests {
     #[test]
     fn missing_services_and_busy_services_are_told_apart() {
         assert_eq!(
-            classify_code("ServiceNotFoundException", Some(400)),
+            classify_code("ServiceNotFoundException", "", Some(400)),
             AwsErrorKind::NotFound
         );
         assert_eq!(
-            classify_code("ResourceNotFoundException", Some(400)),
+            classify_code("ResourceNotFoundException", "", Some(400)),
             AwsErrorKind::NotFound
         );
         assert_eq!(
-            classify_code("InvalidStateException", Some(400)),
+            classify_code("InvalidStateException", "", Some(400)),
             AwsErrorKind::InvalidState
         );
         assert!(AwsErrorKind::InvalidState.is_retryable());
         assert!(!AwsErrorKind::Terminal.is_retryable());
+    }
+
+    #[test]
+    fn every_spelling_of_a_gone_express_service_is_not_found() {
+        for (code, message) in [
+            ("InvalidParameterException", "Resource not found."),
+            (
+                "InvalidParameterException",
+                "The specified resource was not found: Resource not found",
+            ),
+            (
+                "ServiceNotActiveException",
+                "Cannot perform this operation on a service in INACTIVE status",
+            ),
+            ("ServiceNotFoundException", "Service not found."),
+        ] {
+            assert_eq!(
+                classify_code(code, message, Some(400)),
+                AwsErrorKind::NotFound,
+                "{code}: {message}"
+            );
+        }
+        assert_eq!(
+            classify_code(
+                "ServiceNotActiveException",
+                "Service is in DRAINING status",
+                Some(400)
+            ),
+            AwsErrorKind::InvalidState
+        );
+        assert_eq!(
+            classify_code(
+                "InvalidParameterException",
+                "Role arn:aws:iam::1:role/x was not found",
+                Some(400)
+            ),
+            AwsErrorKind::Terminal
+        );
+    }
+
+    #[test]
+    fn iam_propagation_is_retryable_and_other_access_denials_are_not() {
+        for (code, message) in [
+            (
+                "AccessDeniedException",
+                "ECS was unable to assume the role 'arn:aws:iam::1:role/r'. Cannot assume role",
+            ),
+            (
+                "AccessDeniedException",
+                "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: sts:AssumeRole on resource: r",
+            ),
+            (
+                "ClientException",
+                "AWS was not able to validate the provided access credentials",
+            ),
+        ] {
+            let kind = classify_code(code, message, Some(400));
+            assert_eq!(kind, AwsErrorKind::IamPropagation, "{message}");
+            assert!(kind.is_retryable());
+        }
+        assert_eq!(
+            classify_code(
+                "AccessDeniedException",
+                "not authorized to perform: iam:PassRole",
+                Some(400)
+            ),
+            AwsErrorKind::Terminal
+        );
     }
 }

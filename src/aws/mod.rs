@@ -71,6 +71,11 @@ impl AwsClients {
         })
     }
 
+    /// The controller's default Region, for resources that name none and have nothing in AWS yet.
+    pub fn default_region(&self) -> &str {
+        &self.settings.default_region
+    }
+
     /// The Region for a resource: its own, or the controller's default.
     pub fn region_for(&self, spec_region: Option<&str>) -> String {
         spec_region.unwrap_or(&self.settings.default_region).to_string()

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
@@ -15,11 +16,15 @@ use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
 use super::{Context, Failpoint, events};
-use crate::api::express::{ExpressService, ExpressServiceStatus};
+use crate::api::common::RECONCILE_REQUESTED_ANNOTATION;
+use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
-use crate::aws::ecs::{self, ObservedDeployment, ObservedExpress};
-use crate::plan::Phase;
-use crate::plan::express::{ExpressRequest, OWNER_TAG, Plan, PlanInput, create_request, owner, plan};
+use crate::aws::ecs;
+use crate::plan::express::{
+    Applied, ExpressRequest, OWNER_TAG, ObservedDeployment, ObservedExpress, Plan, PlanInput, create_request,
+    owner, plan, redacted,
+};
+use crate::plan::{Clock, Phase, clear_rejection, pinned_region};
 use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
@@ -30,55 +35,56 @@ pub async fn reconcile(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Ac
     reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
 }
 
-/// What one reconcile learned and did, for the status write.
-struct Outcome {
-    phase: Phase,
-    service: Option<ObservedExpress>,
-    deployment: Option<ObservedDeployment>,
-    status: ExpressServiceStatus,
+/// The Region of a resource's service: pinned by its ARN or status once it has one.
+fn region_of(obj: &ExpressService, ctx: &Context) -> String {
+    let status = obj.status.clone().unwrap_or_default();
+    pinned_region(
+        obj.spec.region.as_deref(),
+        obj.spec.service_arn.as_deref(),
+        &status.common,
+        ctx.aws.default_region(),
+    )
 }
 
 async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
-    let mut status = previous.clone().unwrap_or_default();
-    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let region = region_of(&obj, &ctx);
     let aws = ctx.aws.for_region(&region).await;
-
-    let outcome = match resolve(&obj, &aws, &status).await? {
-        Resolved::Conflict(message) => Outcome {
-            phase: Phase::Stalled {
-                reason: "ServiceNameInUse",
-                message,
-            },
-            service: None,
-            deployment: None,
-            status,
+    let mut step = Step {
+        obj: &obj,
+        ctx: &ctx,
+        aws: &aws,
+        status: previous.clone().unwrap_or_default(),
+    };
+    let phase = match resolve(&obj, &aws, &step.status).await? {
+        Resolved::Conflict(message) => Phase::Stalled {
+            reason: "ServiceNameInUse",
+            message,
         },
         Resolved::Arn(arn) => {
             let (service, deployment) = observe(&aws, arn.as_deref()).await?;
-            if let Some(s) = &service {
-                status.common.service_arn = Some(s.arn.clone());
-            }
-            let desired = ExpressRequest::from_spec(&obj.spec);
+            step.observed(service.as_ref(), deployment.as_ref());
+            let desired = step.desired();
             let next = plan(PlanInput {
                 spec: &obj.spec,
-                status: &status,
+                status: &step.status,
                 desired: &desired,
                 service: service.as_ref(),
                 deployment: deployment.as_ref(),
+                clock: Clock {
+                    now: Timestamp::now(),
+                    resync: ctx.resync,
+                    requested_at: obj
+                        .annotations()
+                        .get(RECONCILE_REQUESTED_ANNOTATION)
+                        .map(String::as_str),
+                },
             });
-            act(&obj, &ctx, &aws, next, desired, service, deployment, status).await?
+            step.act(next, desired, service.as_ref(), deployment.as_ref())
+                .await?
         }
     };
-
-    let Outcome {
-        phase,
-        service,
-        deployment,
-        mut status,
-    } = outcome;
-    fill_observed(&mut status, service.as_ref(), deployment.as_ref());
-    finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
+    finish(obj.as_ref(), &ctx, previous.as_ref(), step.status, phase, region).await
 }
 
 /// Finds the service this resource manages.
@@ -138,219 +144,275 @@ async fn observe(
     Ok((Some(service), deployment))
 }
 
-/// Carries out a plan.
-#[allow(clippy::too_many_arguments)]
-async fn act(
-    obj: &ExpressService,
-    ctx: &Context,
-    aws: &RegionClients,
-    next: Plan,
-    desired: ExpressRequest,
-    service: Option<ObservedExpress>,
-    deployment: Option<ObservedDeployment>,
-    mut status: ExpressServiceStatus,
-) -> Result<Outcome> {
-    let hash = desired.digest();
-    let outcome = |phase, service, deployment, status| Outcome {
-        phase,
-        service,
-        deployment,
-        status,
-    };
-    match next {
-        Plan::Create => {
-            let req = match create_request(&obj.spec, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
-                Ok(r) => r,
-                Err(message) => {
-                    let phase = Phase::Stalled {
-                        reason: "InvalidSpec",
-                        message,
-                    };
-                    return Ok(outcome(phase, None, None, status));
-                }
-            };
-            match ecs::create(aws, &req).await {
-                Ok(applied) => {
-                    if ctx.failpoint == Some(Failpoint::ExitAfterCreate) {
-                        tracing::warn!("failpoint exit-after-create: exiting before the status write");
-                        std::process::exit(86);
-                    }
-                    status.common.service_arn = Some(applied.arn.clone());
-                    status.common.last_applied_hash = Some(hash);
-                    status.common.last_failed_hash = None;
-                    status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
-                    status.status_code = applied.status_code.clone();
-                    status.target_configuration = applied.target_configuration.clone();
-                    events::publish(
-                        &ctx.recorder,
-                        obj,
-                        false,
-                        "Created",
-                        "Create",
-                        format!("created Express service {} ({})", req.service_name, applied.arn),
-                    )
-                    .await;
-                    let phase = Phase::Progressing {
-                        reason: "Creating",
-                        message: format!("created {}; waiting for the first deployment", applied.arn),
-                    };
-                    Ok(outcome(phase, None, None, status))
-                }
-                Err(err) => terminal_or_retry(err, hash, status, None, None),
+/// One reconcile's act layer: the status it builds and the calls that build it.
+struct Step<'a> {
+    obj: &'a ExpressService,
+    ctx: &'a Context,
+    aws: &'a RegionClients,
+    status: ExpressServiceStatus,
+}
+
+impl Step<'_> {
+    /// Copies what AWS reports into the status: names, status code, the configuration (redacted),
+    /// and the current deployment.
+    fn observed(&mut self, service: Option<&ObservedExpress>, deployment: Option<&ObservedDeployment>) {
+        let status = &mut self.status;
+        if let Some(s) = service {
+            status.common.service_arn = Some(s.arn.clone());
+            status.service_name = s.service_name.clone();
+            status.cluster = s.cluster.clone();
+            status.status_code = s.status_code.clone();
+            status.status_reason = s.status_reason.clone();
+            status.updated_at = s.updated_at.clone();
+            if let Some(current) = crate::plan::express::current_configuration(s, deployment) {
+                status.target_configuration = Some(redacted(current, &self.obj.spec));
+            }
+            if s.current_deployment.is_some() {
+                status.current_deployment = s.current_deployment.clone();
             }
         }
-        Plan::Update { drifted } => {
-            let Some(arn) = service.as_ref().map(|s| s.arn.clone()) else {
-                return Err(Error::InvalidSpec("update planned without a service".into()));
-            };
-            if desired.is_empty() {
-                status.common.last_applied_hash = Some(hash);
-                let phase = Phase::Ready {
-                    reason: "Adopted",
-                    message: format!("managing {arn} as is: the spec sets no configuration"),
+        if let Some(d) = deployment {
+            status.current_deployment = Some(d.arn.clone());
+            status.deployment_status = Some(d.status.clone());
+        }
+        status.endpoint = status
+            .target_configuration
+            .as_ref()
+            .and_then(|t| t.ingress_paths.first())
+            .map(|p| p.endpoint.clone());
+    }
+
+    /// The desired request, clearing what runway applied earlier and the spec dropped. A status
+    /// written before runway tracked `appliedFields` gets them from the spec it last applied.
+    fn desired(&mut self) -> ExpressRequest {
+        let spec_request = ExpressRequest::from_spec(&self.obj.spec);
+        let common = &mut self.status.common;
+        if common.applied_fields.is_empty()
+            && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+        {
+            common.applied_fields = spec_request.fields();
+        }
+        spec_request.clearing(&common.applied_fields)
+    }
+
+    /// Records a request AWS accepted.
+    fn accepted(&mut self, desired: &ExpressRequest) {
+        let common = &mut self.status.common;
+        common.last_applied_hash = Some(desired.digest());
+        common.applied_fields = desired.fields();
+        common.last_redeploy_token = self.obj.spec.redeploy_token.clone();
+        clear_rejection(common);
+    }
+
+    /// Carries out a plan and returns the phase to report.
+    async fn act(
+        &mut self,
+        next: Plan,
+        desired: ExpressRequest,
+        service: Option<&ObservedExpress>,
+        deployment: Option<&ObservedDeployment>,
+    ) -> Result<Phase> {
+        let previous_deployment = deployment
+            .map(|d| d.arn.clone())
+            .or_else(|| self.status.current_deployment.clone());
+        match next {
+            Plan::Create => self.create(desired).await,
+            Plan::Update { drifted } => {
+                let arn = service.map(|s| s.arn.clone()).unwrap_or_default();
+                self.update(&arn, desired, drifted, previous_deployment).await
+            }
+            Plan::Baseline => Ok(self.baseline(&desired, service)),
+            Plan::Redeploy => {
+                let Some(service) = service else {
+                    return Err(Error::InvalidSpec("redeploy planned without a service".into()));
                 };
-                return Ok(outcome(phase, service, deployment, status));
+                self.redeploy(service, previous_deployment).await
             }
-            match ecs::update(aws, &arn, &desired).await {
-                Ok(applied) => {
-                    status.common.last_applied_hash = Some(hash);
-                    status.common.last_failed_hash = None;
-                    if status.common.last_redeploy_token.is_none() {
-                        status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
-                    }
-                    if applied.target_configuration.is_some() {
-                        status.target_configuration = applied.target_configuration.clone();
-                    }
-                    let (reason, note) = if drifted.is_empty() {
-                        ("Updated", format!("sent the new spec to {arn}"))
-                    } else {
-                        (
-                            "DriftCorrected",
-                            format!(
-                                "AWS differed from the spec in {}; sent the spec again",
-                                drifted.join(", ")
-                            ),
-                        )
-                    };
-                    events::publish(
-                        &ctx.recorder,
-                        obj,
-                        !drifted.is_empty(),
-                        reason,
-                        "Update",
-                        note.clone(),
-                    )
-                    .await;
-                    let phase = Phase::Progressing {
-                        reason: if drifted.is_empty() {
-                            "Updating"
-                        } else {
-                            "CorrectingDrift"
-                        },
-                        message: note,
-                    };
-                    // The deployment we observed is the old one now.
-                    Ok(outcome(phase, service, None, status))
-                }
-                Err(err) => terminal_or_retry(err, hash, status, service, deployment),
+            Plan::Wait { reason, message } => Ok(Phase::Progressing { reason, message }),
+            Plan::Stalled { reason, message } => Ok(Phase::Stalled { reason, message }),
+            Plan::Ready { message } => {
+                self.status.awaited_rollout = None;
+                Ok(Phase::Ready {
+                    reason: "Ready",
+                    message,
+                })
             }
         }
-        Plan::Redeploy => {
-            let Some(arn) = service.as_ref().map(|s| s.arn.clone()) else {
-                return Err(Error::InvalidSpec("redeploy planned without a service".into()));
-            };
-            let cluster = service
-                .as_ref()
-                .and_then(|s| s.cluster.clone())
-                .or(obj.spec.cluster.clone());
-            ecs::force_new_deployment(aws, cluster.as_deref(), &arn).await?;
-            status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
-            events::publish(
-                &ctx.recorder,
-                obj,
-                false,
-                "Redeployed",
-                "Redeploy",
+    }
+
+    async fn create(&mut self, desired: ExpressRequest) -> Result<Phase> {
+        let obj = self.obj;
+        let req = match create_request(&obj.spec, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
+            Ok(r) => r,
+            Err(message) => {
+                return Ok(Phase::Stalled {
+                    reason: "InvalidSpec",
+                    message,
+                });
+            }
+        };
+        let applied = match ecs::create(self.aws, &req).await {
+            Ok(applied) => applied,
+            Err(err) => return reject_terminal(err, desired.digest(), &mut self.status.common),
+        };
+        if self.ctx.failpoint == Some(Failpoint::ExitAfterCreate) {
+            tracing::warn!("failpoint exit-after-create: exiting before the status write");
+            std::process::exit(86);
+        }
+        self.accepted(&desired);
+        self.status.common.service_arn = Some(applied.arn.clone());
+        self.record_rollout("Create", &applied, None);
+        events::publish(
+            &self.ctx.recorder,
+            obj,
+            false,
+            "Created",
+            "Create",
+            format!("created Express service {} ({})", req.service_name, applied.arn),
+        )
+        .await;
+        Ok(Phase::Progressing {
+            reason: "Creating",
+            message: format!("created {}; waiting for the first deployment", applied.arn),
+        })
+    }
+
+    async fn update(
+        &mut self,
+        arn: &str,
+        desired: ExpressRequest,
+        drifted: Vec<String>,
+        previous_deployment: Option<String>,
+    ) -> Result<Phase> {
+        if desired.is_empty() {
+            self.accepted(&desired);
+            return Ok(Phase::Ready {
+                reason: "Adopted",
+                message: format!("managing {arn} as is: the spec sets no configuration"),
+            });
+        }
+        let applied = match ecs::update(self.aws, arn, &desired).await {
+            Ok(applied) => applied,
+            Err(err) => return reject_terminal(err, desired.digest(), &mut self.status.common),
+        };
+        self.accepted(&desired);
+        self.record_rollout("Update", &applied, previous_deployment);
+        let cleared = if desired.clear.is_empty() {
+            String::new()
+        } else {
+            format!(" and cleared {}", desired.clear.join(", "))
+        };
+        let (event, reason, note) = if drifted.is_empty() {
+            (
+                "Updated",
+                "Updating",
+                format!("sent the new spec to {arn}{cleared}"),
+            )
+        } else {
+            (
+                "DriftCorrected",
+                "CorrectingDrift",
                 format!(
-                    "forced a new deployment of {arn} for redeployToken {:?}",
-                    obj.spec.redeploy_token
+                    "AWS differed from the spec in {}; sent the spec again",
+                    drifted.join(", ")
                 ),
             )
-            .await;
-            let phase = Phase::Progressing {
-                reason: "Redeploying",
-                message: format!("forced a new deployment of {arn}"),
+        };
+        events::publish(
+            &self.ctx.recorder,
+            self.obj,
+            !drifted.is_empty(),
+            event,
+            "Update",
+            note.clone(),
+        )
+        .await;
+        Ok(Phase::Progressing {
+            reason,
+            message: note,
+        })
+    }
+
+    /// AWS already runs the spec: record it as applied, send nothing, and wait for the current
+    /// deployment of that configuration to be seen succeeding.
+    fn baseline(&mut self, desired: &ExpressRequest, service: Option<&ObservedExpress>) -> Phase {
+        self.accepted(desired);
+        let revision = service
+            .and_then(|s| s.active_configurations.last())
+            .and_then(|c| c.service_revision_arn.clone());
+        self.status.awaited_rollout = Some(AwaitedRollout {
+            cause: "Found".into(),
+            service_revision_arn: revision,
+            previous_deployment: None,
+        });
+        Phase::Progressing {
+            reason: "AlreadyApplied",
+            message: "AWS already runs this spec; recorded it without an update and waiting to see its \
+                      deployment succeed"
+                .into(),
+        }
+    }
+
+    async fn redeploy(
+        &mut self,
+        service: &ObservedExpress,
+        previous_deployment: Option<String>,
+    ) -> Result<Phase> {
+        let arn = service.arn.clone();
+        let cluster = service.cluster.clone().or(self.obj.spec.cluster.clone());
+        if let Err(err) = ecs::force_new_deployment(self.aws, cluster.as_deref(), &arn).await {
+            // NB: a failed redeploy keeps the old token, so it is tried again; a terminal failure
+            // stalls (with AWS's message) and is retried at the resync interval.
+            return match err.aws() {
+                Some(f) if f.kind == crate::aws::error::AwsErrorKind::Terminal => Ok(Phase::Stalled {
+                    reason: "AwsRejectedRedeploy",
+                    message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+                }),
+                _ => Err(err),
             };
-            Ok(outcome(phase, service, None, status))
         }
-        Plan::Wait { reason, message } => Ok(outcome(
-            Phase::Progressing { reason, message },
-            service,
-            deployment,
-            status,
-        )),
-        Plan::Stalled { reason, message } => Ok(outcome(
-            Phase::Stalled { reason, message },
-            service,
-            deployment,
-            status,
-        )),
-        Plan::Ready { message } => Ok(outcome(
-            Phase::Ready {
-                reason: "Ready",
-                message,
-            },
-            service,
-            deployment,
-            status,
-        )),
+        self.status.common.last_redeploy_token = self.obj.spec.redeploy_token.clone();
+        self.status.awaited_rollout = Some(AwaitedRollout {
+            cause: "Redeploy".into(),
+            service_revision_arn: None,
+            previous_deployment,
+        });
+        let note = format!(
+            "forced a new deployment of {arn} for redeployToken {:?}",
+            self.obj.spec.redeploy_token.as_deref().unwrap_or_default()
+        );
+        events::publish(
+            &self.ctx.recorder,
+            self.obj,
+            false,
+            "Redeployed",
+            "Redeploy",
+            note.clone(),
+        )
+        .await;
+        Ok(Phase::Progressing {
+            reason: "Redeploying",
+            message: note,
+        })
     }
-}
 
-/// A failed mutating call: terminal AWS errors stall the resource (and are not sent again for the
-/// same spec); anything else is returned for a retry with backoff.
-fn terminal_or_retry(
-    err: Error,
-    hash: String,
-    mut status: ExpressServiceStatus,
-    service: Option<ObservedExpress>,
-    deployment: Option<ObservedDeployment>,
-) -> Result<Outcome> {
-    let phase = reject_terminal(err, hash, &mut status.common)?;
-    Ok(Outcome {
-        phase,
-        service,
-        deployment,
-        status,
-    })
-}
-
-/// Copies what AWS reports into the status.
-fn fill_observed(
-    status: &mut ExpressServiceStatus,
-    service: Option<&ObservedExpress>,
-    deployment: Option<&ObservedDeployment>,
-) {
-    if let Some(s) = service {
-        status.service_name = s.service_name.clone();
-        status.cluster = s.cluster.clone();
-        status.status_code = s.status_code.clone();
-        status.status_reason = s.status_reason.clone();
-        status.updated_at = s.updated_at.clone();
-        if let Some(current) = crate::plan::express::current_configuration(s, deployment) {
-            status.target_configuration = Some(current.clone());
+    /// Remembers the rollout a create or update started, and the configuration AWS said it deploys.
+    fn record_rollout(&mut self, cause: &str, applied: &Applied, previous_deployment: Option<String>) {
+        if let Some(config) = &applied.target_configuration {
+            self.status.target_configuration = Some(redacted(config, &self.obj.spec));
         }
-        status.current_deployment = s.current_deployment.clone();
+        if applied.status_code.is_some() {
+            self.status.status_code = applied.status_code.clone();
+        }
+        self.status.awaited_rollout = Some(AwaitedRollout {
+            cause: cause.into(),
+            service_revision_arn: applied
+                .target_configuration
+                .as_ref()
+                .and_then(|c| c.service_revision_arn.clone()),
+            previous_deployment,
+        });
     }
-    if let Some(d) = deployment {
-        status.current_deployment = Some(d.arn.clone());
-        status.deployment_status = Some(d.status.clone());
-    }
-    status.endpoint = status
-        .target_configuration
-        .as_ref()
-        .and_then(|t| t.ingress_paths.first())
-        .map(|p| p.endpoint.clone());
 }
 
 /// Deletes the AWS service (unless retained) and waits until it is gone.
@@ -371,11 +433,12 @@ async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> 
     {
         return Ok(done);
     }
-    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let region = region_of(&obj, &ctx);
     let aws = ctx.aws.for_region(&region).await;
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
-        // Nothing was created, or the service with our name is not ours: nothing to delete.
+        // NB: nothing was created, or the service with our name is not ours: nothing to delete, and
+        // the finalizer goes, so the object is gone and nothing is left to requeue.
         Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
     };
     let observed = ecs::describe(&aws, &arn).await?;

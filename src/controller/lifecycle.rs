@@ -3,7 +3,10 @@
 //! - [`reconcile_with_finalizer`]: metrics timer → `runway.dev/paused` short-circuit → finalizer,
 //!   which calls the kind's `apply` or `cleanup`;
 //! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
-//!   remembered in `lastFailedHash`) or goes back to `error_policy` for a retry;
+//!   remembered in `lastFailedHash` and tried again after a backoff) or goes back to
+//!   `error_policy` for a retry;
+//! - [`report_failure`]: any reconcile that fails leaves a truthful condition (Ready False, then
+//!   Reconciling or Stalled with AWS's code and message) before `error_policy` requeues it;
 //! - [`finish`]: the common status fields, kstatus conditions, a Warning Event when the resource
 //!   becomes Stalled, the server-side-apply status write, and the requeue that the phase implies;
 //! - [`deletion_policy`] and [`retain`]: the first step of every cleanup.
@@ -21,12 +24,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Context, events, is_paused, object_key, status::apply_status};
-use crate::api::apprunner::AppRunnerServiceStatus;
+use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
-use crate::api::express::ExpressServiceStatus;
+use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{DeleteStep, Phase, poll_interval};
+use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
 use crate::{Error, Result};
 
 /// A kind's status type: it carries the [`CommonStatus`] fields.
@@ -55,6 +58,32 @@ impl ManagedStatus for AppRunnerServiceStatus {
     }
 }
 
+/// A runway resource: it has a [`ManagedStatus`].
+pub trait Managed {
+    /// The kind's status type.
+    type Status: ManagedStatus;
+    /// The last written status.
+    fn managed_status(&self) -> Option<&Self::Status>;
+}
+
+impl Managed for ExpressService {
+    type Status = ExpressServiceStatus;
+    fn managed_status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+}
+
+impl Managed for AppRunnerService {
+    type Status = AppRunnerServiceStatus;
+    fn managed_status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+}
+
+/// How long AWS may refuse a role that IAM is still propagating before the resource reports
+/// Stalled instead of Reconciling; it is still retried with backoff afterwards.
+pub const IAM_PROPAGATION_STALL_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Runs one reconcile of `obj`: times it, honours the paused annotation, and calls `apply` or
 /// `cleanup` through the finalizer.
 pub async fn reconcile_with_finalizer<K, A, AF, C, CF>(
@@ -66,6 +95,7 @@ pub async fn reconcile_with_finalizer<K, A, AF, C, CF>(
 ) -> Result<Action>
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Managed
         + Clone
         + DeserializeOwned
         + Serialize
@@ -86,14 +116,21 @@ where
     } else {
         let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let for_event = ctx.clone();
-        finalizer(&api, FINALIZER, obj, |event| async move {
+        let for_report = obj.clone();
+        let result = finalizer(&api, FINALIZER, obj, |event| async move {
             match event {
                 Finalizer::Apply(o) => apply(o, for_event).await,
                 Finalizer::Cleanup(o) => cleanup(o, for_event).await,
             }
         })
         .await
-        .map_err(|e| Error::Finalizer(Box::new(e)))
+        .map_err(|e| Error::Finalizer(Box::new(e)));
+        if let Err(err) = &result
+            && !err.is_waiting_for_deletion()
+        {
+            report_failure(for_report.as_ref(), &ctx, err).await;
+        }
+        result
     };
     match &result {
         Ok(_) => {
@@ -113,20 +150,90 @@ pub enum Resolved {
     Conflict(String),
 }
 
-/// Handles a failed mutating call. A terminal AWS error is remembered in `lastFailedHash` (so the
-/// same request is not sent again) and returned as a Stalled phase, which [`finish`] reports as a
-/// Warning Event; anything else is returned as the error, for a retry with backoff.
+/// Handles a failed mutating call. A terminal AWS error is recorded (`lastFailedHash`, its time
+/// and count), so the same request is not sent again before its backoff passes or the
+/// `runway.dev/reconcile-requested-at` annotation changes, and is returned as a Stalled phase,
+/// which [`finish`] reports as a Warning Event; anything else is returned as the error, for a retry
+/// with backoff.
 pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
     match &err {
         Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
             let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
-            common.last_failed_hash = Some(hash);
+            record_rejection(common, &hash, Timestamp::now());
             Ok(Phase::Stalled {
                 reason: "AwsRejectedSpec",
                 message: text,
             })
         }
         _ => Err(err),
+    }
+}
+
+/// The phase that a failed reconcile leaves: retryable failures are Reconciling (IAM propagation
+/// turns Stalled once it has lasted [`IAM_PROPAGATION_STALL_AFTER`]), anything else Stalled. Both
+/// carry AWS's code and message; `error_policy` retries both with backoff.
+pub fn failure_phase(err: &Error, reconciling_for: Option<std::time::Duration>) -> Phase {
+    let message = err.to_string();
+    let kind = err.aws_kind();
+    let reason = match kind {
+        Some(AwsErrorKind::Throttling) => "AwsThrottled",
+        Some(AwsErrorKind::Transient) => "AwsUnavailable",
+        Some(AwsErrorKind::InvalidState) => "AwsBusy",
+        Some(AwsErrorKind::IamPropagation) => "IamPropagation",
+        Some(AwsErrorKind::NotFound) => "AwsNotFound",
+        Some(AwsErrorKind::Terminal) => "AwsCallFailed",
+        None if matches!(err.root(), Error::Kube { .. }) => "KubernetesError",
+        None => "ReconcileFailed",
+    };
+    let propagating_too_long = kind == Some(AwsErrorKind::IamPropagation)
+        && reconciling_for.is_some_and(|d| d >= IAM_PROPAGATION_STALL_AFTER);
+    if propagating_too_long {
+        return Phase::Stalled {
+            reason: "AccessDenied",
+            message: format!(
+                "AWS has refused the role for over {} s, longer than IAM propagation takes; check the \
+                 role's trust policy and iam:PassRole. runway keeps retrying. {message}",
+                IAM_PROPAGATION_STALL_AFTER.as_secs()
+            ),
+        };
+    }
+    if err.is_retryable() {
+        Phase::Progressing { reason, message }
+    } else {
+        Phase::Stalled { reason, message }
+    }
+}
+
+/// Writes the conditions of a failed reconcile onto the last written status, and a Warning Event
+/// when the resource newly stalls. A failure to write is logged: `error_policy` retries anyway.
+pub async fn report_failure<K>(obj: &K, ctx: &Context, err: &Error)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Managed
+        + Clone
+        + DeserializeOwned
+        + Debug,
+{
+    let previous = obj.managed_status();
+    let mut status = previous.cloned().unwrap_or_default();
+    let generation = obj.meta().generation.unwrap_or_default();
+    let now = Timestamp::now();
+    let before = status.common().conditions.clone();
+    let reconciling_for = progressing_since(&before).map(|t| now.duration_since(t).unsigned_abs());
+    let phase = failure_phase(err, reconciling_for);
+    let common = status.common_mut();
+    common.conditions = conditions(&phase, generation, &before, now);
+    if let Phase::Stalled { reason, message } = &phase {
+        let already = before
+            .iter()
+            .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
+        if !already {
+            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+        }
+    }
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    if let Err(e) = apply_status(&api, &obj.name_any(), previous, &status).await {
+        tracing::warn!(object = %object_key(obj), error = %e, "could not report the failure in status");
     }
 }
 
@@ -150,10 +257,17 @@ where
     let before = previous
         .map(|p| p.common().conditions.clone())
         .unwrap_or_default();
+    let requested_at = obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
+    let rejected_now = status.common().last_failed_at.is_some()
+        && previous.map(|p| &p.common().last_failed_at) != Some(&status.common().last_failed_at);
     let common = status.common_mut();
     common.region = Some(region);
     common.observed_generation = Some(generation);
-    common.reconcile_requested_at = obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
+    if rejected_now {
+        // NB: the annotation value that this rejection answered; only a newer one asks again.
+        common.failed_requested_at = requested_at.clone();
+    }
+    common.reconcile_requested_at = requested_at;
     common.conditions = conditions(&phase, generation, &before, now);
     if let Phase::Stalled { reason, message } = &phase {
         let already = before

@@ -137,51 +137,38 @@ pub fn retry_backoff(attempt: u32, throttled: bool) -> Duration {
     Duration::from_secs_f64(secs as f64 + jitter)
 }
 
-/// The error policy shared by both kinds. Deletions in progress poll every 5 s; retryable errors
-/// requeue with jittered backoff; anything else is reported as a Warning Event and waits for a change
-/// to the object. Every error was already counted by the reconcile timer.
+/// The requeue after a failed reconcile: capped exponential backoff for every failure, never
+/// `await_change()`, because the world outside Kubernetes changes without an event (someone fixes
+/// an IAM policy, a quota is raised). Retryable failures start at 5 s (10 s when throttled);
+/// others start at 30 s. Both are capped at the resync interval.
+pub fn failure_requeue(err: &Error, attempt: u32, resync: Duration) -> Duration {
+    let delay = if err.is_retryable() {
+        retry_backoff(attempt, err.is_throttling())
+    } else {
+        retry_backoff(attempt.saturating_add(3), false)
+    };
+    delay.min(resync)
+}
+
+/// The error policy shared by both kinds. Deletions in progress poll every 5 s; every other failure
+/// (already written into the resource's conditions by `lifecycle::report_failure`, and counted by the
+/// reconcile timer) requeues with [`failure_requeue`].
 pub fn error_policy<K>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action
 where
     K: Resource<DynamicType = ()> + Send + Sync + 'static,
 {
     let key = object_key(obj.as_ref());
-    if waiting_for_deletion(err) {
+    if err.is_waiting_for_deletion() {
         return Action::requeue(Duration::from_secs(5));
     }
+    let attempt = ctx.failed(&key);
+    let delay = failure_requeue(err, attempt, ctx.resync);
     if err.is_retryable() {
-        let attempt = ctx.failed(&key);
-        let delay = retry_backoff(attempt, err.is_throttling());
         tracing::warn!(object = %key, error = %err, attempt, ?delay, "reconcile failed; retrying");
-        Action::requeue(delay)
     } else {
-        tracing::error!(object = %key, error = %err, "reconcile failed; waiting for a change");
-        let note = err.to_string();
-        tokio::spawn(async move {
-            events::publish(
-                &ctx.recorder,
-                obj.as_ref(),
-                true,
-                "ReconcileFailed",
-                "Reconcile",
-                note,
-            )
-            .await;
-        });
-        Action::await_change()
+        tracing::error!(object = %key, error = %err, attempt, ?delay, "reconcile failed; retrying later");
     }
-}
-
-/// Whether the error only says that an AWS delete is still running, directly or from the finalizer's
-/// cleanup.
-fn waiting_for_deletion(err: &Error) -> bool {
-    match err {
-        Error::WaitingForDeletion { .. } => true,
-        Error::Finalizer(inner) => matches!(
-            inner.as_ref(),
-            kube::runtime::finalizer::Error::CleanupFailed(Error::WaitingForDeletion { .. })
-        ),
-        _ => false,
-    }
+    Action::requeue(delay)
 }
 
 /// Fails with an install hint unless both CRDs are installed.
@@ -237,5 +224,24 @@ mod tests {
         }
         assert!(retry_backoff(1, true) >= Duration::from_secs(10));
         assert!(retry_backoff(30, true) <= Duration::from_secs(90));
+    }
+
+    #[test]
+    fn every_failure_requeues_and_never_later_than_the_resync() {
+        let terminal = Error::InvalidSpec("bad".into());
+        let resync = Duration::from_secs(20);
+        for attempt in 1..20 {
+            let d = failure_requeue(&terminal, attempt, resync);
+            assert!(
+                d <= resync && d >= Duration::from_secs(1),
+                "attempt {attempt}: {d:?}"
+            );
+        }
+        assert!(failure_requeue(&terminal, 1, Duration::from_secs(600)) >= Duration::from_secs(40));
+        let kube = Error::Io {
+            context: "x".into(),
+            source: std::io::Error::other("y"),
+        };
+        assert!(failure_requeue(&kube, 1, Duration::from_secs(600)) <= Duration::from_secs(8));
     }
 }

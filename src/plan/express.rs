@@ -1,20 +1,30 @@
 //! Decisions for an `ExpressService`: the canonical desired request, its digest, drift against what
 //! AWS reports, and the next step.
 //!
-//! Data flow: `ExpressRequest::from_spec` → `digest()` (compared with `status.lastAppliedHash`) →
-//! [`plan`] with the observed service and its current deployment → a [`Plan`] that the controller
+//! Data flow: `ExpressRequest::from_spec` (+ `clearing` the fields runway applied earlier and the
+//! spec dropped) → `digest()` (compared with `status.lastAppliedHash`) → [`plan`] with the observed
+//! service, its current deployment and the rollout runway awaits → a [`Plan`] that the controller
 //! carries out.
+//!
+//! Rules that come from how AWS really behaves (`docs/aws-behaviour.md`): no default is folded away,
+//! because the sources disagree on them; security groups that AWS adds itself are never drift; and
+//! `Ready` waits until the deployment that carries runway's change has been seen and has succeeded,
+//! because AWS reports no deployment right after a create and keeps the old one current for a while
+//! after an update.
 
 use serde::Serialize;
 
+pub use self::observed::{Applied, ObservedDeployment, ObservedExpress};
+use super::{Clock, rejection_blocks};
 use crate::api::common::Tag;
 use crate::api::express::{
     CpuArchitecture, ExpressGatewayContainer, ExpressServiceSpec, ExpressServiceStatus, NetworkConfiguration,
-    ScalingMetric, ScalingTarget, TargetConfiguration,
+    ObservedContainer, ScalingMetric, ScalingTarget, TargetConfiguration,
 };
-use crate::aws::ecs::{ObservedDeployment, ObservedExpress};
 
 pub use super::{OWNER_TAG, owner};
+
+pub mod observed;
 
 /// The fields of UpdateExpressGatewayService that the spec sets, in canonical order: lists whose order
 /// AWS ignores are sorted, so reordering them in the manifest changes nothing.
@@ -51,7 +61,19 @@ pub struct ExpressRequest {
     /// A task definition to use instead of `primaryContainer`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
+    /// List fields (from [`CLEARABLE`]) that runway set earlier and the spec no longer sets: the
+    /// update sends them empty, which clears them in AWS. Not part of the digest.
+    #[serde(skip)]
+    pub clear: Vec<String>,
 }
+
+/// The list fields that an empty value clears in AWS (UpdateExpressGatewayService replaces a list
+/// member that the request sets; it keeps one that the request leaves out).
+pub const CLEARABLE: &[&str] = &[
+    "primaryContainer.command",
+    "primaryContainer.environment",
+    "primaryContainer.secrets",
+];
 
 /// Everything CreateExpressGatewayService needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +112,66 @@ impl ExpressRequest {
             cpu_architecture: spec.cpu_architecture,
             scaling_target: spec.scaling_target.clone(),
             task_definition_arn: spec.task_definition_arn.clone(),
+            clear: Vec::new(),
         }
+    }
+
+    /// The request plus the clearing of every [`CLEARABLE`] field in `applied` (the fields runway set
+    /// earlier) that this request no longer sets. A field cleared while the spec still names a
+    /// primary container only: a task definition replaces the managed container as a whole.
+    pub fn clearing(mut self, applied: &[String]) -> Self {
+        let sets = self.fields();
+        self.clear = if self.primary_container.is_some() {
+            CLEARABLE
+                .iter()
+                .filter(|f| applied.iter().any(|a| a == *f) && !sets.iter().any(|s| s == *f))
+                .map(|f| f.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self
+    }
+
+    /// The dotted paths of the fields this request sets, recorded in `status.appliedFields`.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut add = |name: &str, set: bool| {
+            if set {
+                out.push(name.to_string());
+            }
+        };
+        add("executionRoleArn", self.execution_role_arn.is_some());
+        add("taskRoleArn", self.task_role_arn.is_some());
+        add("healthCheckPath", self.health_check_path.is_some());
+        add("cpu", self.cpu.is_some());
+        add("memory", self.memory.is_some());
+        add("cpuArchitecture", self.cpu_architecture.is_some());
+        add("taskDefinitionArn", self.task_definition_arn.is_some());
+        if let Some(c) = &self.primary_container {
+            add("primaryContainer.image", true);
+            add("primaryContainer.containerPort", c.container_port.is_some());
+            add(
+                "primaryContainer.awsLogsConfiguration",
+                c.aws_logs_configuration.is_some(),
+            );
+            add(
+                "primaryContainer.repositoryCredentials",
+                c.repository_credentials.is_some(),
+            );
+            add("primaryContainer.command", !c.command.is_empty());
+            add("primaryContainer.environment", !c.environment.is_empty());
+            add("primaryContainer.secrets", !c.secrets.is_empty());
+        }
+        if let Some(n) = &self.network_configuration {
+            add(
+                "networkConfiguration.securityGroups",
+                !n.security_groups.is_empty(),
+            );
+            add("networkConfiguration.subnets", !n.subnets.is_empty());
+        }
+        add("scalingTarget", self.scaling_target.is_some());
+        out
     }
 
     /// Whether the spec sets no configuration at all (an adopted service managed as is).
@@ -98,39 +179,12 @@ impl ExpressRequest {
         *self == Self::default()
     }
 
-    /// The digest stored in `status.lastAppliedHash`. Values equal to AWS's documented defaults are
-    /// dropped first, so writing a default explicitly does not cause an update.
+    /// The digest stored in `status.lastAppliedHash`, over the request as the spec writes it. No
+    /// value is folded into a default: botocore's model text (cpu 256, memory 512, path `/ping`) and
+    /// the ECS developer guide (cpu 1024, memory 2048, path `/`) disagree, so writing a value
+    /// explicitly is always sent.
     pub fn digest(&self) -> String {
-        let mut c = self.clone();
-        if let Some(pc) = c.primary_container.as_mut()
-            && pc.container_port == Some(80)
-        {
-            pc.container_port = None;
-        }
-        if c.health_check_path.as_deref() == Some("/ping") {
-            c.health_check_path = None;
-        }
-        if c.cpu.as_deref() == Some("256") {
-            c.cpu = None;
-        }
-        if c.memory.as_deref() == Some("512") {
-            c.memory = None;
-        }
-        if c.cpu_architecture == Some(CpuArchitecture::X86_64) {
-            c.cpu_architecture = None;
-        }
-        if let Some(s) = c.scaling_target.as_mut() {
-            if s.auto_scaling_metric == Some(ScalingMetric::AVERAGE_CPU) {
-                s.auto_scaling_metric = None;
-            }
-            if s.auto_scaling_target_value == Some(60) {
-                s.auto_scaling_target_value = None;
-            }
-        }
-        if c.scaling_target.as_ref() == Some(&ScalingTarget::default()) {
-            c.scaling_target = None;
-        }
-        super::digest(&c)
+        super::digest(self)
     }
 }
 
@@ -185,10 +239,15 @@ pub enum Plan {
     Create,
     /// Call UpdateExpressGatewayService with the desired request. `drifted` lists the fields that AWS
     /// reports differently from the spec when the update corrects drift; it is empty for a spec change.
+    /// A new `redeployToken` in the same edit rides along: the update rolls out new tasks anyway.
     Update {
         /// Fields that drifted.
         drifted: Vec<String>,
     },
+    /// AWS already runs what the spec asks for, but runway has no record of applying it (status lost
+    /// in a restore or cluster move, a crash between create and the status write, or adoption):
+    /// record the spec as applied and send nothing.
+    Baseline,
     /// Call ECS UpdateService with forceNewDeployment.
     Redeploy,
     /// AWS is busy; poll again later.
@@ -198,14 +257,14 @@ pub enum Plan {
         /// Detail.
         message: String,
     },
-    /// Stop until the spec changes.
+    /// A failure that retrying soon cannot fix; looked at again at the resync interval.
     Stalled {
         /// PascalCase reason.
         reason: &'static str,
         /// Detail with AWS's message.
         message: String,
     },
-    /// Nothing to do; the service is ready.
+    /// Nothing to do; the service is ready, and any awaited rollout has succeeded.
     Ready {
         /// Detail.
         message: String,
@@ -231,12 +290,14 @@ pub struct PlanInput<'a> {
     pub spec: &'a ExpressServiceSpec,
     /// The resource's last written status.
     pub status: &'a ExpressServiceStatus,
-    /// The canonical desired request.
+    /// The canonical desired request, with its clears.
     pub desired: &'a ExpressRequest,
     /// The service as AWS describes it; `None` when runway knows of none.
     pub service: Option<&'a ObservedExpress>,
     /// The service's current deployment.
     pub deployment: Option<&'a ObservedDeployment>,
+    /// Time, resync interval and the reconcile-requested-at annotation.
+    pub clock: Clock<'a>,
 }
 
 /// Decides the next step for an Express service.
@@ -247,54 +308,49 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         desired,
         service,
         deployment,
+        clock,
     } = input;
     let hash = desired.digest();
-    let failed_before = status.common.last_failed_hash.as_deref() == Some(hash.as_str());
+    let blocked = rejection_blocks(&status.common, &hash, &clock);
     let adopted = spec.service_arn.is_some();
 
-    let Some(service) = service else {
-        if adopted {
-            return Plan::Stalled {
-                reason: "AdoptedServiceNotFound",
-                message: format!(
-                    "spec.serviceArn {} does not name an existing Express service",
-                    spec.service_arn.as_deref().unwrap_or_default()
-                ),
-            };
-        }
-        if failed_before {
-            return stalled_again(status);
-        }
-        return Plan::Create;
-    };
-
-    match service.status_code.as_deref() {
-        Some("INACTIVE") if adopted => {
-            return Plan::Stalled {
-                reason: "AdoptedServiceInactive",
-                message: format!("the adopted service {} is INACTIVE", service.arn),
-            };
-        }
-        Some("INACTIVE") => {
-            return if failed_before {
+    let service = match service {
+        Some(s) if s.status_code.as_deref() != Some("INACTIVE") => s,
+        gone => {
+            if adopted {
+                return match gone {
+                    Some(s) => Plan::Stalled {
+                        reason: "AdoptedServiceInactive",
+                        message: format!("the adopted service {} is INACTIVE", s.arn),
+                    },
+                    None => Plan::Stalled {
+                        reason: "AdoptedServiceNotFound",
+                        message: format!(
+                            "spec.serviceArn {} does not name an existing Express service",
+                            spec.service_arn.as_deref().unwrap_or_default()
+                        ),
+                    },
+                };
+            }
+            return if blocked {
                 stalled_again(status)
             } else {
                 Plan::Create
             };
         }
-        Some("DRAINING") => {
-            return Plan::Wait {
-                reason: "ServiceDraining",
-                message: format!("service {} is DRAINING", service.arn),
-            };
-        }
-        _ => {}
+    };
+    if service.status_code.as_deref() == Some("DRAINING") {
+        return Plan::Wait {
+            reason: "ServiceDraining",
+            message: format!("service {} is DRAINING", service.arn),
+        };
     }
 
+    let spec_changed = status.common.last_applied_hash.as_deref() != Some(hash.as_str());
     if let Some(d) = deployment
         && IN_FLIGHT.contains(&d.status.as_str())
     {
-        let pending = if status.common.last_applied_hash.as_deref() != Some(hash.as_str()) {
+        let pending = if spec_changed {
             "; the spec change waits for it"
         } else {
             ""
@@ -304,13 +360,21 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             message: format!("deployment {} is {}{pending}", d.arn, d.status),
         };
     }
-
-    if failed_before {
+    if blocked {
         return stalled_again(status);
     }
 
-    if status.common.last_applied_hash.as_deref() != Some(hash.as_str()) {
+    let current = current_configuration(service, deployment);
+    if spec_changed || !desired.clear.is_empty() {
+        let matches = current.is_some_and(|c| drift(desired, c).is_empty());
+        if status.common.last_applied_hash.is_none() && desired.clear.is_empty() && matches {
+            return Plan::Baseline;
+        }
         return Plan::Update { drifted: vec![] };
+    }
+
+    if let Some(wait) = awaited_rollout(status, deployment) {
+        return wait;
     }
 
     let token_changed =
@@ -338,25 +402,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         };
     }
 
-    // The deployment we started must be the one AWS reports, or the rollout has not begun yet.
-    let applied_revision = status
-        .target_configuration
-        .as_ref()
-        .and_then(|t| t.service_revision_arn.as_deref());
-    if let (Some(applied), Some(d)) = (applied_revision, deployment)
-        && d.target_revision.as_deref().is_some_and(|t| t != applied)
-        && !service
-            .active_configurations
-            .iter()
-            .any(|c| c.service_revision_arn.as_deref() == Some(applied))
-    {
-        return Plan::Wait {
-            reason: "RolloutPending",
-            message: format!("waiting for AWS to start deploying revision {applied}"),
-        };
-    }
-
-    if let Some(actual) = current_configuration(service, deployment) {
+    if let Some(actual) = current {
         let drifted = drift(desired, actual);
         if !drifted.is_empty() {
             return Plan::Update { drifted };
@@ -372,6 +418,34 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             None => format!("service {} is ACTIVE", service.arn),
         },
     }
+}
+
+/// While runway awaits a rollout it started (or found), the step that waits for it: AWS has not
+/// reported a deployment yet, or still reports the one that was current before runway's call.
+/// `None` once the deployment that carries the rollout is current (its own status then decides),
+/// or once a later deployment has superseded it.
+fn awaited_rollout(status: &ExpressServiceStatus, deployment: Option<&ObservedDeployment>) -> Option<Plan> {
+    let awaited = status.awaited_rollout.as_ref()?;
+    let what = match &awaited.service_revision_arn {
+        Some(rev) => format!("revision {rev}"),
+        None => format!("the {} rollout", awaited.cause.to_ascii_lowercase()),
+    };
+    let Some(d) = deployment else {
+        return Some(Plan::Wait {
+            reason: "RolloutPending",
+            message: format!("waiting for AWS to report the deployment of {what}"),
+        });
+    };
+    if awaited.previous_deployment.as_deref() == Some(d.arn.as_str()) {
+        return Some(Plan::Wait {
+            reason: "RolloutPending",
+            message: format!(
+                "AWS still reports the earlier deployment {}; waiting for the deployment of {what}",
+                d.arn
+            ),
+        });
+    }
+    None
 }
 
 fn stalled_again(status: &ExpressServiceStatus) -> Plan {
@@ -403,7 +477,10 @@ pub fn current_configuration<'a>(
 }
 
 /// The fields that the spec sets and AWS reports differently. Fields the spec leaves unset are never
-/// compared: they belong to whoever set them outside runway.
+/// compared: they belong to whoever set them outside runway. A value AWS leaves out is not drift
+/// either: runway cannot prove which default AWS applied. Security groups are compared as a subset:
+/// ECS adds a managed group of its own (tagged `AmazonECSManaged=true`) that is never drift, while a
+/// group of the spec that is missing in AWS is.
 pub fn drift(desired: &ExpressRequest, actual: &TargetConfiguration) -> Vec<String> {
     let mut out = Vec::new();
     let mut check = |field: &str, differs: bool| {
@@ -431,74 +508,35 @@ pub fn drift(desired: &ExpressRequest, actual: &TargetConfiguration) -> Vec<Stri
         "taskDefinitionArn",
         opt_differs(&desired.task_definition_arn, &actual.task_definition_arn),
     );
-    if let Some(arch) = desired.cpu_architecture {
+    if let (Some(arch), Some(have)) = (desired.cpu_architecture, actual.cpu_architecture.as_deref()) {
         let want = match arch {
             CpuArchitecture::X86_64 => "X86_64",
             CpuArchitecture::ARM64 => "ARM64",
         };
-        check(
-            "cpuArchitecture",
-            actual.cpu_architecture.as_deref().unwrap_or("X86_64") != want,
-        );
+        check("cpuArchitecture", have != want);
     }
+    let mut container = Vec::new();
     if let Some(want) = &desired.primary_container {
         match &actual.primary_container {
             None => check("primaryContainer", true),
-            Some(have) => {
-                check("primaryContainer.image", want.image != have.image);
-                if let Some(port) = want.container_port {
-                    check(
-                        "primaryContainer.containerPort",
-                        port != have.container_port.unwrap_or(80),
-                    );
-                }
-                if want.aws_logs_configuration.is_some() {
-                    check(
-                        "primaryContainer.awsLogsConfiguration",
-                        want.aws_logs_configuration != have.aws_logs_configuration,
-                    );
-                }
-                if want.repository_credentials.is_some() {
-                    check(
-                        "primaryContainer.repositoryCredentials",
-                        want.repository_credentials != have.repository_credentials,
-                    );
-                }
-                if !want.command.is_empty() {
-                    check("primaryContainer.command", want.command != have.command);
-                }
-                if !want.environment.is_empty() {
-                    let mut env = have.environment.clone();
-                    env.sort();
-                    check("primaryContainer.environment", want.environment != env);
-                }
-                if !want.secrets.is_empty() {
-                    let mut secrets = have.secrets.clone();
-                    secrets.sort();
-                    check("primaryContainer.secrets", want.secrets != secrets);
-                }
-            }
+            Some(have) => container_drift(want, have, &mut container),
         }
     }
     if let Some(want) = &desired.network_configuration {
         let have = actual.network_configuration.clone().unwrap_or_default();
-        let sorted = |v: &Vec<String>| {
-            let mut v = v.clone();
-            v.sort();
-            v
-        };
         if !want.subnets.is_empty() {
-            check(
-                "networkConfiguration.subnets",
-                want.subnets != sorted(&have.subnets),
-            );
+            let mut subnets = have.subnets.clone();
+            subnets.sort();
+            subnets.dedup();
+            check("networkConfiguration.subnets", want.subnets != subnets);
         }
-        if !want.security_groups.is_empty() {
-            check(
-                "networkConfiguration.securityGroups",
-                want.security_groups != sorted(&have.security_groups),
-            );
-        }
+        check(
+            "networkConfiguration.securityGroups",
+            !want
+                .security_groups
+                .iter()
+                .all(|g| have.security_groups.contains(g)),
+        );
     }
     if let Some(want) = &desired.scaling_target {
         let have = actual.scaling_target.clone().unwrap_or_default();
@@ -513,12 +551,100 @@ pub fn drift(desired: &ExpressRequest, actual: &TargetConfiguration) -> Vec<Stri
         );
         check(
             "scalingTarget.autoScalingMetric",
-            want.auto_scaling_metric.is_some() && want.auto_scaling_metric != have.auto_scaling_metric,
+            want.auto_scaling_metric
+                .is_some_and(|m| have.auto_scaling_metric.as_deref() != Some(metric_name(m))),
         );
         check(
             "scalingTarget.autoScalingTargetValue",
             int_differs(want.auto_scaling_target_value, have.auto_scaling_target_value),
         );
+    }
+    out.extend(container);
+    out
+}
+
+/// AWS's spelling of a scaling metric.
+pub fn metric_name(m: ScalingMetric) -> &'static str {
+    match m {
+        ScalingMetric::AVERAGE_CPU => "AVERAGE_CPU",
+        ScalingMetric::AVERAGE_MEMORY => "AVERAGE_MEMORY",
+        ScalingMetric::REQUEST_COUNT_PER_TARGET => "REQUEST_COUNT_PER_TARGET",
+    }
+}
+
+fn container_drift(want: &ExpressGatewayContainer, have: &ObservedContainer, out: &mut Vec<String>) {
+    let mut check = |field: &str, differs: bool| {
+        if differs {
+            out.push(format!("primaryContainer.{field}"));
+        }
+    };
+    check("image", want.image != have.image);
+    if let (Some(port), Some(have_port)) = (want.container_port, have.container_port) {
+        check("containerPort", port != have_port);
+    }
+    if let Some(logs) = &want.aws_logs_configuration {
+        check(
+            "awsLogsConfiguration",
+            have.aws_logs_configuration.as_ref().is_none_or(|h| {
+                h.log_group != logs.log_group || h.log_stream_prefix != logs.log_stream_prefix
+            }),
+        );
+    }
+    if let Some(creds) = &want.repository_credentials {
+        check(
+            "repositoryCredentials",
+            have.repository_credentials
+                .as_ref()
+                .is_none_or(|h| h.credentials_parameter != creds.credentials_parameter),
+        );
+    }
+    if !want.command.is_empty() {
+        check("command", want.command != have.command);
+    }
+    if !want.environment.is_empty() {
+        let mut env: Vec<(&str, Option<&str>)> = have
+            .environment
+            .iter()
+            .map(|kv| (kv.name.as_str(), kv.value.as_deref()))
+            .collect();
+        env.sort();
+        let wanted: Vec<(&str, Option<&str>)> = want
+            .environment
+            .iter()
+            .map(|kv| (kv.name.as_str(), kv.value.as_deref()))
+            .collect();
+        check("environment", wanted != env);
+    }
+    if !want.secrets.is_empty() {
+        let mut secrets: Vec<(&str, &str)> = have
+            .secrets
+            .iter()
+            .map(|s| (s.name.as_str(), s.value_from.as_str()))
+            .collect();
+        secrets.sort();
+        let wanted: Vec<(&str, &str)> = want
+            .secrets
+            .iter()
+            .map(|s| (s.name.as_str(), s.value_from.as_str()))
+            .collect();
+        check("secrets", wanted != secrets);
+    }
+}
+
+/// The configuration as status shows it: environment variables that the spec does not set itself
+/// keep their names but lose their values (someone may have put a credential there in the console,
+/// and everyone who can read the resource can read its status). Secret values never reach runway;
+/// their `valueFrom` references are kept.
+pub fn redacted(config: &TargetConfiguration, spec: &ExpressServiceSpec) -> TargetConfiguration {
+    let mut out = config.clone();
+    let spec_env = spec.primary_container.as_ref().map(|c| &c.environment);
+    if let Some(container) = out.primary_container.as_mut() {
+        for kv in &mut container.environment {
+            let set_by_spec = spec_env.is_some_and(|env| env.iter().any(|e| e.name == kv.name));
+            if !set_by_spec {
+                kv.value = None;
+            }
+        }
     }
     out
 }

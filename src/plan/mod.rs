@@ -9,6 +9,7 @@ pub mod express;
 
 use std::time::Duration;
 
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -22,16 +23,121 @@ pub fn owner(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
 }
 
+/// What a plan needs to know besides spec, status and AWS: the time, the resync interval, and the
+/// current value of the `runway.dev/reconcile-requested-at` annotation.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock<'a> {
+    /// Now.
+    pub now: Timestamp,
+    /// The resync interval of the controller.
+    pub resync: Duration,
+    /// The annotation's value, if any.
+    pub requested_at: Option<&'a str>,
+}
+
+/// The longest wait between two tries of a request AWS rejected, in resync intervals.
+pub const MAX_REJECTION_BACKOFF_RESYNCS: u32 = 8;
+
+/// How long after its `attempts`-th rejection a request is sent again on its own: one resync
+/// interval, doubling with each rejection, at most [`MAX_REJECTION_BACKOFF_RESYNCS`] intervals.
+pub fn rejection_backoff(resync: Duration, attempts: u32) -> Duration {
+    let factor = 1u32 << attempts.saturating_sub(1).min(3);
+    resync.saturating_mul(factor.min(MAX_REJECTION_BACKOFF_RESYNCS))
+}
+
+/// Whether an earlier rejection still keeps runway from sending the request with digest `hash`.
+/// It does while the request is the one AWS rejected, its backoff has not passed, and the
+/// `runway.dev/reconcile-requested-at` annotation has not changed since. Many rejections are
+/// environmental (a missing `iam:PassRole`, a quota, a KMS key policy), so nothing is blocked for ever.
+pub fn rejection_blocks(common: &CommonStatus, hash: &str, clock: &Clock<'_>) -> bool {
+    if common.last_failed_hash.as_deref() != Some(hash) {
+        return false;
+    }
+    if clock.requested_at.is_some() && clock.requested_at != common.failed_requested_at.as_deref() {
+        return false;
+    }
+    let Some(at) = common
+        .last_failed_at
+        .as_deref()
+        .and_then(|t| t.parse::<Timestamp>().ok())
+    else {
+        // A rejection recorded without a time (by an older runway): its backoff starts now.
+        return true;
+    };
+    let wait = rejection_backoff(clock.resync, common.failed_attempts.unwrap_or(1));
+    let due = at.saturating_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX));
+    clock.now < due.unwrap_or(Timestamp::MAX)
+}
+
+/// Records a rejection of the request with digest `hash` at `now`: counts it when the same request
+/// was rejected before, starts over otherwise.
+pub fn record_rejection(common: &mut CommonStatus, hash: &str, now: Timestamp) {
+    let again = common.last_failed_hash.as_deref() == Some(hash);
+    common.failed_attempts = Some(if again {
+        common.failed_attempts.unwrap_or(1).saturating_add(1)
+    } else {
+        1
+    });
+    common.last_failed_hash = Some(hash.to_string());
+    common.last_failed_at = Some(now.to_string());
+}
+
+/// Forgets a rejection after a request was accepted.
+pub fn clear_rejection(common: &mut CommonStatus) {
+    common.last_failed_hash = None;
+    common.last_failed_at = None;
+    common.failed_attempts = None;
+    common.failed_requested_at = None;
+}
+
 /// The Stalled phase for a spec that AWS already rejected (its digest is `status.lastFailedHash`):
-/// the message of the Stalled condition that reported the rejection, kept until the spec changes.
+/// the message of the Stalled condition that reported the rejection, kept until the spec changes,
+/// the backoff passes, or the annotation asks for another try.
 pub fn rejected_again(common: &CommonStatus) -> (&'static str, String) {
     let message = common
         .conditions
         .iter()
         .find(|c| c.type_ == STALLED && c.status == "True")
         .map(|c| c.message.clone())
-        .unwrap_or_else(|| "AWS rejected this spec; change it to try again".into());
+        .unwrap_or_else(|| {
+            "AWS rejected this spec; runway tries again later, or at once when the \
+             runway.dev/reconcile-requested-at annotation changes"
+                .into()
+        });
     ("AwsRejectedSpec", message)
+}
+
+/// The AWS Region of a service, from an ARN (`arn:<partition>:<service>:<region>:...`).
+pub fn region_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(5, ':');
+    let (Some("arn"), Some(_), Some(_), Some(region), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    (!region.is_empty()).then_some(region)
+}
+
+/// The Region a resource's calls go to. An existing service's Region comes from its ARN (an
+/// adopted `spec.serviceArn`, else `status.serviceArn`), then from `status.region`; only a resource
+/// that has nothing in AWS yet uses `spec.region` or the controller's default, which may change.
+pub fn pinned_region(
+    spec_region: Option<&str>,
+    spec_arn: Option<&str>,
+    status: &CommonStatus,
+    default_region: &str,
+) -> String {
+    spec_arn
+        .and_then(region_of_arn)
+        .or_else(|| status.service_arn.as_deref().and_then(region_of_arn))
+        .or(status.region.as_deref())
+        .or(spec_region)
+        .unwrap_or(default_region)
+        .to_string()
 }
 
 /// Where a resource stands after a reconcile, for its conditions.
@@ -105,5 +211,62 @@ mod tests {
         assert_eq!(digest(&vec!["a", "b"]), digest(&vec!["a", "b"]));
         assert_ne!(digest(&vec!["a", "b"]), digest(&vec!["b", "a"]));
         assert_eq!(digest(&"x").len(), 64);
+    }
+
+    fn clock(now: Timestamp, requested_at: Option<&str>) -> Clock<'_> {
+        Clock {
+            now,
+            resync: Duration::from_secs(600),
+            requested_at,
+        }
+    }
+
+    #[test]
+    fn a_rejection_blocks_until_its_backoff_passes_or_the_annotation_changes() {
+        let t0 = Timestamp::from_second(1_700_000_000).expect("time");
+        let mut common = CommonStatus::default();
+        record_rejection(&mut common, "h", t0);
+        common.failed_requested_at = Some("a".into());
+        let at = |secs: i64| Timestamp::from_second(1_700_000_000 + secs).expect("time");
+        assert!(rejection_blocks(&common, "h", &clock(at(599), Some("a"))));
+        assert!(!rejection_blocks(&common, "h", &clock(at(600), Some("a"))));
+        assert!(!rejection_blocks(&common, "other", &clock(at(1), Some("a"))));
+        assert!(!rejection_blocks(&common, "h", &clock(at(1), Some("b"))));
+        // A second rejection of the same request doubles the wait.
+        record_rejection(&mut common, "h", t0);
+        assert_eq!(common.failed_attempts, Some(2));
+        assert!(rejection_blocks(&common, "h", &clock(at(1199), Some("a"))));
+        assert!(!rejection_blocks(&common, "h", &clock(at(1200), Some("a"))));
+        clear_rejection(&mut common);
+        assert!(!rejection_blocks(&common, "h", &clock(at(1), None)));
+    }
+
+    #[test]
+    fn rejection_backoff_doubles_from_one_resync_and_is_capped() {
+        let r = Duration::from_secs(60);
+        assert_eq!(rejection_backoff(r, 1), r);
+        assert_eq!(rejection_backoff(r, 2), r * 2);
+        assert_eq!(rejection_backoff(r, 4), r * 8);
+        assert_eq!(rejection_backoff(r, 40), r * 8);
+    }
+
+    #[test]
+    fn the_region_of_an_existing_service_comes_from_its_arn_then_status() {
+        let mut status = CommonStatus::default();
+        assert_eq!(pinned_region(None, None, &status, "us-east-1"), "us-east-1");
+        assert_eq!(
+            pinned_region(Some("eu-west-1"), None, &status, "us-east-1"),
+            "eu-west-1"
+        );
+        status.region = Some("ap-south-1".into());
+        assert_eq!(pinned_region(None, None, &status, "us-east-1"), "ap-south-1");
+        status.service_arn = Some("arn:aws:ecs:eu-central-1:123456789012:service/default/web".into());
+        assert_eq!(pinned_region(None, None, &status, "us-east-1"), "eu-central-1");
+        let adopted = "arn:aws:apprunner:us-west-2:123456789012:service/web/abc";
+        assert_eq!(
+            pinned_region(Some("eu-west-1"), Some(adopted), &status, "us-east-1"),
+            "us-west-2"
+        );
+        assert_eq!(region_of_arn("not-an-arn"), None);
     }
 }
