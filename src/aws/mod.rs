@@ -76,11 +76,6 @@ impl AwsClients {
         &self.settings.default_region
     }
 
-    /// The Region for a resource: its own, or the controller's default.
-    pub fn region_for(&self, spec_region: Option<&str>) -> String {
-        spec_region.unwrap_or(&self.settings.default_region).to_string()
-    }
-
     /// The clients for `region`, built on first use.
     pub async fn for_region(&self, region: &str) -> RegionClients {
         let mut cache = self.cache.lock().await;

@@ -42,7 +42,12 @@ pub async fn reconcile(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<
 async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
     let mut status = previous.clone().unwrap_or_default();
-    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let region = crate::plan::pinned_region(
+        obj.spec.region.as_deref(),
+        obj.spec.service_arn.as_deref(),
+        &obj.status.clone().unwrap_or_default().common,
+        ctx.aws.default_region(),
+    );
     let aws = ctx.aws.for_region(&region).await;
     let desired = AppRunnerRequest::from_spec(&obj.spec);
 
@@ -383,7 +388,12 @@ async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action
     {
         return Ok(done);
     }
-    let region = ctx.aws.region_for(obj.spec.region.as_deref());
+    let region = crate::plan::pinned_region(
+        obj.spec.region.as_deref(),
+        obj.spec.service_arn.as_deref(),
+        &obj.status.clone().unwrap_or_default().common,
+        ctx.aws.default_region(),
+    );
     let aws = ctx.aws.for_region(&region).await;
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
