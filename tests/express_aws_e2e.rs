@@ -1,0 +1,462 @@
+//! ExpressService end to end against the behaviours real AWS accounts show (the catalog in
+//! `docs/aws-behaviour.md`), which the simulator reproduces by default: the ECS-managed security
+//! group, the real "not found" spellings, `currentDeployment` missing after a create and lagging
+//! after an update, IAM propagation, merge semantics of updates. Every controller here runs with a
+//! short resync, and every "nothing was sent again" check spans at least two resync periods.
+
+mod support;
+
+use std::time::Duration;
+
+use runway::sim::SimHandle;
+use serde_json::{Value, json};
+use support::controller::{Env, Options, Runway, condition, eventually, is_true};
+
+const XSVC: &str = "expressservice";
+/// The resync period of every controller in this file.
+const RESYNC_SECONDS: u64 = 3;
+const MUTATING: &[&str] = &[
+    "ecs:CreateExpressGatewayService",
+    "ecs:UpdateExpressGatewayService",
+    "ecs:DeleteExpressGatewayService",
+    "ecs:UpdateService",
+];
+
+fn manifest(name: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "ExpressService",
+        "metadata": {"name": name},
+        "spec": {
+            "infrastructureRoleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            "cpu": "512",
+            "memory": "1024",
+            "primaryContainer": {
+                "image": "public.ecr.aws/nginx/nginx:1.27",
+                "containerPort": 8080,
+                "environment": [{"name": "A", "value": "1"}]
+            },
+            "networkConfiguration": {
+                "subnets": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                "securityGroups": ["sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"]
+            }
+        }
+    })
+}
+
+fn runway(env: &Env) -> Runway {
+    env.runway_with(Options {
+        args: vec!["--resync-seconds".into(), RESYNC_SECONDS.to_string()],
+        ..Options::default()
+    })
+}
+
+fn mutating_calls(sim: &SimHandle) -> u64 {
+    let stats = sim.stats();
+    MUTATING.iter().map(|k| stats.calls(k)).sum()
+}
+
+/// Lets at least two full resync periods pass (real time, so the controller resyncs) while the
+/// simulator's clock moves past any rollout.
+fn two_resyncs(sim: &SimHandle) {
+    for _ in 0..(2 * RESYNC_SECONDS + 2) {
+        sim.advance(61.0);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Asserts over `seconds` of real time (simulated time not advanced) that the object is never
+/// Ready for its current generation.
+fn never_ready_for(env: &Env, name: &str, seconds: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..(seconds * 4) {
+        let obj = env.get(name).expect("object");
+        assert!(
+            !is_true(&obj, "Ready"),
+            "Ready before the rollout finished: {}",
+            obj["status"]
+        );
+        last = obj;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    last
+}
+
+fn ecs(env: &Env) -> aws_sdk_ecs::Client {
+    runway::sim::client::ecs_client(&env.sim.endpoint())
+}
+
+async fn described(env: &Env, arn: &str) -> aws_sdk_ecs::types::EcsExpressGatewayService {
+    ecs(env)
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .expect("describe")
+        .service()
+        .expect("service")
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ecs_managed_security_group_is_never_drift_and_a_removed_group_is_removed() {
+    let env = Env::new("xa-sg", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("web");
+    let groups = ready["status"]["targetConfiguration"]["networkConfiguration"]["securityGroups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        groups.len(),
+        3,
+        "AWS reports its managed group next to the two of the spec: {groups:?}"
+    );
+
+    // Steady state with the managed group present: nothing is sent over two resyncs.
+    let before = mutating_calls(&env.sim);
+    two_resyncs(&env.sim);
+    assert_eq!(mutating_calls(&env.sim), before, "{:?}", env.sim.stats().calls);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
+
+    // A group the user removes from the spec is removed in AWS, with exactly one update.
+    m["spec"]["networkConfiguration"]["securityGroups"] = json!(["sg-0aaaaaaaaaaaaaaaa"]);
+    env.cluster.apply(&env.ns, &m);
+    let updated = env.wait_for("web", "Ready after removing a group", true, |o| {
+        is_true(o, "Ready")
+            && !o["status"]["targetConfiguration"]["networkConfiguration"]["securityGroups"]
+                .as_array()
+                .is_some_and(|g| g.contains(&json!("sg-0bbbbbbbbbbbbbbbb")))
+    });
+    let arn = updated["status"]["serviceArn"].as_str().expect("arn");
+    let service = described(&env, arn).await;
+    let in_aws: Vec<String> = service
+        .active_configurations()
+        .last()
+        .and_then(|c| c.network_configuration())
+        .map(|n| n.security_groups().to_vec())
+        .unwrap_or_default();
+    assert!(in_aws.contains(&"sg-0aaaaaaaaaaaaaaaa".to_string()), "{in_aws:?}");
+    assert!(!in_aws.contains(&"sg-0bbbbbbbbbbbbbbbb".to_string()), "{in_aws:?}");
+    two_resyncs(&env.sim);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_service_is_not_ready_before_its_first_rollout_is_seen_to_succeed() {
+    let env = Env::new("xa-first", XSVC).await;
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    env.wait_for("web", "created", false, |o| o["status"]["serviceArn"].is_string());
+    // AWS reports no deployment at first, then a PENDING one; neither is Ready.
+    let waiting = never_ready_for(&env, "web", 8);
+    assert!(is_true(&waiting, "Reconciling"), "{}", waiting["status"]);
+    let ready = env.wait_ready("web");
+    assert_eq!(ready["status"]["deploymentStatus"], "SUCCESSFUL");
+    assert!(ready["status"]["currentDeployment"].is_string());
+    assert!(ready["status"]["awaitedRollout"].is_null(), "{}", ready["status"]);
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_not_ready_until_its_own_deployment_succeeds() {
+    let env = Env::new("xa-guard", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let first = env.wait_ready("web");
+    let first_deployment = first["status"]["currentDeployment"].clone();
+
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "the update sent", false, |o| {
+        o["status"]["awaitedRollout"]["cause"] == "Update"
+    });
+    // The old deployment stays current for a while, and the new one then runs: not Ready.
+    never_ready_for(&env, "web", 6);
+    let ready = env.wait_ready("web");
+    assert_ne!(ready["status"]["currentDeployment"], first_deployment);
+    assert_eq!(ready["status"]["deploymentStatus"], "SUCCESSFUL");
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+
+    // A forced redeployment has the same guard.
+    m["spec"]["redeployToken"] = json!("r1");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "the redeploy sent", false, |o| {
+        o["status"]["awaitedRollout"]["cause"] == "Redeploy"
+    });
+    let redeploying = never_ready_for(&env, "web", 4);
+    let (_, reason, _) = condition(&redeploying, "Reconciling").expect("Reconciling");
+    assert!(
+        ["Redeploying", "RolloutPending", "RolloutInProgress"].contains(&reason.as_str()),
+        "{reason}"
+    );
+    let after = env.wait_ready("web");
+    assert_ne!(after["status"]["currentDeployment"], ready["status"]["currentDeployment"]);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_change_and_a_new_redeploy_token_in_one_edit_cost_one_deployment() {
+    let env = Env::new("xa-onecall", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    m["spec"]["redeployToken"] = json!("1");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("web");
+
+    m["spec"]["redeployToken"] = json!("2");
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_for("web", "Ready after the edit", true, |o| {
+        is_true(o, "Ready") && o["status"]["lastRedeployToken"] == "2"
+    });
+    assert_eq!(
+        ready["status"]["targetConfiguration"]["primaryContainer"]["image"],
+        "public.ecr.aws/nginx/nginx:1.28"
+    );
+    two_resyncs(&env.sim);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 0, "no second deployment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_status_is_rebuilt_from_aws_without_an_update() {
+    let env = Env::new("xa-lost", XSVC).await;
+    let mut first = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].clone();
+    first.kill();
+
+    // A backup restore or a cluster move: the object comes back without its status.
+    env.cluster.kubectl_ok(
+        &[
+            "patch",
+            XSVC,
+            "web",
+            "-n",
+            &env.ns,
+            "--subresource=status",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/status"}]"#,
+        ],
+        None,
+    );
+    assert!(env.get("web").expect("object")["status"].is_null());
+    env.sim.reset_stats();
+    let _second = runway(&env);
+    let again = env.wait_ready("web");
+    assert_eq!(again["status"]["serviceArn"], arn);
+    two_resyncs(&env.sim);
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_last_environment_variable_clears_it_in_aws_once() {
+    let env = Env::new("xa-clear", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    m["spec"]["primaryContainer"]
+        .as_object_mut()
+        .expect("container")
+        .remove("environment");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "Ready without the variable", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["environment"].is_null()
+    });
+    let service = described(&env, &arn).await;
+    let env_in_aws = service
+        .active_configurations()
+        .last()
+        .and_then(|c| c.primary_container())
+        .map(|c| c.environment().len());
+    assert_eq!(env_in_aws, Some(0), "the variable is gone in AWS");
+    two_resyncs(&env.sim);
+    assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_only_the_names_of_environment_variables_set_outside_the_spec() {
+    let env = Env::new("xa-leak", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    m["spec"]["primaryContainer"]
+        .as_object_mut()
+        .expect("container")
+        .remove("environment");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    // Someone sets a credential in the console; the spec does not manage the environment.
+    ecs(&env)
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .primary_container(
+            aws_sdk_ecs::types::ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:1.27")
+                .environment(
+                    aws_sdk_ecs::types::KeyValuePair::builder()
+                        .name("CONSOLE_TOKEN")
+                        .value("hunter2")
+                        .build(),
+                )
+                .build()
+                .expect("container"),
+        )
+        .send()
+        .await
+        .expect("console update");
+    let shown = env.wait_for("web", "the console variable in status", true, |o| {
+        o["status"]["targetConfiguration"]["primaryContainer"]["environment"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|kv| kv["name"] == "CONSOLE_TOKEN"))
+    });
+    assert!(
+        !shown["status"].to_string().contains("hunter2"),
+        "the value leaked: {}",
+        shown["status"]
+    );
+    two_resyncs(&env.sim);
+    assert_eq!(
+        env.sim.stats().calls("ecs:UpdateExpressGatewayService"),
+        1,
+        "only the console's update: the environment belongs to whoever set it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_deleted_outside_runway_under_the_real_codes_is_created_again_once() {
+    let env = Env::new("xa-gone", XSVC).await;
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    ecs(&env)
+        .delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect("outside delete");
+    // DRAINING, then INACTIVE (ServiceNotActiveException), then gone (InvalidParameterException).
+    env.wait_for("web", "Ready again after the outside delete", true, |o| {
+        is_true(o, "Ready") && o["status"]["statusCode"] == "ACTIVE"
+    });
+    two_resyncs(&env.sim);
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_releases_the_finalizer_when_aws_answers_with_its_real_not_found_codes() {
+    let env = Env::new("xa-delete", XSVC).await;
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let ready = env.wait_ready("web");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "web", "-n", &env.ns, "--wait=false"], None);
+    eventually(Duration::from_secs(90), "the object gone", || {
+        env.sim.advance(61.0);
+        env.get("web").is_none().then_some(())
+    });
+    assert_eq!(env.sim.stats().calls("ecs:DeleteExpressGatewayService"), 1);
+    let gone = ecs(&env)
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect_err("the service is gone");
+    let code = aws_sdk_ecs::error::ProvideErrorMetadata::code(&gone).map(str::to_string);
+    assert!(
+        matches!(
+            code.as_deref(),
+            Some("InvalidParameterException" | "ServiceNotActiveException")
+        ),
+        "{code:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_describe_turns_ready_false_with_aws_code_and_recovers() {
+    let env = Env::new("xa-fail", XSVC).await;
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    env.wait_ready("web");
+
+    env.sim
+        .set_faults(runway::sim::FaultConfig {
+            server_error_rate: 1.0,
+            ..runway::sim::FaultConfig::default()
+        })
+        .expect("faults");
+    let failing = env.wait_for("web", "Ready=False with the AWS error", false, |o| {
+        condition(o, "Ready").is_some_and(|(s, _, _)| s == "False")
+    });
+    let (status, reason, message) = condition(&failing, "Reconciling").expect("Reconciling");
+    assert_eq!(status, "True");
+    assert_eq!(reason, "AwsUnavailable");
+    assert!(
+        message.contains("ServerException") || message.contains("InternalServiceErrorException"),
+        "{message}"
+    );
+    // Still retried with backoff, never parked: it recovers on its own once AWS answers again.
+    env.sim
+        .set_faults(runway::sim::FaultConfig::default())
+        .expect("faults");
+    env.wait_ready("web");
+    assert_eq!(mutating_calls(&env.sim), 1, "{:?}", env.sim.stats().calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_spec_is_retried_slowly_on_its_own_and_once_on_the_annotation() {
+    let env = Env::new("xa-retry", XSVC).await;
+    let _runway = runway(&env);
+    let mut m = manifest("web");
+    // Valid for the schema, refused by ECS: the role is in another account.
+    m["spec"]["executionRoleArn"] = json!("arn:aws:iam::999999999999:role/elsewhere");
+    env.cluster.apply(&env.ns, &m);
+    let stalled = env.wait_for("web", "Stalled", false, |o| is_true(o, "Stalled"));
+    assert_eq!(
+        condition(&stalled, "Stalled").map(|c| c.1),
+        Some("AwsRejectedSpec".into())
+    );
+    let creates = || env.sim.stats().calls("ecs:CreateExpressGatewayService");
+    assert_eq!(creates(), 1);
+
+    // On its own: after one resync, then after two more (backoff doubles): 2 or 3 tries in 12 s,
+    // never a hot loop.
+    std::thread::sleep(Duration::from_secs(4 * RESYNC_SECONDS));
+    let on_its_own = creates();
+    assert!((2..=3).contains(&on_its_own), "{on_its_own} creates");
+
+    // The annotation asks for exactly one more try, at once.
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            XSVC,
+            "web",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=retry-now",
+        ],
+        None,
+    );
+    env.wait_for("web", "the annotation handled", false, |o| {
+        o["status"]["failedRequestedAt"] == "retry-now"
+    });
+    assert!(creates() > on_its_own, "the annotation retried");
+    let stalled = env.get("web").expect("object");
+    assert!(is_true(&stalled, "Stalled"), "{}", stalled["status"]);
+}
