@@ -140,7 +140,10 @@ async fn the_ecs_managed_security_group_is_never_drift_and_a_removed_group_is_re
         .map(|n| n.security_groups().to_vec())
         .unwrap_or_default();
     assert!(in_aws.contains(&"sg-0aaaaaaaaaaaaaaaa".to_string()), "{in_aws:?}");
-    assert!(!in_aws.contains(&"sg-0bbbbbbbbbbbbbbbb".to_string()), "{in_aws:?}");
+    assert!(
+        !in_aws.contains(&"sg-0bbbbbbbbbbbbbbbb".to_string()),
+        "{in_aws:?}"
+    );
     two_resyncs(&env.sim);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
 }
@@ -195,7 +198,10 @@ async fn an_update_is_not_ready_until_its_own_deployment_succeeds() {
         "{reason}"
     );
     let after = env.wait_ready("web");
-    assert_ne!(after["status"]["currentDeployment"], ready["status"]["currentDeployment"]);
+    assert_ne!(
+        after["status"]["currentDeployment"],
+        ready["status"]["currentDeployment"]
+    );
     assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 1);
 }
 
@@ -220,7 +226,11 @@ async fn a_spec_change_and_a_new_redeploy_token_in_one_edit_cost_one_deployment(
     );
     two_resyncs(&env.sim);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
-    assert_eq!(env.sim.stats().calls("ecs:UpdateService"), 0, "no second deployment");
+    assert_eq!(
+        env.sim.stats().calls("ecs:UpdateService"),
+        0,
+        "no second deployment"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,8 +281,7 @@ async fn removing_the_last_environment_variable_clears_it_in_aws_once() {
         .remove("environment");
     env.cluster.apply(&env.ns, &m);
     env.wait_for("web", "Ready without the variable", true, |o| {
-        is_true(o, "Ready")
-            && o["status"]["targetConfiguration"]["primaryContainer"]["environment"].is_null()
+        is_true(o, "Ready") && o["status"]["targetConfiguration"]["primaryContainer"]["environment"].is_null()
     });
     let service = described(&env, &arn).await;
     let env_in_aws = service
@@ -459,4 +468,109 @@ async fn a_rejected_spec_is_retried_slowly_on_its_own_and_once_on_the_annotation
     assert!(creates() > on_its_own, "the annotation retried");
     let stalled = env.get("web").expect("object");
     assert!(is_true(&stalled, "Stalled"), "{}", stalled["status"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_default_region_never_duplicates_or_orphans_an_existing_service() {
+    let env = Env::new("xa-region", XSVC).await;
+    let mut first = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let ready = env.wait_ready("web");
+    assert_eq!(ready["status"]["region"], "us-east-1");
+    first.kill();
+
+    // The controller is redeployed with another default Region.
+    let in_region = |region: &str| Options {
+        args: vec!["--resync-seconds".into(), RESYNC_SECONDS.to_string()],
+        env: vec![("AWS_REGION".into(), region.into())],
+        ..Options::default()
+    };
+    env.sim.reset_stats();
+    let _second = env.runway_with(in_region("eu-west-1"));
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            XSVC,
+            "web",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=after-move",
+        ],
+        None,
+    );
+    let still = env.wait_for("web", "reconciled by the moved controller", true, |o| {
+        o["status"]["reconcileRequestedAt"] == "after-move" && is_true(o, "Ready")
+    });
+    assert_eq!(still["status"]["region"], "us-east-1");
+    two_resyncs(&env.sim);
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+
+    // Adopting a service of a third Region uses that ARN's Region.
+    let west = runway::sim::client::ecs_client_with(
+        &env.sim.endpoint(),
+        &runway::sim::client::ClientOptions {
+            region: "us-west-2".into(),
+            max_attempts: 1,
+        },
+    );
+    let created = west
+        .create_express_gateway_service()
+        .service_name("legacy")
+        .infrastructure_role_arn("arn:aws:iam::123456789012:role/ecsInfrastructureRole")
+        .execution_role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
+        .primary_container(
+            aws_sdk_ecs::types::ExpressGatewayContainer::builder()
+                .image("public.ecr.aws/nginx/nginx:1.26")
+                .build()
+                .expect("container"),
+        )
+        .send()
+        .await
+        .expect("create in us-west-2");
+    let legacy_arn = created
+        .service()
+        .and_then(|s| s.service_arn())
+        .expect("arn")
+        .to_string();
+    env.cluster.apply(
+        &env.ns,
+        &json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": "legacy"},
+            "spec": {"serviceArn": legacy_arn}
+        }),
+    );
+    let adopted = env.wait_ready("legacy");
+    assert_eq!(adopted["status"]["region"], "us-west-2");
+    assert_eq!(
+        env.sim.stats().calls("ecs:CreateExpressGatewayService"),
+        1,
+        "only the test's own"
+    );
+
+    // Deleting the first resource deletes its service in its own Region and releases it.
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "web", "-n", &env.ns, "--wait=false"], None);
+    eventually(Duration::from_secs(90), "the object gone", || {
+        env.sim.advance(61.0);
+        env.get("web").is_none().then_some(())
+    });
+    assert_eq!(env.sim.stats().calls("ecs:DeleteExpressGatewayService"), 1);
+    let east = ecs(&env)
+        .describe_express_gateway_service()
+        .service_arn(ready["status"]["serviceArn"].as_str().expect("arn"))
+        .send()
+        .await;
+    let status = east.ok().and_then(|o| {
+        o.service()
+            .and_then(|s| s.status())
+            .and_then(|s| s.status_code())
+            .map(|c| c.as_str().to_string())
+    });
+    assert_ne!(
+        status.as_deref(),
+        Some("ACTIVE"),
+        "the us-east-1 service was deleted"
+    );
 }
