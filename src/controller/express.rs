@@ -437,9 +437,27 @@ async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> 
     let aws = ctx.aws.for_region(&region).await;
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
-        // NB: nothing was created, or the service with our name is not ours: nothing to delete, and
-        // the finalizer goes, so the object is gone and nothing is left to requeue.
-        Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
+        // NB: nothing was created, or the service with our name is not ours: nothing to delete. The
+        // finalizer goes and the object with it, so there is nothing left to requeue; the Event says
+        // why nothing was deleted.
+        Resolved::Arn(None) => {
+            let note = "no Express service was created for this resource; nothing to delete".to_string();
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                false,
+                "NothingToDelete",
+                "Delete",
+                note,
+            )
+            .await;
+            return Ok(Action::await_change());
+        }
+        Resolved::Conflict(message) => {
+            let note = format!("not deleting: {message}");
+            events::publish(&ctx.recorder, obj.as_ref(), true, "NotOwned", "Delete", note).await;
+            return Ok(Action::await_change());
+        }
     };
     let observed = ecs::describe(&aws, &arn).await?;
     let step = crate::plan::express::delete_step(observed.as_ref().and_then(|s| s.status_code.as_deref()));
