@@ -379,6 +379,65 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::AwsFailure;
+
+    fn aws(kind: AwsErrorKind, code: &str, message: &str) -> Error {
+        Error::Aws(Box::new(AwsFailure {
+            service: "ecs",
+            operation: "DescribeExpressGatewayService",
+            region: "us-east-1".into(),
+            target: "arn".into(),
+            kind,
+            code: code.into(),
+            message: message.into(),
+        }))
+    }
+
+    #[test]
+    fn a_failed_read_is_never_silent_and_names_aws_code() {
+        let denied = aws(AwsErrorKind::Terminal, "AccessDeniedException", "not authorized");
+        match failure_phase(&denied, None) {
+            Phase::Stalled { reason, message } => {
+                assert_eq!(reason, "AwsCallFailed");
+                assert!(
+                    message.contains("AccessDeniedException: not authorized"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let down = aws(AwsErrorKind::Transient, "ServerException", "boom");
+        assert!(matches!(
+            failure_phase(&down, None),
+            Phase::Progressing {
+                reason: "AwsUnavailable",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn iam_propagation_reconciles_then_stalls_once_it_lasts() {
+        let e = aws(
+            AwsErrorKind::IamPropagation,
+            "AccessDeniedException",
+            "Cannot assume role",
+        );
+        assert!(matches!(
+            failure_phase(&e, Some(std::time::Duration::from_secs(30))),
+            Phase::Progressing {
+                reason: "IamPropagation",
+                ..
+            }
+        ));
+        match failure_phase(&e, Some(IAM_PROPAGATION_STALL_AFTER)) {
+            Phase::Stalled { reason, message } => {
+                assert_eq!(reason, "AccessDenied");
+                assert!(message.contains("Cannot assume role"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn adopted_services_are_retained_and_created_ones_deleted_unless_the_spec_says() {
