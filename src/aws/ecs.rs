@@ -66,6 +66,38 @@ pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<
     }))
 }
 
+/// The deployment that rolls out service revision `revision`, found with ListServiceDeployments
+/// (newest first); `None` when AWS lists none yet. Used while AWS still reports an older deployment
+/// as current, so that runway follows the deployment of its own change.
+pub async fn find_deployment_of_revision(
+    c: &RegionClients,
+    cluster: Option<&str>,
+    service_arn: &str,
+    revision: &str,
+) -> Result<Option<ObservedDeployment>> {
+    let call = c
+        .ecs
+        .list_service_deployments()
+        .set_cluster(cluster.map(str::to_string))
+        .service(service_arn)
+        .send();
+    let out = match c.call(ECS, "ListServiceDeployments", service_arn, call).await {
+        Ok(out) => out,
+        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out
+        .service_deployments()
+        .iter()
+        .find(|d| d.target_service_revision_arn() == Some(revision))
+        .map(|d| ObservedDeployment {
+            arn: d.service_deployment_arn().unwrap_or_default().to_string(),
+            status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status_reason: d.status_reason().map(str::to_string),
+            target_revision: Some(revision.to_string()),
+        }))
+}
+
 /// Looks a service up by cluster and name (ECS DescribeServices accepts names), with its tags.
 /// `None` when there is none, or only an INACTIVE one.
 pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Result<Option<FoundService>> {

@@ -62,7 +62,8 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
             message,
         },
         Resolved::Arn(arn) => {
-            let (service, deployment) = observe(&aws, arn.as_deref()).await?;
+            let (service, current) = observe(&aws, arn.as_deref()).await?;
+            let deployment = awaited_deployment(&aws, &mut step.status, service.as_ref(), current).await?;
             step.observed(service.as_ref(), deployment.as_ref());
             let desired = step.desired();
             let next = plan(PlanInput {
@@ -142,6 +143,54 @@ async fn observe(
         None => None,
     };
     Ok((Some(service), deployment))
+}
+
+/// The deployment to plan with: the current one, unless runway awaits a rollout of a known revision
+/// that the current deployment does not carry (AWS keeps reporting the previous deployment for a
+/// while after an update). Then it is the deployment of that revision, found by revision, or still
+/// the current one when AWS lists none yet (the planner then waits).
+async fn awaited_deployment(
+    aws: &RegionClients,
+    status: &mut ExpressServiceStatus,
+    service: Option<&ObservedExpress>,
+    current: Option<ObservedDeployment>,
+) -> Result<Option<ObservedDeployment>> {
+    let (Some(service), Some(revision)) = (
+        service,
+        status
+            .awaited_rollout
+            .as_ref()
+            .and_then(|a| a.service_revision_arn.as_deref()),
+    ) else {
+        return Ok(current);
+    };
+    if current
+        .as_ref()
+        .is_some_and(|d| d.target_revision.as_deref() == Some(revision))
+    {
+        return Ok(current);
+    }
+    let found =
+        ecs::find_deployment_of_revision(aws, service.cluster.as_deref(), &service.arn, revision).await?;
+    let previous = status
+        .awaited_rollout
+        .as_ref()
+        .and_then(|a| a.previous_deployment.as_deref());
+    // NB: a deployment that ECS stopped because a later one (someone else's update) replaced it is
+    // superseded: the current deployment decides then, and drift detection compares the spec with it.
+    let superseded = match (&found, &current) {
+        (Some(f), Some(c)) => f.status == "STOPPED" && c.arn != f.arn && Some(c.arn.as_str()) != previous,
+        _ => false,
+    };
+    if superseded {
+        tracing::info!(
+            revision,
+            "the awaited rollout was superseded by a later deployment"
+        );
+        status.awaited_rollout = None;
+        return Ok(current);
+    }
+    Ok(found.or(current))
 }
 
 /// One reconcile's act layer: the status it builds and the calls that build it.

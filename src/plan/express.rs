@@ -421,9 +421,9 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
 }
 
 /// While runway awaits a rollout it started (or found), the step that waits for it: AWS has not
-/// reported a deployment yet, or still reports the one that was current before runway's call.
-/// `None` once the deployment that carries the rollout is current (its own status then decides),
-/// or once a later deployment has superseded it.
+/// reported a deployment yet, or reports the one that was current before runway's call, or one of
+/// another revision (the controller passes the deployment of the awaited revision when AWS lists
+/// one). `None` once the deployment that carries the rollout is at hand: its own status decides.
 fn awaited_rollout(status: &ExpressServiceStatus, deployment: Option<&ObservedDeployment>) -> Option<Plan> {
     let awaited = status.awaited_rollout.as_ref()?;
     let what = match &awaited.service_revision_arn {
@@ -436,11 +436,16 @@ fn awaited_rollout(status: &ExpressServiceStatus, deployment: Option<&ObservedDe
             message: format!("waiting for AWS to report the deployment of {what}"),
         });
     };
-    if awaited.previous_deployment.as_deref() == Some(d.arn.as_str()) {
+    let other_revision = matches!(
+        (&awaited.service_revision_arn, &d.target_revision),
+        (Some(want), Some(have)) if want != have
+    );
+    if awaited.previous_deployment.as_deref() == Some(d.arn.as_str()) || other_revision {
         return Some(Plan::Wait {
             reason: "RolloutPending",
             message: format!(
-                "AWS still reports the earlier deployment {}; waiting for the deployment of {what}",
+                "AWS reports deployment {} of an earlier configuration; waiting for the deployment of \
+                 {what}",
                 d.arn
             ),
         });
