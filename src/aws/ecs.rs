@@ -66,15 +66,13 @@ pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<
     }))
 }
 
-/// The deployment that rolls out service revision `revision`, found with ListServiceDeployments
-/// (newest first); `None` when AWS lists none yet. Used while AWS still reports an older deployment
-/// as current, so that runway follows the deployment of its own change.
-pub async fn find_deployment_of_revision(
+/// The service's deployments as ListServiceDeployments returns them (its first page, which AWS
+/// lists newest first). Used while runway awaits a rollout that AWS does not report as current yet.
+pub async fn list_deployments(
     c: &RegionClients,
     cluster: Option<&str>,
     service_arn: &str,
-    revision: &str,
-) -> Result<Option<ObservedDeployment>> {
+) -> Result<Vec<ObservedDeployment>> {
     let call = c
         .ecs
         .list_service_deployments()
@@ -83,19 +81,19 @@ pub async fn find_deployment_of_revision(
         .send();
     let out = match c.call(ECS, "ListServiceDeployments", service_arn, call).await {
         Ok(out) => out,
-        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => return Ok(None),
+        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     Ok(out
         .service_deployments()
         .iter()
-        .find(|d| d.target_service_revision_arn() == Some(revision))
         .map(|d| ObservedDeployment {
             arn: d.service_deployment_arn().unwrap_or_default().to_string(),
             status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             status_reason: d.status_reason().map(str::to_string),
-            target_revision: Some(revision.to_string()),
-        }))
+            target_revision: d.target_service_revision_arn().map(str::to_string),
+        })
+        .collect())
 }
 
 /// Looks a service up by cluster and name (ECS DescribeServices accepts names), with its tags.

@@ -17,7 +17,8 @@ pub enum AwsErrorKind {
     Throttling,
     /// A 5xx, timeout or connection failure; retry with backoff.
     Transient,
-    /// The service (or its cluster) does not exist.
+    /// The service does not exist (any of AWS's spellings; a missing cluster is not one of them:
+    /// `ClusterNotFoundException` is terminal for a create and means "no service yet" for a lookup).
     NotFound,
     /// The service is busy with another operation, or not in a state that accepts this call; wait.
     InvalidState,
@@ -86,6 +87,9 @@ const IAM_PROPAGATION_MESSAGES: &[&str] = &[
     "unable to assume role",
     "not authorized to perform: sts:assumerole",
     "not able to validate the provided access credentials",
+    // NB: App Runner's InvalidRequestException for a role IAM has not propagated yet.
+    "error in assuming instance role",
+    "error in assuming access role",
 ];
 
 /// Classifies an error by its code, message and HTTP status (when there is one).

@@ -145,37 +145,31 @@ async fn observe(
     Ok((Some(service), deployment))
 }
 
-/// The deployment to plan with: the current one, unless runway awaits a rollout of a known revision
-/// that the current deployment does not carry (AWS keeps reporting the previous deployment for a
-/// while after an update). Then it is the deployment of that revision, found by revision, or still
-/// the current one when AWS lists none yet (the planner then waits).
+/// The deployment to plan with: the current one, unless runway awaits a rollout that the current
+/// deployment does not carry. AWS reports no `currentDeployment` right after a create (and, briefly,
+/// at other times) and keeps the previous one current for a while after an update, so runway then
+/// looks for the deployment of its own rollout in ListServiceDeployments: the one of the awaited
+/// revision when AWS said which, else the newest one other than the deployment that was current
+/// before runway's call. When AWS lists none yet, the current one stays and the planner waits.
 async fn awaited_deployment(
     aws: &RegionClients,
     status: &mut ExpressServiceStatus,
     service: Option<&ObservedExpress>,
     current: Option<ObservedDeployment>,
 ) -> Result<Option<ObservedDeployment>> {
-    let (Some(service), Some(revision)) = (
-        service,
-        status
-            .awaited_rollout
-            .as_ref()
-            .and_then(|a| a.service_revision_arn.as_deref()),
-    ) else {
+    let (Some(service), Some(awaited)) = (service, status.awaited_rollout.clone()) else {
         return Ok(current);
     };
-    if current
-        .as_ref()
-        .is_some_and(|d| d.target_revision.as_deref() == Some(revision))
-    {
+    let previous = awaited.previous_deployment.as_deref();
+    let carries = |d: &ObservedDeployment| match awaited.service_revision_arn.as_deref() {
+        Some(revision) => d.target_revision.as_deref() == Some(revision),
+        None => Some(d.arn.as_str()) != previous,
+    };
+    if current.as_ref().is_some_and(carries) {
         return Ok(current);
     }
-    let found =
-        ecs::find_deployment_of_revision(aws, service.cluster.as_deref(), &service.arn, revision).await?;
-    let previous = status
-        .awaited_rollout
-        .as_ref()
-        .and_then(|a| a.previous_deployment.as_deref());
+    let listed = ecs::list_deployments(aws, service.cluster.as_deref(), &service.arn).await?;
+    let found = listed.into_iter().find(|d| carries(d));
     // NB: a deployment that ECS stopped because a later one (someone else's update) replaced it is
     // superseded: the current deployment decides then, and drift detection compares the spec with it.
     let superseded = match (&found, &current) {
@@ -183,10 +177,7 @@ async fn awaited_deployment(
         _ => false,
     };
     if superseded {
-        tracing::info!(
-            revision,
-            "the awaited rollout was superseded by a later deployment"
-        );
+        tracing::info!(cause = %awaited.cause, "the awaited rollout was superseded by a later deployment");
         status.awaited_rollout = None;
         return Ok(current);
     }

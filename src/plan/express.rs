@@ -347,8 +347,10 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     }
 
     let spec_changed = status.common.last_applied_hash.as_deref() != Some(hash.as_str());
+    // NB: a status runway does not know (AWS adds states) counts as still moving, never as done.
     if let Some(d) = deployment
-        && IN_FLIGHT.contains(&d.status.as_str())
+        && (IN_FLIGHT.contains(&d.status.as_str())
+            || (d.status != "SUCCESSFUL" && !FAILED.contains(&d.status.as_str())))
     {
         let pending = if spec_changed {
             "; the spec change waits for it"
