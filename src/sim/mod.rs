@@ -15,6 +15,7 @@ pub mod clock;
 pub mod control;
 pub mod ecs;
 pub mod faults;
+pub mod iam;
 pub mod ids;
 pub mod server;
 pub mod state;
@@ -54,6 +55,17 @@ pub struct SimArgs {
     /// Seconds a drained ECS service stays INACTIVE before it is gone.
     #[arg(long, default_value_t = 5.0)]
     pub ecs_inactive_seconds: f64,
+    /// Seconds a new ECS service deployment stays PENDING before IN_PROGRESS (part of the rollout).
+    #[arg(long, default_value_t = 5.0)]
+    pub ecs_pending_seconds: f64,
+    /// Seconds after a create during which DescribeExpressGatewayService reports no
+    /// `currentDeployment` (0 turns the eventual consistency off).
+    #[arg(long, default_value_t = 10.0)]
+    pub ecs_current_deployment_delay_seconds: f64,
+    /// Seconds after an update or forced redeploy during which `currentDeployment` still names the
+    /// previous deployment (0 turns the lag off).
+    #[arg(long, default_value_t = 5.0)]
+    pub ecs_deployment_lag_seconds: f64,
     /// Seconds every App Runner operation takes.
     #[arg(long, default_value_t = 5.0)]
     pub apprunner_operation_seconds: f64,
@@ -99,6 +111,12 @@ pub struct SimConfig {
     pub ecs_drain_seconds: f64,
     /// ECS INACTIVE duration, seconds.
     pub ecs_inactive_seconds: f64,
+    /// How long a new ECS deployment is PENDING, seconds.
+    pub ecs_pending_seconds: f64,
+    /// How long after a create `currentDeployment` is absent, seconds.
+    pub ecs_current_deployment_delay_seconds: f64,
+    /// How long after an update `currentDeployment` names the previous deployment, seconds.
+    pub ecs_deployment_lag_seconds: f64,
     /// App Runner operation duration, seconds.
     pub apprunner_operation_seconds: f64,
     /// App Runner DELETED retention, seconds.
@@ -108,7 +126,7 @@ pub struct SimConfig {
 }
 
 impl Default for SimConfig {
-    /// Loopback on a free port, five-second stages, no faults.
+    /// Loopback on a free port, five-second stages, AWS's eventual consistency on, no faults.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -116,6 +134,9 @@ impl Default for SimConfig {
             ecs_rollout_seconds: 5.0,
             ecs_drain_seconds: 5.0,
             ecs_inactive_seconds: 5.0,
+            ecs_pending_seconds: 5.0,
+            ecs_current_deployment_delay_seconds: 10.0,
+            ecs_deployment_lag_seconds: 5.0,
             apprunner_operation_seconds: 5.0,
             apprunner_deleted_seconds: 5.0,
             faults: FaultConfig::default(),
@@ -129,6 +150,9 @@ impl SimConfig {
             rollout_seconds: self.ecs_rollout_seconds,
             drain_seconds: self.ecs_drain_seconds,
             inactive_seconds: self.ecs_inactive_seconds,
+            pending_seconds: self.ecs_pending_seconds,
+            current_deployment_delay_seconds: self.ecs_current_deployment_delay_seconds,
+            deployment_lag_seconds: self.ecs_deployment_lag_seconds,
         }
     }
 
@@ -149,6 +173,12 @@ impl SimConfig {
             ("ecs-rollout-seconds", self.ecs_rollout_seconds),
             ("ecs-drain-seconds", self.ecs_drain_seconds),
             ("ecs-inactive-seconds", self.ecs_inactive_seconds),
+            ("ecs-pending-seconds", self.ecs_pending_seconds),
+            (
+                "ecs-current-deployment-delay-seconds",
+                self.ecs_current_deployment_delay_seconds,
+            ),
+            ("ecs-deployment-lag-seconds", self.ecs_deployment_lag_seconds),
             ("apprunner-operation-seconds", self.apprunner_operation_seconds),
             ("apprunner-deleted-seconds", self.apprunner_deleted_seconds),
         ] {
@@ -168,6 +198,9 @@ impl From<SimArgs> for SimConfig {
             ecs_rollout_seconds,
             ecs_drain_seconds,
             ecs_inactive_seconds,
+            ecs_pending_seconds,
+            ecs_current_deployment_delay_seconds,
+            ecs_deployment_lag_seconds,
             apprunner_operation_seconds,
             apprunner_deleted_seconds,
             throttle_rate,
@@ -181,6 +214,9 @@ impl From<SimArgs> for SimConfig {
             ecs_rollout_seconds,
             ecs_drain_seconds,
             ecs_inactive_seconds,
+            ecs_pending_seconds,
+            ecs_current_deployment_delay_seconds,
+            ecs_deployment_lag_seconds,
             apprunner_operation_seconds,
             apprunner_deleted_seconds,
             faults: FaultConfig {
@@ -281,6 +317,13 @@ impl SimHandle {
     /// Arms a fault for one service's next operation.
     pub fn inject(&self, injection: &Injection) -> std::result::Result<(), String> {
         self.state.inject(injection)
+    }
+
+    /// Makes AWS refuse `role` (in ECS and App Runner) until `seconds` of simulated time after the
+    /// first call that uses it, as while IAM propagates a new role.
+    pub fn inject_iam_propagation(&self, role: &str, seconds: f64) {
+        self.state.ecs().iam.inject(role, seconds);
+        self.state.apprunner().iam.inject(role, seconds);
     }
 
     /// A copy of the call counters.

@@ -78,14 +78,13 @@ async fn create_returns_an_active_service_with_defaults_and_a_rollout_in_progres
         service.service_arn(),
         Some("arn:aws:ecs:us-east-1:123456789012:service/default/web")
     );
-    assert_eq!(service.cluster(), Some("default"));
-    assert_eq!(text(service.status().unwrap().status_code()), "ACTIVE");
-    assert!(
-        service
-            .current_deployment()
-            .unwrap()
-            .contains(":service-deployment/default/web/")
+    // Real accounts answer the cluster's ARN, and no currentDeployment right after a create.
+    assert_eq!(
+        service.cluster(),
+        Some("arn:aws:ecs:us-east-1:123456789012:cluster/default")
     );
+    assert_eq!(text(service.status().unwrap().status_code()), "ACTIVE");
+    assert!(service.current_deployment().is_none());
     let [config] = service.active_configurations() else {
         panic!("one active configuration: {:?}", service.active_configurations());
     };
@@ -95,9 +94,10 @@ async fn create_returns_an_active_service_with_defaults_and_a_rollout_in_progres
             .unwrap()
             .contains(":service-revision/default/web/")
     );
-    assert_eq!(config.cpu(), Some("256"));
-    assert_eq!(config.memory(), Some("512"));
-    assert_eq!(config.health_check_path(), Some("/ping"));
+    // The developer guide's defaults, not the model text's (docs/aws-behaviour.md E13).
+    assert_eq!(config.cpu(), Some("1024"));
+    assert_eq!(config.memory(), Some("2048"));
+    assert_eq!(config.health_check_path(), Some("/"));
     assert_eq!(text(config.cpu_architecture()), "X86_64");
     let primary = config.primary_container().unwrap();
     assert_eq!(primary.container_port(), Some(80));
@@ -116,7 +116,17 @@ async fn create_returns_an_active_service_with_defaults_and_a_rollout_in_progres
     assert!(ingress.endpoint().starts_with("web-"), "{}", ingress.endpoint());
     assert!(ingress.endpoint().ends_with(".ecs.us-east-1.on.aws"));
     let arn = service.service_arn().unwrap();
+    // Service deployments start PENDING (E8), and currentDeployment appears later (E7).
+    assert_eq!(deployment_statuses(&ecs, arn).await, ["PENDING"]);
+    sim.advance(11.0);
     assert_eq!(deployment_statuses(&ecs, arn).await, ["IN_PROGRESS"]);
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(described.service().unwrap().current_deployment().is_some());
     sim.advance(STAGE_SECONDS);
     assert_eq!(deployment_statuses(&ecs, arn).await, ["SUCCESSFUL"]);
 }
@@ -157,10 +167,7 @@ async fn update_keeps_the_old_configuration_active_until_the_rollout_completes()
             "public.ecr.aws/nginx/nginx:1.28"
         ]
     );
-    assert_eq!(
-        deployment_statuses(&ecs, &arn).await,
-        ["IN_PROGRESS", "SUCCESSFUL"]
-    );
+    assert_eq!(deployment_statuses(&ecs, &arn).await, ["PENDING", "SUCCESSFUL"]);
     let deployments = ecs.list_service_deployments().service(&arn).send().await.unwrap();
     let newest = &deployments.service_deployments()[0];
     assert_eq!(
@@ -209,7 +216,7 @@ async fn update_during_a_rollout_stops_the_deployment_in_flight() {
     }
     assert_eq!(
         deployment_statuses(&ecs, &arn).await,
-        ["IN_PROGRESS", "STOPPED", "SUCCESSFUL"]
+        ["PENDING", "STOPPED", "SUCCESSFUL"]
     );
     assert_eq!(active_images(&ecs, &arn).await.len(), 3);
     sim.advance(STAGE_SECONDS);
@@ -306,10 +313,19 @@ async fn force_new_deployment_rolls_out_the_same_configuration_again() {
         .collect();
     assert_eq!(statuses, ["PRIMARY", "ACTIVE"]);
     assert_eq!(text(service.deployments()[0].rollout_state()), "IN_PROGRESS");
-    assert_eq!(
-        deployment_statuses(&ecs, &arn).await,
-        ["IN_PROGRESS", "SUCCESSFUL"]
+    assert_eq!(deployment_statuses(&ecs, &arn).await, ["PENDING", "SUCCESSFUL"]);
+    let express = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    // Express keeps naming the previous deployment for a while after a new one starts (E7).
+    assert_ne!(
+        express.service().unwrap().current_deployment(),
+        service.current_service_deployment()
     );
+    sim.advance(6.0);
     let express = ecs
         .describe_express_gateway_service()
         .service_arn(&arn)
@@ -381,15 +397,19 @@ async fn delete_drains_then_goes_inactive_then_is_not_found() {
         .unwrap_err();
     assert!(err.as_service_error().unwrap().is_service_not_active_exception());
     sim.advance(STAGE_SECONDS);
-    let described = ecs
+    // An INACTIVE Express service is an error, not a description (docs/aws-behaviour.md E3).
+    let inactive = ecs
         .describe_express_gateway_service()
         .service_arn(&arn)
         .send()
         .await
-        .unwrap();
+        .unwrap_err();
+    let inactive = inactive.as_service_error().unwrap();
+    // NB: undeclared for this operation in the model, so the SDK sees an unmodelled code.
+    assert_eq!(inactive.meta().code(), Some("ServiceNotActiveException"));
     assert_eq!(
-        text(described.service().unwrap().status().unwrap().status_code()),
-        "INACTIVE"
+        inactive.meta().message(),
+        Some("Cannot perform this operation on a service in INACTIVE status")
     );
     let services = ecs.describe_services().services(&arn).send().await.unwrap();
     assert_eq!(services.services()[0].status(), Some("INACTIVE"));
@@ -401,7 +421,7 @@ async fn delete_drains_then_goes_inactive_then_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        err.as_service_error().unwrap().is_resource_not_found_exception(),
+        err.as_service_error().unwrap().is_invalid_parameter_exception(),
         "{err:?}"
     );
     let err = ecs
@@ -411,14 +431,14 @@ async fn delete_drains_then_goes_inactive_then_is_not_found() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
     let err = ecs
         .delete_express_gateway_service()
         .service_arn(&arn)
         .send()
         .await
         .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
     let services = ecs.describe_services().services(&arn).send().await.unwrap();
     assert!(services.services().is_empty());
     assert_eq!(services.failures()[0].reason(), Some("MISSING"));
@@ -496,14 +516,23 @@ async fn validation_errors_use_ecs_exceptions() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_service_not_found_exception());
+    // A service that does not exist: InvalidParameterException "Resource not found" (E2).
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .meta()
+            .message()
+            .unwrap()
+            .contains("Resource not found")
+    );
     let err = ecs
         .describe_express_gateway_service()
         .service_arn(missing)
         .send()
         .await
         .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
     let err = ecs
         .update_service()
         .service("missing")
@@ -549,7 +578,16 @@ async fn tags_are_stored_and_returned_when_asked_for() {
         .await
         .unwrap();
     let arn = created.service().unwrap().service_arn().unwrap();
-    assert_eq!(created.service().unwrap().tags().len(), 1);
+    // The caller's tag plus AWS's own managed tag (E19).
+    assert_eq!(created.service().unwrap().tags().len(), 2);
+    assert!(
+        created
+            .service()
+            .unwrap()
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("AmazonECSManaged") && t.value() == Some("true"))
+    );
     let plain = ecs
         .describe_express_gateway_service()
         .service_arn(arn)
@@ -574,7 +612,7 @@ async fn tags_are_stored_and_returned_when_asked_for() {
         .send()
         .await
         .unwrap();
-    assert_eq!(services.services()[0].tags().len(), 1);
+    assert_eq!(services.services()[0].tags().len(), 2);
 }
 
 #[tokio::test]
@@ -596,7 +634,7 @@ async fn services_are_scoped_by_the_signing_region() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
     // The same name is free in another region.
     create(&east, "web").await;
     let described = west
@@ -681,4 +719,80 @@ async fn a_customer_task_definition_replaces_the_managed_container() {
         Some(1),
         "unset scaling members keep their values"
     );
+}
+
+#[tokio::test]
+async fn ecs_adds_its_managed_security_group_and_keeps_it_across_updates() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let network = |groups: &[&str]| {
+        aws_sdk_ecs::types::ExpressGatewayServiceNetworkConfiguration::builder()
+            .set_security_groups(Some(groups.iter().map(|g| g.to_string()).collect()))
+            .subnets("subnet-0123456789abcdef0")
+            .build()
+    };
+    let created = ecs
+        .create_express_gateway_service()
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .network_configuration(network(&["sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"]))
+        .send()
+        .await
+        .unwrap();
+    let service = created.service().unwrap();
+    let groups = service.active_configurations()[0]
+        .network_configuration()
+        .unwrap()
+        .security_groups()
+        .to_vec();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    let managed = groups[0].clone();
+    assert!(
+        managed.starts_with("sg-") && !managed.contains("aaaa"),
+        "{managed}"
+    );
+    let arn = service.service_arn().unwrap().to_string();
+    sim.advance(STAGE_SECONDS);
+    let updated = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .network_configuration(network(&["sg-0aaaaaaaaaaaaaaaa"]))
+        .send()
+        .await
+        .unwrap();
+    let groups = updated
+        .service()
+        .unwrap()
+        .target_configuration()
+        .unwrap()
+        .network_configuration()
+        .unwrap()
+        .security_groups()
+        .to_vec();
+    assert_eq!(groups, vec![managed, "sg-0aaaaaaaaaaaaaaaa".to_string()]);
+}
+
+#[tokio::test]
+async fn a_role_iam_has_not_propagated_is_refused_until_its_window_passes() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    sim.inject_iam_propagation(EXEC_ROLE, 30.0);
+    let attempt = || {
+        ecs.create_express_gateway_service()
+            .service_name("web")
+            .infrastructure_role_arn(INFRA_ROLE)
+            .execution_role_arn(EXEC_ROLE)
+            .primary_container(container("nginx"))
+            .send()
+    };
+    let err = attempt().await.unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    assert!(err.message().unwrap().contains("Cannot assume role"), "{err:?}");
+    sim.advance(29.0);
+    assert!(attempt().await.is_err(), "still propagating");
+    sim.advance(2.0);
+    attempt()
+        .await
+        .expect("accepted once IAM has propagated the role");
 }

@@ -57,6 +57,8 @@ pub struct AppRunnerState {
     services: Vec<AppRunnerService>,
     pending: HashMap<(String, AppRunnerFault), u32>,
     timings: AppRunnerTimings,
+    /// Roles IAM has not propagated yet.
+    pub iam: crate::sim::iam::Propagation,
 }
 
 /// The service name from a name or an ARN (`…:service/<name>/<id>`).
@@ -74,6 +76,7 @@ impl AppRunnerState {
             services: Vec::new(),
             pending: HashMap::new(),
             timings,
+            iam: Default::default(),
         }
     }
 
@@ -81,6 +84,7 @@ impl AppRunnerState {
     pub fn clear(&mut self) {
         self.services.clear();
         self.pending.clear();
+        self.iam.clear();
     }
 
     /// Makes the next matching operation of the named service (name or ARN) fail.

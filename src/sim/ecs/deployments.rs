@@ -65,7 +65,7 @@ pub(super) fn list(state: &mut EcsState, ctx: &RequestContext, body: Value) -> R
         .deployments
         .iter()
         .rev()
-        .filter(|d| statuses.is_empty() || statuses.iter().any(|s| s == d.phase(ctx.now).status()))
+        .filter(|d| statuses.is_empty() || statuses.iter().any(|s| s == d.status_at(ctx.now)))
         .filter(|d| filter.before.is_none_or(|t| d.started_at < t))
         .filter(|d| filter.after.is_none_or(|t| d.started_at > t))
         .map(|d| super::render::deployment_brief(svc, d, ctx.now))

@@ -29,20 +29,45 @@ fn endpoint_for(name: &str, region: &str) -> String {
     format!("{}-{}.ecs.{region}.on.aws", label.trim_matches('-'), ids::hex(8))
 }
 
-fn not_found(arn: &str) -> AwsError {
-    AwsError::new("ServiceNotFoundException", format!("Service not found: {arn}"))
+/// A service that never existed or is gone. NB: real accounts answer InvalidParameterException
+/// "Resource not found", not the modelled ServiceNotFoundException (terraform-provider-aws
+/// `findExpressGatewayServiceByARN`; `docs/aws-behaviour.md` E2).
+fn not_found(_arn: &str) -> AwsError {
+    invalid("Resource not found.")
 }
 
+/// A service that is not ACTIVE (E3, E4).
 fn not_active(svc: &ExpressService, now: f64) -> AwsError {
-    AwsError::new(
-        "ServiceNotActiveException",
-        format!(
-            "Service {} is {}, not ACTIVE.",
-            svc.arn,
-            svc.lifecycle(now).status_code()
+    let message = match svc.lifecycle(now) {
+        Lifecycle::Draining => "Service is in DRAINING status".to_string(),
+        other => format!(
+            "Cannot perform this operation on a service in {} status",
+            other.status_code()
         ),
-    )
+    };
+    AwsError::new("ServiceNotActiveException", message)
 }
+
+/// ECS cannot assume a role IAM has not propagated yet (E12).
+fn refused_role(state: &mut EcsState, roles: [Option<&String>; 3], now: f64) -> Result<(), AwsError> {
+    match state
+        .iam
+        .refused(roles.into_iter().flatten().map(String::as_str), now)
+    {
+        Some(role) => Err(AwsError::new(
+            "AccessDeniedException",
+            format!(
+                "ECS was unable to assume the role '{role}' that was provided for this task. Please \
+                 verify that the role being passed has the proper trust relationship and permissions \
+                 and that your IAM user has permissions to pass this role. Cannot assume role"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The tag ECS puts on the resources Express Mode manages (E19; key as on its security group).
+pub const MANAGED_TAG_KEY: &str = "AmazonECSManaged";
 
 /// ECS passes these roles to its agent and load balancer, which needs them in the service's own
 /// account; a role elsewhere is an InvalidParameterException, as IAM PassRole would refuse it.
@@ -77,8 +102,21 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         ],
         &ctx.account,
     )?;
-    let tags = input.tags.unwrap_or_default();
+    refused_role(
+        state,
+        [
+            Some(&infrastructure_role_arn),
+            input.config.execution_role_arn.as_ref(),
+            input.config.task_role_arn.as_ref(),
+        ],
+        ctx.now,
+    )?;
+    let mut tags = input.tags.unwrap_or_default();
     validate_tags(&tags)?;
+    tags.push(super::types::Tag {
+        key: Some(MANAGED_TAG_KEY.to_string()),
+        value: Some("true".to_string()),
+    });
     let name = input
         .service_name
         .unwrap_or_else(|| format!("express-{}", ids::alphanumeric(12)));
@@ -116,6 +154,7 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         cluster,
         infrastructure_role_arn,
         tags,
+        managed_security_group: format!("sg-{}", ids::hex(17)),
         created_at: ctx.now,
         updated_at: ctx.now,
         deleted_at: None,
@@ -151,6 +190,17 @@ pub(super) fn update(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
     if svc.lifecycle(ctx.now) != Lifecycle::Active {
         return Err(not_active(svc, ctx.now));
     }
+    let infrastructure_role = svc.infrastructure_role_arn.clone();
+    refused_role(
+        state,
+        [
+            Some(&infrastructure_role),
+            input.config.execution_role_arn.as_ref(),
+            input.config.task_role_arn.as_ref(),
+        ],
+        ctx.now,
+    )?;
+    let svc = &state.services[index];
     let current = svc
         .current_revision(ctx.now)
         .and_then(|r| svc.revisions.get(r))
@@ -194,13 +244,11 @@ pub(super) fn describe(state: &mut EcsState, ctx: &RequestContext, body: Value) 
     let arn = input
         .service_arn
         .ok_or_else(|| invalid("serviceArn must be specified."))?;
-    let index = state.find_by_arn(ctx, &arn).ok_or_else(|| {
-        AwsError::new(
-            "ResourceNotFoundException",
-            format!("The specified service was not found: {arn}"),
-        )
-    })?;
+    let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &state.services[index];
+    if svc.lifecycle(ctx.now) == Lifecycle::Inactive {
+        return Err(not_active(svc, ctx.now));
+    }
     let tags = include_tags(input.include.as_deref());
     Ok(json!({ "service": super::render::express_service(svc, ctx.now, tags) }))
 }

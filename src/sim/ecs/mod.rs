@@ -42,6 +42,8 @@ pub struct EcsState {
     /// Rollout failures injected by service name, consumed by the next deployment.
     pending_failures: HashMap<String, u32>,
     timings: EcsTimings,
+    /// Roles IAM has not propagated yet.
+    pub iam: crate::sim::iam::Propagation,
 }
 
 /// The short cluster name from a name or ARN; `default` when absent.
@@ -72,6 +74,7 @@ impl EcsState {
             services: Vec::new(),
             pending_failures: HashMap::new(),
             timings,
+            iam: Default::default(),
         }
     }
 
@@ -79,6 +82,7 @@ impl EcsState {
     pub fn clear(&mut self) {
         self.services.clear();
         self.pending_failures.clear();
+        self.iam.clear();
     }
 
     /// Makes the next rollout of the named service (name or ARN) fail and roll back.

@@ -17,6 +17,19 @@ pub fn configuration(svc: &ExpressService, revision: usize) -> Value {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
+    // NB: ECS adds a security group of its own next to the requested ones (E1).
+    if let Some(Value::Object(network)) = out.get_mut("networkConfiguration") {
+        let mut groups = vec![json!(svc.managed_security_group)];
+        if let Some(Value::Array(requested)) = network.get("securityGroups") {
+            groups.extend(
+                requested
+                    .iter()
+                    .filter(|g| **g != json!(svc.managed_security_group))
+                    .cloned(),
+            );
+        }
+        network.insert("securityGroups".into(), Value::Array(groups));
+    }
     out.insert("serviceRevisionArn".into(), json!(rev.arn));
     out.insert(
         "ingressPaths".into(),
@@ -52,7 +65,7 @@ pub fn express_service(svc: &ExpressService, now: Timestamp, include_tags: bool)
         .map(|r| configuration(svc, r))
         .collect();
     let mut out = json!({
-        "cluster": svc.cluster,
+        "cluster": svc.cluster_arn(),
         "serviceName": svc.name,
         "serviceArn": svc.arn,
         "infrastructureRoleArn": svc.infrastructure_role_arn,
@@ -61,7 +74,7 @@ pub fn express_service(svc: &ExpressService, now: Timestamp, include_tags: bool)
         "createdAt": svc.created_at,
         "updatedAt": svc.updated_at,
     });
-    if let Some(deployment) = svc.current_deployment() {
+    if let Some(deployment) = svc.reported_current_deployment(now) {
         out["currentDeployment"] = json!(deployment.arn);
     }
     if include_tags {
@@ -74,7 +87,7 @@ pub fn express_service(svc: &ExpressService, now: Timestamp, include_tags: bool)
 pub fn updated_service(svc: &ExpressService, now: Timestamp, target: usize) -> Value {
     json!({
         "serviceArn": svc.arn,
-        "cluster": svc.cluster,
+        "cluster": svc.cluster_arn(),
         "serviceName": svc.name,
         "status": status(svc, now),
         "targetConfiguration": configuration(svc, target),
@@ -105,10 +118,12 @@ fn awsvpc(svc: &ExpressService, revision: usize) -> Option<Value> {
         .config
         .network_configuration
         .as_ref()?;
+    let mut groups = vec![svc.managed_security_group.clone()];
+    groups.extend(network.security_groups.clone().unwrap_or_default());
     Some(json!({
         "awsvpcConfiguration": {
             "subnets": network.subnets.clone().unwrap_or_default(),
-            "securityGroups": network.security_groups.clone().unwrap_or_default(),
+            "securityGroups": groups,
             "assignPublicIp": "DISABLED",
         }
     }))
@@ -238,7 +253,7 @@ pub fn deployment_brief(svc: &ExpressService, deployment: &Deployment, now: Time
         "createdAt": deployment.started_at,
         "startedAt": deployment.started_at,
         "targetServiceRevisionArn": svc.revisions.get(deployment.target).map(|r| r.arn.as_str()).unwrap_or_default(),
-        "status": phase.status(),
+        "status": deployment.status_at(now),
     });
     if let Some(finished) = phase.finished_at() {
         out["finishedAt"] = json!(finished);
@@ -282,7 +297,7 @@ pub fn deployment_full(svc: &ExpressService, deployment: &Deployment, now: Times
         "updatedAt": phase.finished_at().or(phase.rollback_started()).unwrap_or(deployment.started_at),
         "sourceServiceRevisions": sources,
         "targetServiceRevision": revision_summary(svc, deployment.target, target_running, desired),
-        "status": phase.status(),
+        "status": deployment.status_at(now),
         "lifecycleStage": lifecycle_stage,
         "deploymentConfiguration": {
             "deploymentCircuitBreaker": { "enable": true, "rollback": true },

@@ -12,6 +12,10 @@
 //! ```
 //!
 //! While a deployment is unfinished, the revisions it replaces stay in `activeConfigurations`.
+//! The first `pending_seconds` of a rollout report `PENDING` (service deployments start there), and
+//! what DescribeExpressGatewayService calls `currentDeployment` lags behind: absent for a while after
+//! a create, still the previous deployment for a while after an update (`reported_current_deployment`;
+//! see `docs/aws-behaviour.md`, E7 and E8).
 
 use super::types::{ExpressConfig, Tag};
 use crate::sim::clock::Timestamp;
@@ -53,6 +57,8 @@ pub struct Deployment {
     pub fails: bool,
     /// When and why a newer deployment or a delete stopped this one.
     pub stopped: Option<(Timestamp, String)>,
+    /// How long the deployment reports `PENDING` before `IN_PROGRESS`.
+    pub pending_seconds: f64,
 }
 
 /// The state of a deployment at one moment.
@@ -163,6 +169,16 @@ impl Deployment {
         }
     }
 
+    /// The `ServiceDeploymentStatus` reported at `now`: `PENDING` at first, then the phase's.
+    pub fn status_at(&self, now: Timestamp) -> &'static str {
+        let phase = self.phase(now);
+        if phase == Phase::InProgress && now < self.started_at + self.pending_seconds {
+            "PENDING"
+        } else {
+            phase.status()
+        }
+    }
+
     /// `statusReason` at `now`.
     pub fn status_reason(&self, now: Timestamp) -> Option<String> {
         match self.phase(now) {
@@ -214,6 +230,12 @@ pub struct EcsTimings {
     pub drain_seconds: f64,
     /// INACTIVE before the service is forgotten.
     pub inactive_seconds: f64,
+    /// PENDING at the start of each rollout.
+    pub pending_seconds: f64,
+    /// No `currentDeployment` reported for this long after a create.
+    pub current_deployment_delay_seconds: f64,
+    /// `currentDeployment` names the previous deployment for this long after a new one starts.
+    pub deployment_lag_seconds: f64,
 }
 
 /// One Express service.
@@ -233,6 +255,9 @@ pub struct ExpressService {
     pub infrastructure_role_arn: String,
     /// Tags.
     pub tags: Vec<Tag>,
+    /// The security group ECS created for the service (tagged `AmazonECSManaged=true` in EC2), reported
+    /// first in every configuration's `securityGroups` next to the requested ones.
+    pub managed_security_group: String,
     /// `<name>-<hash>.ecs.<region>.on.aws`.
     pub endpoint: String,
     /// Creation time.
@@ -278,6 +303,21 @@ impl ExpressService {
     /// The newest deployment.
     pub fn current_deployment(&self) -> Option<&Deployment> {
         self.deployments.last()
+    }
+
+    /// The deployment DescribeExpressGatewayService reports as `currentDeployment` at `now`: none
+    /// right after the create, and the previous one for a while after a newer one starts.
+    pub fn reported_current_deployment(&self, now: Timestamp) -> Option<&Deployment> {
+        if now < self.created_at + self.timings.current_deployment_delay_seconds {
+            return None;
+        }
+        let lag = self.timings.deployment_lag_seconds;
+        self.deployments
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, d)| *i == 0 || d.started_at + lag <= now)
+            .map(|(_, d)| d)
     }
 
     /// The revisions that have tasks at `now`, oldest first.
@@ -369,6 +409,7 @@ impl ExpressService {
             duration: self.timings.rollout_seconds,
             fails,
             stopped: None,
+            pending_seconds: self.timings.pending_seconds.min(self.timings.rollout_seconds),
         });
         self.updated_at = now;
         self.deployments.len() - 1
@@ -400,6 +441,7 @@ mod tests {
             arn: "arn:aws:ecs:us-east-1:123456789012:service/default/web".into(),
             infrastructure_role_arn: "arn:aws:iam::123456789012:role/infra".into(),
             tags: Vec::new(),
+            managed_security_group: "sg-0123456789abcdef0".into(),
             endpoint: "web-abc.ecs.us-east-1.on.aws".into(),
             created_at: 0.0,
             updated_at: 0.0,
@@ -411,8 +453,37 @@ mod tests {
                 rollout_seconds: 10.0,
                 drain_seconds: 5.0,
                 inactive_seconds: 5.0,
+                pending_seconds: 2.0,
+                current_deployment_delay_seconds: 4.0,
+                deployment_lag_seconds: 3.0,
             },
         }
+    }
+
+    #[test]
+    fn deployments_start_pending_and_current_deployment_lags() {
+        let mut svc = service();
+        svc.start_deployment(ExpressConfig::default(), 0.0, false);
+        assert_eq!(svc.deployments[0].status_at(1.0), "PENDING");
+        assert_eq!(svc.deployments[0].status_at(3.0), "IN_PROGRESS");
+        assert!(
+            svc.reported_current_deployment(3.0).is_none(),
+            "absent after create"
+        );
+        assert_eq!(
+            svc.reported_current_deployment(5.0).map(|d| d.arn.clone()),
+            Some(svc.deployments[0].arn.clone())
+        );
+        svc.start_deployment(ExpressConfig::default(), 20.0, false);
+        assert_eq!(
+            svc.reported_current_deployment(21.0).map(|d| d.arn.clone()),
+            Some(svc.deployments[0].arn.clone()),
+            "still the previous one"
+        );
+        assert_eq!(
+            svc.reported_current_deployment(24.0).map(|d| d.arn.clone()),
+            Some(svc.deployments[1].arn.clone())
+        );
     }
 
     #[test]

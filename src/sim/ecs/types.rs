@@ -145,7 +145,7 @@ pub struct ExpressConfig {
     /// Subnets and security groups; defaults to the default VPC's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    /// Default `/ping`.
+    /// Default `/` (the developer guide; the API model text says `/ping`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_check_path: Option<String>,
     /// The application container, absent with a customer task definition.
@@ -377,8 +377,10 @@ impl ExpressConfig {
     pub fn with_defaults(mut self, ctx: &DefaultsContext<'_>) -> ExpressConfig {
         let managed = self.primary_container.is_some();
         if managed {
-            self.cpu.get_or_insert_with(|| "256".to_string());
-            self.memory.get_or_insert_with(|| "512".to_string());
+            // NB: the ECS developer guide, seed 003 and Terraform PR #47919 say 1024 and 2048; the
+            // API model text says 256 and 512 (docs/aws-behaviour.md E13). The newest evidence wins.
+            self.cpu.get_or_insert_with(|| "1024".to_string());
+            self.memory.get_or_insert_with(|| "2048".to_string());
             self.cpu_architecture.get_or_insert_with(|| "X86_64".to_string());
             // NB: the managed task definition is versioned by the revision, like a new
             // RegisterTaskDefinition call per deployment.
@@ -396,7 +398,7 @@ impl ExpressConfig {
                     });
             }
         }
-        self.health_check_path.get_or_insert_with(|| "/ping".to_string());
+        self.health_check_path.get_or_insert_with(|| "/".to_string());
         let network = self.network_configuration.get_or_insert_with(Default::default);
         network.subnets.get_or_insert_with(|| {
             vec![
@@ -454,9 +456,9 @@ mod tests {
             ..ExpressConfig::default()
         }
         .with_defaults(&ctx());
-        assert_eq!(config.cpu.as_deref(), Some("256"));
-        assert_eq!(config.memory.as_deref(), Some("512"));
-        assert_eq!(config.health_check_path.as_deref(), Some("/ping"));
+        assert_eq!(config.cpu.as_deref(), Some("1024"));
+        assert_eq!(config.memory.as_deref(), Some("2048"));
+        assert_eq!(config.health_check_path.as_deref(), Some("/"));
         let container = config.primary_container.as_ref().unwrap();
         assert_eq!(container.container_port, Some(80));
         assert_eq!(
