@@ -387,14 +387,16 @@ async fn pause_and_resume_move_through_their_operations() {
         .await
         .unwrap_err();
     assert!(err.as_service_error().unwrap().is_invalid_state_exception());
-    let err = apprunner
+    // A paused service accepts an update and stays paused (docs/aws-behaviour.md A3).
+    apprunner
         .update_service()
         .service_arn(&arn)
         .instance_configuration(InstanceConfiguration::builder().cpu("2048").build())
         .send()
         .await
-        .unwrap_err();
-    assert!(err.as_service_error().unwrap().is_invalid_state_exception());
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "PAUSED");
     apprunner.resume_service().service_arn(&arn).send().await.unwrap();
     sim.advance(STAGE_SECONDS);
     assert_eq!(status(&apprunner, &arn).await, "RUNNING");
@@ -402,6 +404,7 @@ async fn pause_and_resume_move_through_their_operations() {
         operations(&apprunner, &arn).await,
         ops(&[
             ("RESUME_SERVICE", "SUCCEEDED"),
+            ("UPDATE_SERVICE", "SUCCEEDED"),
             ("PAUSE_SERVICE", "SUCCEEDED"),
             ("CREATE_SERVICE", "SUCCEEDED"),
         ])
@@ -627,4 +630,69 @@ async fn validation_errors_use_app_runner_exceptions() {
         .await
         .unwrap_err();
     assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn list_tags_for_resource_returns_the_tags_the_service_was_created_with() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let out = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .tags(
+            aws_sdk_apprunner::types::Tag::builder()
+                .key("runway.dev/owner")
+                .value("team/web-app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = out.service().unwrap().service_arn().to_string();
+    let tags = apprunner
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let owner = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("runway.dev/owner"))
+        .and_then(|t| t.value());
+    assert_eq!(owner, Some("team/web-app"));
+    let err = apprunner
+        .list_tags_for_resource()
+        .resource_arn("arn:aws:apprunner:us-east-1:123456789012:service/missing/0123")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn a_role_iam_has_not_propagated_is_refused_with_app_runners_message() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let role = "arn:aws:iam::123456789012:role/app";
+    sim.inject_iam_propagation(role, 20.0);
+    let update = || {
+        apprunner
+            .update_service()
+            .service_arn(&arn)
+            .instance_configuration(InstanceConfiguration::builder().instance_role_arn(role).build())
+            .send()
+    };
+    let err = update().await.unwrap_err();
+    let err = err.as_service_error().unwrap();
+    assert!(err.is_invalid_request_exception());
+    assert_eq!(
+        err.meta().message(),
+        Some("Error in assuming instance role arn:aws:iam::123456789012:role/app")
+    );
+    sim.advance(21.0);
+    update().await.expect("accepted once the role has propagated");
 }

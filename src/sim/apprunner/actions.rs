@@ -18,6 +18,31 @@ fn not_found(arn: &str) -> AwsError {
     AwsError::new("ResourceNotFoundException", format!("Resource not found: {arn}"))
 }
 
+/// App Runner cannot assume a role IAM has not propagated yet (docs/aws-behaviour.md A17).
+fn refused_role(
+    state: &mut AppRunnerState,
+    config: &super::types::ServiceConfig,
+    now: f64,
+) -> Result<(), AwsError> {
+    let instance = config
+        .instance_configuration
+        .as_ref()
+        .and_then(|i| i.instance_role_arn.clone());
+    let access = config
+        .source_configuration
+        .as_ref()
+        .and_then(|s| s.authentication_configuration.as_ref())
+        .and_then(|a| a.access_role_arn.clone());
+    for (which, role) in [("instance", instance), ("access", access)] {
+        if let Some(role) = role
+            && state.iam.refused([role.as_str()], now).is_some()
+        {
+            return Err(invalid(format!("Error in assuming {which} role {role}")));
+        }
+    }
+    Ok(())
+}
+
 fn invalid_state(svc: &AppRunnerService, now: f64, action: &str) -> AwsError {
     AwsError::new(
         "InvalidStateException",
@@ -92,6 +117,7 @@ pub(super) fn create(
             "Tag keys must be non-empty and must not start with aws:.",
         ));
     }
+    refused_role(state, &input.config, ctx.now)?;
     let config = input.config.validated(true)?.with_defaults();
     let taken = state.services.iter().any(|svc| {
         svc.region == ctx.region && svc.name == name && svc.status(ctx.now) != ServiceStatus::Deleted
@@ -163,9 +189,10 @@ pub(super) fn update(
             config,
         );
     }
+    refused_role(state, &input.config, ctx.now)?;
     let svc = &state.services[index];
     match svc.status(ctx.now) {
-        ServiceStatus::Running | ServiceStatus::CreateFailed => {}
+        ServiceStatus::Running | ServiceStatus::CreateFailed | ServiceStatus::Paused => {}
         ServiceStatus::Deleted => return Err(not_found(&arn)),
         _ => return Err(invalid_state(svc, ctx.now, "update")),
     }
@@ -336,6 +363,28 @@ fn paged(items: Vec<Value>, offset: usize, size: usize, key: &str) -> Value {
         out["NextToken"] = json!(format!("page-{next}"));
     }
     out
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagsInput {
+    resource_arn: Option<String>,
+}
+
+/// ListTagsForResource: the tags a service was created with. ListServices reports none, so this is
+/// how a caller tells whose a service is (docs/aws-behaviour.md A11).
+pub(super) fn list_tags_for_resource(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: TagsInput = parse_input(body)?;
+    let arn = input
+        .resource_arn
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| invalid("ResourceArn is required."))?;
+    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    Ok(json!({ "Tags": state.services[index].tags }))
 }
 
 pub(super) fn list_services(

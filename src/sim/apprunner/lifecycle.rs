@@ -219,6 +219,11 @@ impl AppRunnerService {
                 op.status_before
             }
             (OperationType::PauseService, _) => ServiceStatus::Paused,
+            // NB: a paused service accepts UpdateService and stays paused (aws/apprunner-roadmap#95,
+            // docs/aws-behaviour.md A3).
+            (OperationType::UpdateService, _) if op.status_before == ServiceStatus::Paused => {
+                ServiceStatus::Paused
+            }
             (OperationType::DeleteService, _) => ServiceStatus::Deleted,
             _ => ServiceStatus::Running,
         }

@@ -136,6 +136,7 @@ impl AppRunnerState {
             "PauseService" => actions::pause(self, ctx, body),
             "ResumeService" => actions::resume(self, ctx, body),
             "StartDeployment" => actions::start_deployment(self, ctx, body),
+            "ListTagsForResource" => actions::list_tags_for_resource(self, ctx, body),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement App Runner action {other}."),
