@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_apprunner::types as sdk;
-use serde::Deserialize;
 
 use super::RegionClients;
 use super::error::AwsErrorKind;
@@ -18,42 +17,10 @@ use crate::api::apprunner::{
     SourceConfiguration,
 };
 use crate::api::common::Tag;
-use crate::plan::apprunner::{AppRunnerRequest, CreateRequest};
+use crate::plan::apprunner::{AppRunnerRequest, CreateRequest, ObservedOperation, ObservedService};
 use crate::{Error, Result};
 
 const APPRUNNER: &str = "apprunner";
-
-/// An App Runner service as DescribeService reports it.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedService {
-    /// The service ARN.
-    pub arn: String,
-    /// The ID App Runner generated.
-    pub service_id: String,
-    /// The service name.
-    pub service_name: String,
-    /// The generated URL.
-    pub service_url: Option<String>,
-    /// `CREATE_FAILED`, `RUNNING`, `DELETED`, `DELETE_FAILED`, `PAUSED` or `OPERATION_IN_PROGRESS`.
-    pub status: String,
-    /// The configuration App Runner reports, in the spec's shape. Environment values are part of it
-    /// and are never logged.
-    pub config: AppRunnerRequest,
-}
-
-/// One asynchronous operation, as ListOperations reports it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservedOperation {
-    /// The `OperationId`.
-    pub id: String,
-    /// `CREATE_SERVICE`, `UPDATE_SERVICE`, `START_DEPLOYMENT`, `PAUSE_SERVICE`, `RESUME_SERVICE` or
-    /// `DELETE_SERVICE`.
-    pub operation_type: String,
-    /// `PENDING`, `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or a `ROLLBACK_*` state.
-    pub status: String,
-}
 
 /// A service found by name, before its ARN was known.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,6 +31,8 @@ pub struct FoundService {
     pub status: String,
     /// When the service was created, in seconds since the Unix epoch.
     pub created_at: Option<i64>,
+    /// The service's tags (ListTagsForResource: ListServices reports none).
+    pub tags: Vec<Tag>,
 }
 
 /// What a mutating call returned.
@@ -110,8 +79,25 @@ pub async fn list_operations(c: &RegionClients, arn: &str) -> Result<Vec<Observe
         .collect())
 }
 
-/// Looks a service up by name among the Region's services (ListServices, every page). Deleted
-/// services are skipped: their names are free again.
+/// The tags of a service (ListTagsForResource); empty when the service is gone.
+pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
+    let call = c.apprunner.list_tags_for_resource().resource_arn(arn).send();
+    match c.call(APPRUNNER, "ListTagsForResource", arn, call).await {
+        Ok(out) => Ok(out
+            .tags()
+            .iter()
+            .map(|t| Tag {
+                key: t.key().unwrap_or_default().to_string(),
+                value: t.value().map(str::to_string),
+            })
+            .collect()),
+        Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Looks a service up by name among the Region's services (ListServices, every page), with its
+/// tags. Deleted services are skipped: their names are free again.
 pub async fn find_by_name(c: &RegionClients, name: &str) -> Result<Option<FoundService>> {
     let mut token: Option<String> = None;
     loop {
@@ -127,10 +113,14 @@ pub async fn find_by_name(c: &RegionClients, name: &str) -> Result<Option<FoundS
             .iter()
             .find(|s| s.service_name() == Some(name) && s.status().is_none_or(|st| st.as_str() != "DELETED"));
         if let Some(s) = found {
-            return Ok(s.service_arn().map(|arn| FoundService {
+            let Some(arn) = s.service_arn() else {
+                return Ok(None);
+            };
+            return Ok(Some(FoundService {
                 arn: arn.to_string(),
                 status: s.status().map(|st| st.as_str().to_string()).unwrap_or_default(),
                 created_at: s.created_at().map(|t| t.secs()),
+                tags: list_tags(c, arn).await?,
             }));
         }
         match out.next_token() {

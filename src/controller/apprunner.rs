@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
@@ -19,13 +19,14 @@ use super::lifecycle::{
 use super::{Context, Failpoint, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::aws::RegionClients;
-use crate::aws::apprunner::{self, ObservedOperation, ObservedService, Started};
+use crate::aws::apprunner::{self, Started};
 use crate::aws::error::AwsErrorKind;
 use crate::plan::Phase;
 use crate::plan::apprunner::{
-    AppRunnerRequest, Plan, PlanInput, UpdateCause, baseline, create_request, created_by_runway, plan,
-    service_name, valid_service_name,
+    AppRunnerRequest, ObservedOperation, ObservedService, Ownership, Plan, PlanInput, UpdateCause, baseline,
+    create_request, ownership, plan, service_name, valid_service_name,
 };
+use crate::plan::{Clock, clear_rejection};
 use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
@@ -80,6 +81,14 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
                 service: service.as_ref(),
                 tracked: tracked.as_ref(),
                 newest: operations.first(),
+                clock: Clock {
+                    now: k8s_openapi::jiff::Timestamp::now(),
+                    resync: ctx.resync,
+                    requested_at: obj
+                        .annotations()
+                        .get(crate::api::common::RECONCILE_REQUESTED_ANNOTATION)
+                        .map(String::as_str),
+                },
             });
             act(&obj, &ctx, &aws, next, &desired, service.as_ref(), &mut status).await?
         }
@@ -109,16 +118,22 @@ async fn resolve(
     let Some(found) = apprunner::find_by_name(aws, &name).await? else {
         return Ok(Resolved::Arn(None));
     };
-    let resource_created = obj.meta().creation_timestamp.as_ref().map(|t| t.0.as_second());
-    if created_by_runway(resource_created, found.created_at) {
-        tracing::info!(kind = KIND, object = %obj.name_any(), arn = %found.arn, "found the service created earlier");
-        return Ok(Resolved::Arn(Some(found.arn)));
+    match ownership(&found.tags, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
+        Ownership::Mine => {
+            tracing::info!(kind = KIND, object = %obj.name_any(), arn = %found.arn, "found the service created earlier");
+            Ok(Resolved::Arn(Some(found.arn)))
+        }
+        Ownership::OtherResource(other) => Ok(Resolved::Conflict(format!(
+            "App Runner service {name} ({}) belongs to runway resource {other}; service names are \
+             unique per Region, so choose another spec.serviceName",
+            found.arn
+        ))),
+        Ownership::NotRunway => Ok(Resolved::Conflict(format!(
+            "App Runner service {name} ({}) exists and was not created by runway; set spec.serviceArn \
+             to adopt it, or choose another spec.serviceName",
+            found.arn
+        ))),
     }
-    Ok(Resolved::Conflict(format!(
-        "App Runner service {name} ({}) existed before this resource was created, so runway did not \
-         create it; set spec.serviceArn to adopt it, or choose another spec.serviceName",
-        found.arn
-    )))
 }
 
 /// Reads the service and its most recent operations.
@@ -207,7 +222,7 @@ async fn act(
                     }
                     status.common.service_arn = Some(op.arn.clone());
                     status.common.last_applied_hash = Some(hash);
-                    status.common.last_failed_hash = None;
+                    clear_rejection(&mut status.common);
                     status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
                     status.service_id = None;
                     status.service_url = None;
@@ -228,7 +243,7 @@ async fn act(
         Plan::Update { cause } => match apprunner::update(aws, &arn, desired).await {
             Ok(op) => {
                 status.common.last_applied_hash = Some(hash);
-                status.common.last_failed_hash = None;
+                clear_rejection(&mut status.common);
                 status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
                 started(status, &op, "UPDATE_SERVICE");
                 let (event, warning, reason, note) = match &cause {
@@ -322,16 +337,11 @@ async fn act(
                     message: note,
                 })
             }
-            // NB: StartDeployment does not model InvalidStateException; a service that cannot deploy
-            // right now (an operation started meanwhile) answers InvalidRequestException.
-            Err(err) if is_busy(&err) || err.aws().is_some_and(|f| f.code == "InvalidRequestException") => {
-                Ok(busy(&err))
-            }
-            Err(err) => {
-                // Not retried for the same token: changing spec.redeployToken tries again.
-                status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
-                refused(err)
-            }
+            Err(err) if is_busy(&err) => Ok(busy(&err)),
+            // NB: the token is not recorded, so the redeploy is not silently dropped: a refusal
+            // (InvalidRequestException included) stalls with AWS's message and is tried again at
+            // the resync interval, never in a tight loop.
+            Err(err) => refused(err),
         },
         Plan::Wait { reason, message } => Ok(Phase::Progressing { reason, message }),
         Plan::Stalled { reason, message } => Ok(Phase::Stalled { reason, message }),
@@ -397,8 +407,26 @@ async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action
     let aws = ctx.aws.for_region(&region).await;
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
-        // Nothing was created, or the service with our name is not ours: nothing to delete.
-        Resolved::Arn(None) | Resolved::Conflict(_) => return Ok(Action::await_change()),
+        // NB: nothing was created, or the service with our name is not ours: nothing to delete. The
+        // finalizer goes and the object with it; the Event says why nothing was deleted.
+        Resolved::Arn(None) => {
+            let note = "no App Runner service was created for this resource; nothing to delete".to_string();
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                false,
+                "NothingToDelete",
+                "Delete",
+                note,
+            )
+            .await;
+            return Ok(Action::await_change());
+        }
+        Resolved::Conflict(message) => {
+            let note = format!("not deleting: {message}");
+            events::publish(&ctx.recorder, obj.as_ref(), true, "NotOwned", "Delete", note).await;
+            return Ok(Action::await_change());
+        }
     };
     let observed = apprunner::describe(&aws, &arn).await?;
     let step = crate::plan::apprunner::delete_step(observed.as_ref().map(|s| s.status.as_str()));

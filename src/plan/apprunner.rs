@@ -8,13 +8,15 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use self::observed::{ObservedOperation, ObservedService};
 use super::{OWNER_TAG, owner};
 use crate::api::apprunner::{
     AppRunnerServiceSpec, AppRunnerServiceStatus, EncryptionConfiguration, HealthCheckConfiguration,
     InstanceConfiguration, NetworkConfiguration, ObservabilityConfiguration, SourceConfiguration,
 };
 use crate::api::common::Tag;
-use crate::aws::apprunner::{ObservedOperation, ObservedService};
+
+pub mod observed;
 
 /// The UpdateService fields that the spec sets. Environment variables and secrets are already
 /// ordered maps, so reordering them in the manifest changes nothing.
@@ -246,16 +248,29 @@ pub fn delete_step(status: Option<&str>) -> super::DeleteStep {
     }
 }
 
-/// How far App Runner's clock may run behind the Kubernetes API server's, in seconds.
-pub const CLOCK_SKEW_SECONDS: i64 = 120;
+/// Who a service found by name belongs to, from its `runway.dev/owner` tag (read with
+/// ListTagsForResource: ListServices reports no tags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// This resource created it (before a crash lost the status write).
+    Mine,
+    /// Another runway resource, named by the tag.
+    OtherResource(String),
+    /// Not created by runway.
+    NotRunway,
+}
 
-/// Whether a service found by name was created for this resource: runway creates a service only
-/// after its resource exists, so a service created earlier belongs to someone else. App Runner's
-/// ListServices reports no tags, so creation times decide. Unknown times count as ours.
-pub fn created_by_runway(resource_created: Option<i64>, service_created: Option<i64>) -> bool {
-    match (resource_created, service_created) {
-        (Some(resource), Some(service)) => service >= resource - CLOCK_SKEW_SECONDS,
-        _ => true,
+/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
+/// resources with the same name in different namespaces never share a service.
+pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
+    match tags
+        .iter()
+        .find(|t| t.key == OWNER_TAG)
+        .and_then(|t| t.value.clone())
+    {
+        Some(v) if v == owner(namespace, name) => Ownership::Mine,
+        Some(other) => Ownership::OtherResource(other),
+        None => Ownership::NotRunway,
     }
 }
 
@@ -360,6 +375,8 @@ pub struct PlanInput<'a> {
     pub tracked: Option<&'a ObservedOperation>,
     /// The newest operation on the service.
     pub newest: Option<&'a ObservedOperation>,
+    /// Time, resync interval and the reconcile-requested-at annotation.
+    pub clock: super::Clock<'a>,
 }
 
 /// Whether runway should record the desired request as applied without sending it: the status has
@@ -384,10 +401,12 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         service,
         tracked,
         newest,
+        clock,
     } = input;
     let hash = desired.digest();
     let common = &status.common;
-    let failed_before = common.last_failed_hash.as_deref() == Some(hash.as_str());
+    // NB: a rejected request is sent again after its backoff or on a new reconcile-requested-at.
+    let failed_before = super::rejection_blocks(common, &hash, &clock);
     let adopted = spec.service_arn.is_some();
     let spec_changed = common.last_applied_hash.as_deref() != Some(hash.as_str());
     let token_changed = spec.redeploy_token.is_some() && spec.redeploy_token != common.last_redeploy_token;
@@ -495,13 +514,14 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
                 if wants_paused == Some(false) {
                     return Plan::Resume;
                 }
-                return Plan::Stalled {
-                    reason: "PausedWithPendingChange",
-                    message: format!(
-                        "service {} is PAUSED and App Runner does not update a paused service; set \
-                         spec.paused to false to apply the change",
-                        service.arn
-                    ),
+                // NB: App Runner accepts UpdateService on a PAUSED service and keeps it paused
+                // (aws/apprunner-roadmap#95, docs/aws-behaviour.md A3).
+                return Plan::Update {
+                    cause: if spec_changed {
+                        UpdateCause::SpecChanged
+                    } else {
+                        UpdateCause::Drift(drifted)
+                    },
                 };
             }
             if wants_paused == Some(false) {

@@ -114,7 +114,17 @@ fn plan_for(patch: &str) -> Plan {
         service: f.service.as_ref(),
         tracked: f.tracked.as_ref(),
         newest: f.newest.as_ref(),
+        clock: clock(),
     })
+}
+
+/// A fixed time ten minutes after the fixtures' earliest `lastFailedAt`, with a 5-minute resync.
+fn clock() -> crate::plan::Clock<'static> {
+    crate::plan::Clock {
+        now: "2026-01-01T00:10:00Z".parse().expect("time"),
+        resync: std::time::Duration::from_secs(300),
+        requested_at: None,
+    }
 }
 
 #[track_caller]
@@ -377,6 +387,7 @@ spec:
         service: f.service.as_ref(),
         tracked: f.tracked.as_ref(),
         newest: f.newest.as_ref(),
+        clock: clock(),
     });
     assert_ready(next, "Ready");
     let mut other = fixture("{spec: {instanceConfiguration: {cpu: 2 vCPU, memory: 4 GB}}}");
@@ -429,9 +440,14 @@ fn paused_true_pauses_a_running_service_and_a_paused_one_is_ready_with_reason_pa
 }
 
 #[test]
-fn a_change_to_a_paused_service_waits_for_paused_false_and_then_resumes_first() {
+fn a_change_to_a_paused_service_is_applied_while_paused_or_resumes_first_when_asked() {
     let change = "{spec: {paused: true, sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}, service: {status: PAUSED}}";
-    assert_stalled(plan_for(change), "PausedWithPendingChange", &["spec.paused"]);
+    assert_eq!(
+        plan_for(change),
+        Plan::Update {
+            cause: UpdateCause::SpecChanged
+        }
+    );
     let resume = change.replace("paused: true", "paused: false");
     assert_eq!(plan_for(&resume), Plan::Resume);
 }
@@ -487,11 +503,47 @@ fn name_only_arns_match_any_revision() {
 }
 
 #[test]
-fn only_services_created_after_their_resource_count_as_runways() {
-    assert!(created_by_runway(Some(1_000), Some(1_005)));
-    assert!(created_by_runway(Some(1_000), Some(1_000 - CLOCK_SKEW_SECONDS)));
-    assert!(!created_by_runway(Some(1_000), Some(100)));
-    assert!(created_by_runway(None, Some(100)));
+fn only_the_owner_tag_decides_whose_a_same_named_service_is() {
+    let tag = |v: &str| Tag {
+        key: OWNER_TAG.into(),
+        value: Some(v.into()),
+    };
+    assert_eq!(
+        ownership(&[tag("ns-a/webapp")], "ns-a", "webapp"),
+        Ownership::Mine
+    );
+    assert_eq!(
+        ownership(&[tag("ns-a/webapp")], "ns-b", "webapp"),
+        Ownership::OtherResource("ns-a/webapp".into())
+    );
+    assert_eq!(ownership(&[], "ns-b", "webapp"), Ownership::NotRunway);
+}
+
+#[test]
+fn a_rejected_spec_is_retried_after_its_backoff_or_on_the_annotation() {
+    let rejected =
+        "{status: {lastFailedHash: DESIRED, lastFailedAt: '2026-01-01T00:09:00Z', failedAttempts: 1}}";
+    assert!(matches!(plan_for(rejected), Plan::Stalled { .. }));
+    let old = rejected.replace("00:09:00", "00:00:00");
+    assert!(
+        !matches!(plan_for(&old), Plan::Stalled { .. }),
+        "{:?}",
+        plan_for(&old)
+    );
+    let f = fixture(rejected);
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    let mut c = clock();
+    c.requested_at = Some("again");
+    let retried = plan(PlanInput {
+        spec: &f.spec,
+        status: &f.status,
+        desired: &desired,
+        service: f.service.as_ref(),
+        tracked: f.tracked.as_ref(),
+        newest: f.newest.as_ref(),
+        clock: c,
+    });
+    assert!(!matches!(retried, Plan::Stalled { .. }), "{retried:?}");
 }
 
 #[test]
