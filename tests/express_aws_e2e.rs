@@ -574,3 +574,35 @@ async fn a_changed_default_region_never_duplicates_or_orphans_an_existing_servic
         "the us-east-1 service was deleted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_iam_has_not_propagated_yet_is_retried_until_exactly_one_create_succeeds() {
+    let env = Env::new("xa-iam", XSVC).await;
+    let role = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+    env.sim.inject_iam_propagation(role, 40.0);
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+
+    let waiting = env.wait_for("web", "Reconciling on IAM propagation", false, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "IamPropagation")
+    });
+    let (_, _, message) = condition(&waiting, "Reconciling").expect("Reconciling");
+    assert!(message.contains("Cannot assume role"), "{message}");
+    assert!(!is_true(&waiting, "Stalled"));
+
+    // IAM propagates; runway recovers by itself, with no spec edit.
+    env.wait_ready("web");
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.outcome("ecs:CreateExpressGatewayService:ok"),
+        1,
+        "{:?}",
+        stats.outcomes
+    );
+    assert!(stats.outcome("ecs:CreateExpressGatewayService:AccessDeniedException") >= 1);
+    two_resyncs(&env.sim);
+    assert_eq!(
+        mutating_calls(&env.sim),
+        stats.calls("ecs:CreateExpressGatewayService")
+    );
+}
