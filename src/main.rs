@@ -44,6 +44,15 @@ struct RunArgs {
     /// Seconds between drift checks of a settled resource.
     #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
     resync_seconds: u64,
+    /// The longest one HTTP attempt of an AWS call may take, in seconds. ECS and App Runner answer
+    /// in well under a second; 10 s leaves room for a slow network without letting a stalled
+    /// response hold a reconcile slot.
+    #[arg(long, env = "RUNWAY_AWS_ATTEMPT_TIMEOUT_SECONDS", default_value_t = 10)]
+    aws_attempt_timeout_seconds: u64,
+    /// The longest one AWS call may take, in seconds, the SDK's retries (3 attempts with backoff)
+    /// included.
+    #[arg(long, env = "RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", default_value_t = 30)]
+    aws_operation_timeout_seconds: u64,
     /// Reconciles running at once, per kind.
     #[arg(long, env = "RUNWAY_MAX_CONCURRENT_RECONCILES", default_value_t = 4)]
     max_concurrent_reconciles: u16,
@@ -132,6 +141,8 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         aws_endpoint_url,
         simulate_aws,
         resync_seconds,
+        aws_attempt_timeout_seconds,
+        aws_operation_timeout_seconds,
         max_concurrent_reconciles,
         namespace,
         metrics_addr,
@@ -163,6 +174,8 @@ async fn run(args: RunArgs) -> runway::Result<()> {
             default_region: region,
             endpoint_url,
             placeholder_credentials: simulate_aws,
+            attempt_timeout: Duration::from_secs(aws_attempt_timeout_seconds.max(1)),
+            operation_timeout: Duration::from_secs(aws_operation_timeout_seconds.max(1)),
         },
         resync: Duration::from_secs(resync_seconds),
         concurrency: max_concurrent_reconciles,

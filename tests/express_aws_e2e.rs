@@ -606,3 +606,44 @@ async fn a_role_iam_has_not_propagated_yet_is_retried_until_exactly_one_create_s
         stats.calls("ecs:CreateExpressGatewayService")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_aws_response_times_out_into_a_truthful_condition_and_recovers() {
+    let env = Env::new("xa-timeout", XSVC).await;
+    let _runway = env.runway_with(Options {
+        args: vec![
+            "--resync-seconds".into(),
+            RESYNC_SECONDS.to_string(),
+            "--aws-attempt-timeout-seconds".into(),
+            "1".into(),
+            "--aws-operation-timeout-seconds".into(),
+            "2".into(),
+        ],
+        ..Options::default()
+    });
+    env.cluster.apply(&env.ns, &manifest("web"));
+    env.wait_ready("web");
+
+    // AWS stops answering in time: every call now takes 5 s.
+    env.sim
+        .set_faults(runway::sim::FaultConfig {
+            latency_ms: 5_000,
+            ..runway::sim::FaultConfig::default()
+        })
+        .expect("faults");
+    let started = std::time::Instant::now();
+    let failing = env.wait_for("web", "Ready=False after the timeout", false, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "AwsUnavailable")
+    });
+    let (_, _, message) = condition(&failing, "Reconciling").expect("Reconciling");
+    assert!(message.to_ascii_lowercase().contains("timeout"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    env.sim
+        .set_faults(runway::sim::FaultConfig::default())
+        .expect("faults");
+    env.wait_ready("web");
+}

@@ -33,6 +33,11 @@ pub struct AwsSettings {
     /// Sign with fixed placeholder credentials instead of the default chain (only for the embedded
     /// simulator, which accepts any signature).
     pub placeholder_credentials: bool,
+    /// The longest one HTTP attempt of an AWS call may take; a stalled response then fails as a
+    /// retryable timeout instead of holding a reconcile slot for ever.
+    pub attempt_timeout: std::time::Duration,
+    /// The longest one AWS call may take, all SDK retries included.
+    pub operation_timeout: std::time::Duration,
 }
 
 /// The SDK clients for one Region.
@@ -82,8 +87,14 @@ impl AwsClients {
         if let Some(c) = cache.get(region) {
             return c.clone();
         }
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(5).min(self.settings.attempt_timeout))
+            .operation_attempt_timeout(self.settings.attempt_timeout)
+            .operation_timeout(self.settings.operation_timeout)
+            .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
+            .timeout_config(timeouts)
             .http_client(self.http.clone());
         if let Some(url) = &self.settings.endpoint_url {
             loader = loader.endpoint_url(url);
