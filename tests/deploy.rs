@@ -796,15 +796,19 @@ fn values_reach_the_deployment() {
     );
 }
 
-/// The rules the controller needs on the runway.dev resources and their Events.
+/// The rules the controller needs on the runway.dev resources and their Events: every verb is one
+/// the code calls, and nothing else (no `get`, no `update`, no finalizers subresource).
+/// - `list`, `watch`: the kube-runtime reflectors behind each `Controller` (controller/runner.rs);
+/// - `patch` on the resources: `kube::runtime::finalizer` adds and removes the finalizer with a JSON
+///   patch (controller/lifecycle.rs);
+/// - `patch` on `/status`: the server-side-apply status write (controller/status.rs);
+/// - `create`, `patch` on events.k8s.io Events: `kube::runtime::events::Recorder` (controller/events.rs).
 fn resource_rules() -> Value {
     json!([
         {"apiGroups": ["runway.dev"], "resources": ["expressservices", "apprunnerservices"],
-         "verbs": ["get", "list", "watch", "patch", "update"]},
+         "verbs": ["list", "watch", "patch"]},
         {"apiGroups": ["runway.dev"], "resources": ["expressservices/status", "apprunnerservices/status"],
-         "verbs": ["get", "patch", "update"]},
-        {"apiGroups": ["runway.dev"],
-         "resources": ["expressservices/finalizers", "apprunnerservices/finalizers"], "verbs": ["update"]},
+         "verbs": ["patch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
     ])
 }
@@ -814,9 +818,11 @@ fn crd_rule() -> Value {
            "resourceNames": ["expressservices.runway.dev", "apprunnerservices.runway.dev"], "verbs": ["get"]})
 }
 
+/// kube-lease-manager (controller/leader.rs) gets, creates and patches its Lease; it never replaces
+/// it, so `update` is not granted.
 fn lease_rule() -> Value {
     json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
-           "verbs": ["get", "create", "update", "patch"]})
+           "verbs": ["get", "create", "patch"]})
 }
 
 #[test]
@@ -1082,20 +1088,6 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
             "-n",
             &other,
         ],
-        &[
-            "update",
-            "apprunnerservices.runway.dev",
-            "--subresource=status",
-            "-n",
-            &other,
-        ],
-        &[
-            "update",
-            "expressservices.runway.dev",
-            "--subresource=finalizers",
-            "-n",
-            &other,
-        ],
         &["watch", "expressservices.runway.dev", "--all-namespaces"],
         &["list", "apprunnerservices.runway.dev", "--all-namespaces"],
         &["patch", "apprunnerservices.runway.dev", "-n", &other],
@@ -1110,12 +1102,30 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
             "customresourcedefinitions.apiextensions.k8s.io/apprunnerservices.runway.dev",
         ],
         &["create", "leases.coordination.k8s.io", "-n", &ns],
-        &["update", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
+        &["patch", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
         &["get", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
     ];
     let denied: &[&[&str]] = &[
         &["get", "secrets", "-n", &ns],
         &["list", "secrets", "--all-namespaces"],
+        // Verbs the controller never calls are not granted.
+        &["update", "expressservices.runway.dev", "-n", &other],
+        &["get", "expressservices.runway.dev", "-n", &other],
+        &[
+            "update",
+            "apprunnerservices.runway.dev",
+            "--subresource=status",
+            "-n",
+            &other,
+        ],
+        &[
+            "update",
+            "expressservices.runway.dev",
+            "--subresource=finalizers",
+            "-n",
+            &other,
+        ],
+        &["update", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
         &["delete", "pods", "-n", &ns],
         &["create", "pods", "-n", &ns],
         &["delete", "expressservices.runway.dev", "--all-namespaces"],

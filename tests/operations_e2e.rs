@@ -278,6 +278,19 @@ async fn the_controller_works_as_the_charts_service_account_and_nothing_more() {
         lease_holder(&cluster, &system, "runway-leader").as_deref(),
         Some("runway-sa-0")
     );
+    // An update, and a failure written into the conditions, as that identity.
+    let mut changed = manifest("web");
+    changed["spec"]["primaryContainer"]["image"] = serde_json::json!("public.ecr.aws/nginx/nginx:1.28");
+    cluster.apply(&apps, &changed);
+    eventually(WAIT, "the update Ready as the ServiceAccount", || {
+        sim.advance(61.0);
+        cluster.get_json("xsvc", &apps, "web").filter(|o| {
+            is_true(o, "Ready")
+                && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                    == "public.ecr.aws/nginx/nginx:1.28"
+        })
+    });
+    assert_eq!(sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
     cluster.kubectl_ok(&["delete", "xsvc", "web", "-n", &apps, "--wait=false"], None);
     eventually(Duration::from_secs(90), "deletion as the ServiceAccount", || {
         sim.advance(61.0);

@@ -54,15 +54,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* RBAC rules for the runway.dev resources and their Events, granted cluster-wide or in the watched namespace. */}}
 {{- define "runway.resourceRules" -}}
+# list/watch: the reflectors; patch: the finalizer (JSON patch of metadata.finalizers).
 - apiGroups: ["runway.dev"]
   resources: ["expressservices", "apprunnerservices"]
-  verbs: ["get", "list", "watch", "patch", "update"]
+  verbs: ["list", "watch", "patch"]
+# patch: the server-side-apply status write.
 - apiGroups: ["runway.dev"]
   resources: ["expressservices/status", "apprunnerservices/status"]
-  verbs: ["get", "patch", "update"]
-- apiGroups: ["runway.dev"]
-  resources: ["expressservices/finalizers", "apprunnerservices/finalizers"]
-  verbs: ["update"]
+  verbs: ["patch"]
+# create/patch: kube's event Recorder (patch folds repeated Events into a series).
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
