@@ -288,6 +288,23 @@ async fn act(
                     message: note,
                 })
             }
+            // NB: sources disagree on whether App Runner updates a paused service
+            // (docs/aws-behaviour.md A3). Under the reading that it refuses, the refusal is recorded
+            // like any rejection (retried after its backoff), never resent on every poll.
+            Err(err) if service.is_some_and(|s| s.status == "PAUSED") && err.aws().is_some() => {
+                let detail = err
+                    .aws()
+                    .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
+                    .unwrap_or_default();
+                crate::plan::record_rejection(&mut status.common, &hash, k8s_openapi::jiff::Timestamp::now());
+                Ok(Phase::Stalled {
+                    reason: "PausedWithPendingChange",
+                    message: format!(
+                        "App Runner refused to update the PAUSED service ({detail}); set spec.paused \
+                         to false to apply the change"
+                    ),
+                })
+            }
             Err(err) if is_busy(&err) => Ok(busy(&err)),
             Err(err) => reject_terminal(err, hash, &mut status.common),
         },
