@@ -158,3 +158,41 @@ async fn a_role_iam_has_not_propagated_yet_is_retried_until_the_create_succeeds_
     );
     assert!(stats.outcome("apprunner:CreateService:InvalidRequestException") >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_last_environment_variable_clears_it_in_app_runner_once() {
+    let env = Env::new("ara-clear", ARSVC).await;
+    let _runway = env.runway_with(options());
+    let mut m = manifest("webapp");
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageConfiguration"]["runtimeEnvironmentVariables"] =
+        json!({"MODE": "prod"});
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("webapp");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageConfiguration"]
+        .as_object_mut()
+        .expect("image configuration")
+        .remove("runtimeEnvironmentVariables");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("webapp", "Ready after the removal", true, |o| {
+        is_true(o, "Ready") && o["status"]["operationType"] == "UPDATE_SERVICE"
+    });
+    let described = runway::sim::client::apprunner_client(&env.sim.endpoint())
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect("describe");
+    let vars = described
+        .service()
+        .and_then(|s| s.source_configuration())
+        .and_then(|s| s.image_repository())
+        .and_then(|i| i.image_configuration())
+        .and_then(|c| c.runtime_environment_variables())
+        .map(|v| v.len())
+        .unwrap_or(0);
+    assert_eq!(vars, 0, "the variable is gone in App Runner");
+    two_resyncs(&env.sim);
+    assert_eq!(calls(&env.sim, "UpdateService"), 1);
+}

@@ -675,6 +675,8 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         ("POD_NAME", "fieldRef:metadata.name"),
         ("POD_NAMESPACE", "fieldRef:metadata.namespace"),
         ("RUNWAY_RESYNC_SECONDS", "600"),
+        ("RUNWAY_AWS_ATTEMPT_TIMEOUT_SECONDS", "10"),
+        ("RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", "30"),
         ("RUNWAY_MAX_CONCURRENT_RECONCILES", "4"),
         ("RUNWAY_METRICS_ADDR", "0.0.0.0:8080"),
         ("RUNWAY_LOG_FORMAT", "json"),

@@ -647,3 +647,44 @@ async fn a_stalled_aws_response_times_out_into_a_truthful_condition_and_recovers
         .expect("faults");
     env.wait_ready("web");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_sdk_gives_up_under_throttling_runways_own_backoff_bounds_the_calls() {
+    let env = Env::new("xa-throttle", XSVC).await;
+    // Every call throttled: the SDK's three attempts are exhausted on each one.
+    env.sim
+        .set_faults(runway::sim::FaultConfig {
+            throttle_rate: 1.0,
+            ..runway::sim::FaultConfig::default()
+        })
+        .expect("faults");
+    // A 30 s resync, so the exponential backoff (not the resync cap) is what bounds the calls.
+    let _runway = env.runway_with(Options {
+        args: vec!["--resync-seconds".into(), "30".into()],
+        ..Options::default()
+    });
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let throttled = env.wait_for("web", "Reconciling/AwsThrottled", false, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "AwsThrottled")
+    });
+    let (_, _, message) = condition(&throttled, "Reconciling").expect("Reconciling");
+    assert!(message.contains("ThrottlingException"), "{message}");
+    assert_eq!(condition(&throttled, "Ready").map(|c| c.0), Some("False".into()));
+
+    // Over 20 s, runway's backoff (10 s, then 20 s, with jitter) allows at most three reconciles,
+    // each of at most three SDK attempts of its first call: no hot loop.
+    let before: u64 = env.sim.stats().calls.values().sum();
+    std::thread::sleep(Duration::from_secs(20));
+    let during: u64 = env.sim.stats().calls.values().sum::<u64>() - before;
+    assert!(
+        during <= 3 * 3,
+        "{during} calls in 20 s: {:?}",
+        env.sim.stats().calls
+    );
+
+    env.sim
+        .set_faults(runway::sim::FaultConfig::default())
+        .expect("faults");
+    env.wait_ready("web");
+    assert_eq!(env.sim.stats().outcome("ecs:CreateExpressGatewayService:ok"), 1);
+}

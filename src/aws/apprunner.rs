@@ -146,7 +146,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Started> {
         .apprunner
         .create_service()
         .service_name(&req.service_name)
-        .source_configuration(source_to_sdk(&r.source_configuration)?)
+        .source_configuration(source_to_sdk(&r.source_configuration, &[])?)
         .set_instance_configuration(r.instance_configuration.as_ref().map(instance_to_sdk))
         .set_auto_scaling_configuration_arn(r.auto_scaling_configuration_arn.clone())
         .set_health_check_configuration(r.health_check_configuration.as_ref().map(health_to_sdk))
@@ -173,7 +173,7 @@ pub async fn update(c: &RegionClients, arn: &str, r: &AppRunnerRequest) -> Resul
         .apprunner
         .update_service()
         .service_arn(arn)
-        .source_configuration(source_to_sdk(&r.source_configuration)?)
+        .source_configuration(source_to_sdk(&r.source_configuration, &r.clear)?)
         .set_instance_configuration(r.instance_configuration.as_ref().map(instance_to_sdk))
         .set_auto_scaling_configuration_arn(r.auto_scaling_configuration_arn.clone())
         .set_health_check_configuration(r.health_check_configuration.as_ref().map(health_to_sdk))
@@ -231,6 +231,17 @@ fn invalid(e: aws_smithy_types::error::operation::BuildError) -> Error {
     Error::InvalidSpec(e.to_string())
 }
 
+/// The image configuration to send: the spec's, or an empty one when a map must be cleared.
+fn image_configuration(
+    image: &crate::api::apprunner::ImageRepository,
+    clearing: bool,
+) -> Option<crate::api::apprunner::ImageConfiguration> {
+    image
+        .image_configuration
+        .clone()
+        .or_else(|| clearing.then(Default::default))
+}
+
 fn hash_map(m: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
     (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
@@ -240,7 +251,16 @@ fn btree_map(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn source_to_sdk(s: &SourceConfiguration) -> Result<sdk::SourceConfiguration> {
+/// The source for a request. Empty maps are left out (App Runner keeps what it has), unless `clear`
+/// names them: then they are sent empty, which clears them.
+fn source_to_sdk(s: &SourceConfiguration, clear: &[String]) -> Result<sdk::SourceConfiguration> {
+    let cleared = |field: &str| {
+        clear
+            .iter()
+            .any(|f| f == &format!("sourceConfiguration.imageRepository.imageConfiguration.{field}"))
+    };
+    let map_or_clear =
+        |m: &BTreeMap<String, String>, field: &str| hash_map(m).or_else(|| cleared(field).then(HashMap::new));
     let code = match &s.code_repository {
         Some(code) => {
             let cc = &code.code_configuration;
@@ -293,10 +313,16 @@ fn source_to_sdk(s: &SourceConfiguration) -> Result<sdk::SourceConfiguration> {
                 .image_repository_type(sdk::ImageRepositoryType::from(
                     image.image_repository_type.as_str(),
                 ))
-                .set_image_configuration(image.image_configuration.as_ref().map(|ic| {
+                .set_image_configuration(image_configuration(image, !clear.is_empty()).map(|ic| {
                     sdk::ImageConfiguration::builder()
-                        .set_runtime_environment_variables(hash_map(&ic.runtime_environment_variables))
-                        .set_runtime_environment_secrets(hash_map(&ic.runtime_environment_secrets))
+                        .set_runtime_environment_variables(map_or_clear(
+                            &ic.runtime_environment_variables,
+                            "runtimeEnvironmentVariables",
+                        ))
+                        .set_runtime_environment_secrets(map_or_clear(
+                            &ic.runtime_environment_secrets,
+                            "runtimeEnvironmentSecrets",
+                        ))
                         .set_start_command(ic.start_command.clone())
                         .set_port(ic.port.clone())
                         .build()
@@ -408,6 +434,7 @@ fn observed_from_sdk(s: &sdk::Service) -> ObservedService {
                     observability_configuration_arn: o.observability_configuration_arn().map(str::to_string),
                 }
             }),
+            clear: Vec::new(),
         },
     }
 }

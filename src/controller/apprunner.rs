@@ -50,7 +50,14 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         ctx.aws.default_region(),
     );
     let aws = ctx.aws.for_region(&region).await;
-    let desired = AppRunnerRequest::from_spec(&obj.spec);
+    let spec_request = AppRunnerRequest::from_spec(&obj.spec);
+    if status.common.applied_fields.is_empty()
+        && status.common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+    {
+        // NB: written before runway tracked appliedFields: the last applied request is the spec's.
+        status.common.applied_fields = spec_request.fields();
+    }
+    let desired = spec_request.clearing(&status.common.applied_fields);
 
     let phase = match resolve(&obj, &aws, &status).await? {
         Resolved::Conflict(message) => Phase::Stalled {
@@ -64,6 +71,7 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
                 if baseline(&status, &desired, s) {
                     // Adopted, or found after a crash: App Runner already runs this spec.
                     status.common.last_applied_hash = Some(desired.digest());
+                    status.common.applied_fields = desired.fields();
                     if status.common.last_redeploy_token.is_none() {
                         status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
                     }
@@ -222,6 +230,7 @@ async fn act(
                     }
                     status.common.service_arn = Some(op.arn.clone());
                     status.common.last_applied_hash = Some(hash);
+                    status.common.applied_fields = desired.fields();
                     clear_rejection(&mut status.common);
                     status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
                     status.service_id = None;
@@ -243,6 +252,7 @@ async fn act(
         Plan::Update { cause } => match apprunner::update(aws, &arn, desired).await {
             Ok(op) => {
                 status.common.last_applied_hash = Some(hash);
+                status.common.applied_fields = desired.fields();
                 clear_rejection(&mut status.common);
                 status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
                 started(status, &op, "UPDATE_SERVICE");

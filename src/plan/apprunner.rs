@@ -40,7 +40,17 @@ pub struct AppRunnerRequest {
     /// Tracing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observability_configuration: Option<ObservabilityConfiguration>,
+    /// Maps (from [`CLEARABLE`]) that runway set earlier and the spec no longer sets: the update sends
+    /// them empty, which clears them (an omitted member keeps its value). Not part of the digest.
+    #[serde(skip)]
+    pub clear: Vec<String>,
 }
+
+/// The image configuration maps that an empty value clears in App Runner.
+pub const CLEARABLE: &[&str] = &[
+    "sourceConfiguration.imageRepository.imageConfiguration.runtimeEnvironmentVariables",
+    "sourceConfiguration.imageRepository.imageConfiguration.runtimeEnvironmentSecrets",
+];
 
 /// Everything CreateService needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,7 +75,42 @@ impl AppRunnerRequest {
             health_check_configuration: spec.health_check_configuration.clone(),
             network_configuration: spec.network_configuration.clone(),
             observability_configuration: spec.observability_configuration.clone(),
+            clear: Vec::new(),
         }
+    }
+
+    /// The clearable fields this request sets, recorded in `status.appliedFields`.
+    pub fn fields(&self) -> Vec<String> {
+        let ic = self
+            .source_configuration
+            .image_repository
+            .as_ref()
+            .and_then(|i| i.image_configuration.as_ref());
+        let mut out = Vec::new();
+        if ic.is_some_and(|c| !c.runtime_environment_variables.is_empty()) {
+            out.push(CLEARABLE[0].to_string());
+        }
+        if ic.is_some_and(|c| !c.runtime_environment_secrets.is_empty()) {
+            out.push(CLEARABLE[1].to_string());
+        }
+        out
+    }
+
+    /// The request plus the clearing of every [`CLEARABLE`] map that runway set earlier (`applied`)
+    /// and this request no longer sets. Only for an image source: switching to a code repository
+    /// replaces the image configuration as a whole.
+    pub fn clearing(mut self, applied: &[String]) -> Self {
+        let sets = self.fields();
+        self.clear = if self.source_configuration.image_repository.is_some() {
+            CLEARABLE
+                .iter()
+                .filter(|f| applied.iter().any(|a| a == *f) && !sets.iter().any(|s| s == *f))
+                .map(|f| f.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self
     }
 
     /// The digest stored in `status.lastAppliedHash`. CPU and memory are normalized to App Runner's
