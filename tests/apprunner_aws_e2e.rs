@@ -196,3 +196,44 @@ async fn removing_the_last_environment_variable_clears_it_in_app_runner_once() {
     two_resyncs(&env.sim);
     assert_eq!(calls(&env.sim, "UpdateService"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_app_runner_starts_on_an_image_push_is_waited_for_never_drift() {
+    let env = Env::new("ara-auto", ARSVC).await;
+    let _runway = env.runway_with(options());
+    let mut m = manifest("webapp");
+    m["spec"]["sourceConfiguration"]["autoDeploymentsEnabled"] = json!(true);
+    env.cluster.apply(&env.ns, &m);
+    env.wait_ready("webapp");
+    let mutating_before = [
+        "CreateService",
+        "UpdateService",
+        "StartDeployment",
+        "PauseService",
+        "ResumeService",
+    ]
+    .iter()
+    .map(|a| calls(&env.sim, a))
+    .sum::<u64>();
+
+    // Someone pushes the image; App Runner deploys it by itself.
+    let deployed = env.sim.push_image("public.ecr.aws/nginx/nginx:1.27");
+    assert_eq!(deployed.len(), 1, "{deployed:?}");
+    let waiting = env.wait_for("webapp", "the automatic deployment waited for", false, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "OperationInProgress")
+    });
+    assert!(!is_true(&waiting, "Stalled"), "{}", waiting["status"]);
+    env.wait_ready("webapp");
+    two_resyncs(&env.sim);
+    let mutating_after = [
+        "CreateService",
+        "UpdateService",
+        "StartDeployment",
+        "PauseService",
+        "ResumeService",
+    ]
+    .iter()
+    .map(|a| calls(&env.sim, a))
+    .sum::<u64>();
+    assert_eq!(mutating_after, mutating_before, "{:?}", env.sim.stats().calls);
+}

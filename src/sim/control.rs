@@ -8,6 +8,10 @@
 //! - `GET|POST /_sim/faults`: reads or replaces the fault settings ([`FaultConfig`]).
 //! - `POST /_sim/inject` `{"service", "name", "kind"}`: arms a fault for one service's next
 //!   operation ([`Injection`]).
+//! - `POST /_sim/iam-propagation` `{"role", "seconds"}`: AWS refuses the role until `seconds` after
+//!   its first use, as while IAM propagates a new role.
+//! - `POST /_sim/push-image` `{"image"}`: an image push; App Runner starts its own deployment of
+//!   every running service of that image with automatic deployments on (`{"deployed": [ARN…]}`).
 
 use std::sync::Arc;
 
@@ -33,6 +37,42 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/advance", post(advance))
         .route("/_sim/faults", get(get_faults).post(set_faults))
         .route("/_sim/inject", post(inject))
+        .route("/_sim/iam-propagation", post(iam_propagation))
+        .route("/_sim/push-image", post(push_image))
+}
+
+#[derive(Deserialize)]
+struct IamPropagation {
+    role: String,
+    seconds: f64,
+}
+
+async fn iam_propagation(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let input: IamPropagation = match serde_json::from_slice(&body) {
+        Ok(input) => input,
+        Err(e) => return bad_request(format!("invalid body: {e}")),
+    };
+    if input.role.is_empty() || !input.seconds.is_finite() || input.seconds < 0.0 {
+        return bad_request("role must be set and seconds non-negative");
+    }
+    state.ecs().iam.inject(&input.role, input.seconds);
+    state.apprunner().iam.inject(&input.role, input.seconds);
+    Json(json!({ "role": input.role, "seconds": input.seconds })).into_response()
+}
+
+#[derive(Deserialize)]
+struct PushImage {
+    image: String,
+}
+
+async fn push_image(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let input: PushImage = match serde_json::from_slice(&body) {
+        Ok(input) => input,
+        Err(e) => return bad_request(format!("invalid body: {e}")),
+    };
+    let now = state.clock.now();
+    let deployed = state.apprunner().push_image(&input.image, now);
+    Json(json!({ "deployed": deployed })).into_response()
 }
 
 fn bad_request(message: impl Into<String>) -> Response {

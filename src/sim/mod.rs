@@ -326,6 +326,13 @@ impl SimHandle {
         self.state.apprunner().iam.inject(role, seconds);
     }
 
+    /// Pushes `image` to its registry: App Runner starts a deployment by itself on every running
+    /// service of that image with automatic deployments on. Returns their ARNs.
+    pub fn push_image(&self, image: &str) -> Vec<String> {
+        let now = self.state.clock.now();
+        self.state.apprunner().push_image(image, now)
+    }
+
     /// A copy of the call counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.state.stats.snapshot()

@@ -696,3 +696,65 @@ async fn a_role_iam_has_not_propagated_is_refused_with_app_runners_message() {
     sim.advance(21.0);
     update().await.expect("accepted once the role has propagated");
 }
+
+#[tokio::test]
+async fn an_image_push_starts_app_runners_own_deployment_only_with_automatic_deployments_on() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let auto = SourceConfiguration::builder()
+        .image_repository(
+            ImageRepository::builder()
+                .image_identifier("public.ecr.aws/nginx/nginx:1.27")
+                .image_repository_type(ImageRepositoryType::EcrPublic)
+                .build()
+                .unwrap(),
+        )
+        .auto_deployments_enabled(true)
+        .build();
+    let out = apprunner
+        .create_service()
+        .service_name("auto-app")
+        .source_configuration(auto)
+        .send()
+        .await
+        .unwrap();
+    let auto_arn = out.service().unwrap().service_arn().to_string();
+    let (manual_arn, _) = create(&apprunner, "manual-app").await;
+    sim.advance(STAGE_SECONDS);
+    let before = sim.stats().calls("apprunner:StartDeployment");
+    let deployed = sim.push_image("public.ecr.aws/nginx/nginx:1.27");
+    assert_eq!(deployed, vec![auto_arn.clone()]);
+    assert_eq!(status(&apprunner, &auto_arn).await, "OPERATION_IN_PROGRESS");
+    assert_eq!(status(&apprunner, &manual_arn).await, "RUNNING");
+    assert_eq!(operations(&apprunner, &auto_arn).await[0].0, "START_DEPLOYMENT");
+    assert_eq!(
+        sim.stats().calls("apprunner:StartDeployment"),
+        before,
+        "not a caller's call"
+    );
+}
+
+#[tokio::test]
+async fn a_private_ecr_image_without_an_access_role_is_refused() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let private = SourceConfiguration::builder()
+        .image_repository(
+            ImageRepository::builder()
+                .image_identifier("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1")
+                .image_repository_type(ImageRepositoryType::Ecr)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let err = apprunner
+        .create_service()
+        .service_name("private-app")
+        .source_configuration(private)
+        .send()
+        .await
+        .unwrap_err();
+    let err = err.as_service_error().unwrap();
+    assert!(err.is_invalid_request_exception());
+    assert!(err.meta().message().unwrap().contains("AccessRoleArn"));
+}

@@ -295,6 +295,35 @@ pub(super) fn resume(
     )
 }
 
+/// An image push: App Runner itself starts a START_DEPLOYMENT operation on every RUNNING service in
+/// `region` that runs `image` with automatic deployments on (docs/aws-behaviour.md A6). It is not a
+/// caller's API call, so no call is counted. Returns the services deployed.
+pub(super) fn push_image(state: &mut AppRunnerState, image: &str, now: f64) -> Vec<String> {
+    let targets: Vec<usize> = state
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, svc)| svc.status(now) == ServiceStatus::Running)
+        .filter(|(_, svc)| {
+            let config = svc.config(now);
+            let source = config.source_configuration.unwrap_or_default();
+            source.auto_deployments_enabled == Some(true)
+                && source
+                    .image_repository
+                    .is_some_and(|i| i.image_identifier.as_deref() == Some(image))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    targets
+        .into_iter()
+        .map(|index| {
+            let config = Some(state.services[index].config(now));
+            start(state, index, OperationType::StartDeployment, now, false, config);
+            state.services[index].arn.clone()
+        })
+        .collect()
+}
+
 pub(super) fn start_deployment(
     state: &mut AppRunnerState,
     ctx: &RequestContext,

@@ -87,6 +87,12 @@ impl AppRunnerState {
         self.iam.clear();
     }
 
+    /// An image push: starts App Runner's own deployment of every running service of that image with
+    /// automatic deployments on. Returns their ARNs.
+    pub fn push_image(&mut self, image: &str, now: Timestamp) -> Vec<String> {
+        actions::push_image(self, image, now)
+    }
+
     /// Makes the next matching operation of the named service (name or ARN) fail.
     pub fn inject(&mut self, name_or_arn: &str, fault: AppRunnerFault) {
         *self

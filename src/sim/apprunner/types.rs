@@ -336,6 +336,20 @@ impl ServiceConfig {
             (Some(code), None) => validate_code(code, for_create)?,
             (None, Some(image)) => validate_image(image)?,
         }
+        // NB: a private ECR image needs an access role (docs/aws-behaviour.md A8).
+        let private_ecr = source
+            .image_repository
+            .as_ref()
+            .is_some_and(|i| i.image_repository_type.as_deref() == Some("ECR"));
+        let access_role = source
+            .authentication_configuration
+            .as_ref()
+            .and_then(|a| a.access_role_arn.as_ref());
+        if private_ecr && access_role.is_none() {
+            return Err(invalid(
+                "AuthenticationConfiguration.AccessRoleArn is required for an ECR image repository.",
+            ));
+        }
         if let Some(instance) = self.instance_configuration.as_mut() {
             if let Some(cpu) = instance.cpu.take() {
                 instance.cpu = Some(normalize_cpu(&cpu)?);
