@@ -237,3 +237,31 @@ async fn a_deployment_app_runner_starts_on_an_image_push_is_waited_for_never_dri
     .sum::<u64>();
     assert_eq!(mutating_after, mutating_before, "{:?}", env.sim.stats().calls);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_past_the_quota_stalls_with_aws_message_and_goes_through_once_raised() {
+    let env = Env::new("ara-quota", ARSVC).await;
+    env.sim.set_apprunner_service_quota(0);
+    let _runway = env.runway_with(options());
+    env.cluster.apply(&env.ns, &manifest("webapp"));
+    let stalled = env.wait_for("webapp", "Stalled on the quota", false, |o| is_true(o, "Stalled"));
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "AwsRejectedSpec");
+    assert!(message.contains("ServiceQuotaExceededException"), "{message}");
+
+    // The quota is raised outside Kubernetes; the annotation asks for one more try now.
+    env.sim.set_apprunner_service_quota(30);
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            ARSVC,
+            "webapp",
+            "-n",
+            &env.ns,
+            "runway.dev/reconcile-requested-at=quota-raised",
+        ],
+        None,
+    );
+    env.wait_ready("webapp");
+    assert_eq!(env.sim.stats().outcome("apprunner:CreateService:ok"), 1);
+}

@@ -333,6 +333,11 @@ impl SimHandle {
         self.state.apprunner().push_image(image, now)
     }
 
+    /// Sets App Runner's services-per-Region quota (default 30).
+    pub fn set_apprunner_service_quota(&self, quota: usize) {
+        self.state.apprunner().service_quota = quota;
+    }
+
     /// A copy of the call counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.state.stats.snapshot()

@@ -758,3 +758,24 @@ async fn a_private_ecr_image_without_an_access_role_is_refused() {
     assert!(err.is_invalid_request_exception());
     assert!(err.meta().message().unwrap().contains("AccessRoleArn"));
 }
+
+#[tokio::test]
+async fn creates_past_the_services_quota_are_refused() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    sim.set_apprunner_service_quota(1);
+    create(&apprunner, "first-app").await;
+    let err = apprunner
+        .create_service()
+        .service_name("second-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_service_quota_exceeded_exception(),
+        "{err:?}"
+    );
+}

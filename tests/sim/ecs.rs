@@ -796,3 +796,22 @@ async fn a_role_iam_has_not_propagated_is_refused_until_its_window_passes() {
         .await
         .expect("accepted once IAM has propagated the role");
 }
+
+#[tokio::test]
+async fn a_named_cluster_without_services_is_not_found_and_default_always_exists() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let err = ecs
+        .describe_services()
+        .cluster("nowhere")
+        .services("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_cluster_not_found_exception(),
+        "{err:?}"
+    );
+    let none = ecs.describe_services().services("web").send().await.unwrap();
+    assert_eq!(none.failures()[0].reason(), Some("MISSING"));
+}

@@ -127,6 +127,17 @@ pub(super) fn create(
             "Service with the provided name already exists: {name}"
         )));
     }
+    let in_region = state
+        .services
+        .iter()
+        .filter(|svc| svc.region == ctx.region && svc.status(ctx.now) != ServiceStatus::Deleted)
+        .count();
+    if in_region >= state.service_quota {
+        return Err(AwsError::new(
+            "ServiceQuotaExceededException",
+            "You've reached your account quota for this resource type.",
+        ));
+    }
     let id = ids::hex(32);
     let fails = state.take(&name, AppRunnerFault::CreateFailed);
     let svc = AppRunnerService {

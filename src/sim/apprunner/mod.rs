@@ -59,7 +59,14 @@ pub struct AppRunnerState {
     timings: AppRunnerTimings,
     /// Roles IAM has not propagated yet.
     pub iam: crate::sim::iam::Propagation,
+    /// Services per Region (CREATE_FAILED ones included) before CreateService answers
+    /// `ServiceQuotaExceededException` (docs/aws-behaviour.md A9; the default number is assumed).
+    pub service_quota: usize,
 }
+
+/// The simulator's default App Runner services-per-Region quota (AWS does not state its default in
+/// a source we could read; adjustable in a real account).
+pub const DEFAULT_SERVICE_QUOTA: usize = 30;
 
 /// The service name from a name or an ARN (`…:service/<name>/<id>`).
 pub fn service_name_of(name_or_arn: &str) -> &str {
@@ -77,6 +84,7 @@ impl AppRunnerState {
             pending: HashMap::new(),
             timings,
             iam: Default::default(),
+            service_quota: DEFAULT_SERVICE_QUOTA,
         }
     }
 

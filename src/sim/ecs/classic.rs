@@ -40,6 +40,7 @@ pub(super) fn update_service(
     if input.desired_count.is_some_and(|n| n < 0) {
         return Err(invalid("desiredCount must be at least 0."));
     }
+    state.require_cluster(ctx, input.cluster.as_deref())?;
     let index = state
         .find(ctx, input.cluster.as_deref(), &service)
         .ok_or_else(|| AwsError::new("ServiceNotFoundException", "Service not found."))?;
@@ -88,6 +89,7 @@ pub(super) fn describe_services(
     if names.is_empty() || names.len() > 10 {
         return Err(invalid("services must name between 1 and 10 services."));
     }
+    state.require_cluster(ctx, input.cluster.as_deref())?;
     let tags = include_tags(input.include.as_deref());
     let cluster = super::cluster_name(input.cluster.as_deref());
     let mut services = Vec::new();

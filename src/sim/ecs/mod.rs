@@ -117,6 +117,23 @@ impl EcsState {
             .rposition(|svc| svc.arn == arn && svc.region == ctx.region)
     }
 
+    /// `ClusterNotFoundException` for a named cluster that holds no service in the caller's region.
+    /// The `default` cluster always exists; Express Mode creates a named cluster with its first
+    /// service (docs/aws-behaviour.md E21).
+    fn require_cluster(&self, ctx: &RequestContext, cluster: Option<&str>) -> Result<(), AwsError> {
+        let name = cluster_name(cluster);
+        let known = name == "default"
+            || self
+                .services
+                .iter()
+                .any(|svc| svc.region == ctx.region && svc.cluster == name);
+        if known {
+            Ok(())
+        } else {
+            Err(AwsError::new("ClusterNotFoundException", "Cluster not found."))
+        }
+    }
+
     /// The service named by a name or ARN, in a cluster (a name or ARN, default `default`).
     fn find(&self, ctx: &RequestContext, cluster: Option<&str>, service: &str) -> Option<usize> {
         if service.starts_with("arn:") {
