@@ -284,7 +284,9 @@ class EcsWireTest(SimTestCase):
         # Deployments start PENDING (E8); the cluster is reported as an ARN (E18); ECS adds its
         # managed security group (E1).
         self.assertEqual(self.statuses(ecs, arn), ["PENDING"])
-        self.assertTrue(service["cluster"].startswith("arn:aws:ecs:us-east-1:123456789012:cluster/"))
+        self.assertEqual(service["cluster"], "arn:aws:ecs:us-east-1:123456789012:cluster/default")
+        [managed] = config["networkConfiguration"]["securityGroups"]
+        self.assertRegex(managed, r"^sg-[0-9a-f]{17}$")
         advance(STAGE)
         self.assertEqual(self.statuses(ecs, arn), ["SUCCESSFUL"])
 

@@ -721,6 +721,21 @@ async fn a_customer_task_definition_replaces_the_managed_container() {
     );
 }
 
+/// The security groups of every configuration DescribeExpressGatewayService reports.
+async fn reported_groups(ecs: &Client, arn: &str) -> Vec<Vec<String>> {
+    ecs.describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .active_configurations()
+        .iter()
+        .map(|c| c.network_configuration().unwrap().security_groups().to_vec())
+        .collect()
+}
+
 #[tokio::test]
 async fn ecs_adds_its_managed_security_group_and_keeps_it_across_updates() {
     let sim = start().await;
@@ -746,14 +761,21 @@ async fn ecs_adds_its_managed_security_group_and_keeps_it_across_updates() {
         .unwrap()
         .security_groups()
         .to_vec();
-    assert_eq!(groups.len(), 3, "{groups:?}");
+    // First the group ECS created for the service (sg- and 17 hex digits), then the requested ones.
     let managed = groups[0].clone();
+    let digits = managed.strip_prefix("sg-").unwrap_or_default();
     assert!(
-        managed.starts_with("sg-") && !managed.contains("aaaa"),
+        digits.len() == 17 && digits.chars().all(|c| c.is_ascii_hexdigit()),
         "{managed}"
+    );
+    assert_eq!(
+        groups[1..],
+        ["sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"],
+        "{groups:?}"
     );
     let arn = service.service_arn().unwrap().to_string();
     sim.advance(STAGE_SECONDS);
+    // An update that sends a new list keeps the managed group.
     let updated = ecs
         .update_express_gateway_service()
         .service_arn(&arn)
@@ -770,7 +792,52 @@ async fn ecs_adds_its_managed_security_group_and_keeps_it_across_updates() {
         .unwrap()
         .security_groups()
         .to_vec();
-    assert_eq!(groups, vec![managed, "sg-0aaaaaaaaaaaaaaaa".to_string()]);
+    assert_eq!(groups, [managed.as_str(), "sg-0aaaaaaaaaaaaaaaa"]);
+    // Both revisions of the rollout report the same managed group first.
+    assert_eq!(
+        reported_groups(&ecs, &arn).await,
+        [
+            vec![managed.as_str(), "sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"],
+            vec![managed.as_str(), "sg-0aaaaaaaaaaaaaaaa"],
+        ]
+    );
+    sim.advance(STAGE_SECONDS);
+    // An update that leaves the network alone keeps it too, and so does a forced redeploy.
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .memory("4096")
+        .send()
+        .await
+        .unwrap();
+    ecs.update_service()
+        .service(&arn)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        reported_groups(&ecs, &arn).await,
+        [vec![managed.as_str(), "sg-0aaaaaaaaaaaaaaaa"]]
+    );
+    let classic = ecs.describe_services().services(&arn).send().await.unwrap();
+    let awsvpc = classic.services()[0]
+        .network_configuration()
+        .unwrap()
+        .awsvpc_configuration()
+        .unwrap();
+    assert_eq!(
+        awsvpc.security_groups(),
+        [managed.as_str(), "sg-0aaaaaaaaaaaaaaaa"]
+    );
+    // A service that names no group reports only its own managed one, a different group.
+    let other = create(&ecs, "api").await;
+    let [groups] = &reported_groups(&ecs, &other).await[..] else {
+        panic!("one configuration");
+    };
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert!(groups[0].starts_with("sg-") && groups[0] != managed, "{groups:?}");
 }
 
 #[tokio::test]

@@ -119,7 +119,14 @@ fn awsvpc(svc: &ExpressService, revision: usize) -> Option<Value> {
         .network_configuration
         .as_ref()?;
     let mut groups = vec![svc.managed_security_group.clone()];
-    groups.extend(network.security_groups.clone().unwrap_or_default());
+    groups.extend(
+        network
+            .security_groups
+            .iter()
+            .flatten()
+            .filter(|g| **g != svc.managed_security_group)
+            .cloned(),
+    );
     Some(json!({
         "awsvpcConfiguration": {
             "subnets": network.subnets.clone().unwrap_or_default(),

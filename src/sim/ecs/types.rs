@@ -142,7 +142,7 @@ pub struct ExpressConfig {
     /// `X86_64` (default) or `ARM64`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_architecture: Option<String>,
-    /// Subnets and security groups; defaults to the default VPC's.
+    /// Subnets (default: the default VPC's) and the requested security groups (ECS adds its own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
     /// Default `/` (the developer guide; the API model text says `/ping`).
@@ -309,7 +309,7 @@ pub struct DefaultsContext<'a> {
     pub revision: u64,
 }
 
-/// A stable fake resource ID (`subnet-…`, `sg-…`) for the default VPC of a region and account.
+/// A stable fake resource ID (`subnet-…`) for the default VPC of a region and account.
 fn default_vpc_id(prefix: &str, ctx: &DefaultsContext<'_>, salt: &str) -> String {
     let digest = Sha256::digest(format!("{}/{}/{salt}", ctx.region, ctx.account));
     format!("{prefix}-{}", &hex::encode(digest)[..17])
@@ -406,9 +406,9 @@ impl ExpressConfig {
                 default_vpc_id("subnet", ctx, "b"),
             ]
         });
-        network
-            .security_groups
-            .get_or_insert_with(|| vec![default_vpc_id("sg", ctx, "service")]);
+        // NB: no default security group: the one ECS creates for the service is added when the
+        // configuration is reported (docs/aws-behaviour.md E1), so a request without groups
+        // reports exactly that one.
         let scaling = self.scaling_target.get_or_insert_with(Default::default);
         scaling.min_task_count.get_or_insert(1);
         scaling.max_task_count.get_or_insert(20);
