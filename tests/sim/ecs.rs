@@ -446,6 +446,99 @@ async fn delete_drains_then_goes_inactive_then_is_not_found() {
     assert_eq!(create(&ecs, "web").await, arn);
 }
 
+/// The code and message of an Express call's error.
+fn code_and_message<E: ProvideErrorMetadata>(err: &E) -> (String, String) {
+    (
+        err.code().unwrap_or_default().to_string(),
+        err.message().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn express_calls_answer_the_not_found_and_not_active_errors_real_accounts_send() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let calls = |arn: String| {
+        let ecs = ecs.clone();
+        async move {
+            let describe = ecs
+                .describe_express_gateway_service()
+                .service_arn(&arn)
+                .send()
+                .await
+                .map(|out| text(out.service().unwrap().status().unwrap().status_code()).to_string())
+                .map_err(|e| code_and_message(&e));
+            let update = ecs
+                .update_express_gateway_service()
+                .service_arn(&arn)
+                .cpu("512")
+                .memory("1024")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| code_and_message(&e));
+            let delete = ecs
+                .delete_express_gateway_service()
+                .service_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| code_and_message(&e));
+            (describe, update, delete)
+        }
+    };
+    let not_found = || {
+        (
+            "InvalidParameterException".to_string(),
+            "Resource not found.".to_string(),
+        )
+    };
+    // A service that never existed (E2).
+    let (describe, update, delete) =
+        calls("arn:aws:ecs:us-east-1:123456789012:service/default/never".into()).await;
+    assert_eq!(describe, Err(not_found()));
+    assert_eq!(update, Err(not_found()));
+    assert_eq!(delete, Err(not_found()));
+
+    // DRAINING: still described; a second delete is refused with its own message (E4).
+    let arn = create(&ecs, "web").await;
+    ecs.delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let draining = || {
+        (
+            "ServiceNotActiveException".to_string(),
+            "Service is in DRAINING status".to_string(),
+        )
+    };
+    let (describe, update, delete) = calls(arn.clone()).await;
+    assert_eq!(describe, Ok("DRAINING".to_string()));
+    assert_eq!(update, Err(draining()));
+    assert_eq!(delete, Err(draining()));
+
+    // INACTIVE: every call, Describe included, is refused (E3).
+    sim.advance(STAGE_SECONDS);
+    let inactive = || {
+        (
+            "ServiceNotActiveException".to_string(),
+            "Cannot perform this operation on a service in INACTIVE status".to_string(),
+        )
+    };
+    let (describe, update, delete) = calls(arn.clone()).await;
+    assert_eq!(describe, Err(inactive()));
+    assert_eq!(update, Err(inactive()));
+    assert_eq!(delete, Err(inactive()));
+
+    // Gone (E2).
+    sim.advance(STAGE_SECONDS);
+    let (describe, update, delete) = calls(arn).await;
+    assert_eq!(describe, Err(not_found()));
+    assert_eq!(update, Err(not_found()));
+    assert_eq!(delete, Err(not_found()));
+}
+
 #[tokio::test]
 async fn validation_errors_use_ecs_exceptions() {
     let sim = start().await;
