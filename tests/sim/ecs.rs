@@ -131,6 +131,171 @@ async fn create_returns_an_active_service_with_defaults_and_a_rollout_in_progres
     assert_eq!(deployment_statuses(&ecs, arn).await, ["SUCCESSFUL"]);
 }
 
+/// The newest deployments as ListServiceDeployments reports them: (ARN, status).
+async fn deployments(ecs: &Client, arn: &str) -> Vec<(String, String)> {
+    ecs.list_service_deployments()
+        .service(arn)
+        .send()
+        .await
+        .unwrap()
+        .service_deployments()
+        .iter()
+        .map(|d| {
+            (
+                d.service_deployment_arn().unwrap().to_string(),
+                text(d.status()).to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn reported_current(ecs: &Client, arn: &str) -> Option<String> {
+    ecs.describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .current_deployment()
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn deployments_are_eventually_consistent_like_in_real_accounts() {
+    // The defaults: PENDING 5 s, no currentDeployment for 10 s after a create, the previous one
+    // for 5 s after an update; the rollout itself takes STAGE_SECONDS.
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let created = ecs
+        .create_express_gateway_service()
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx:1"))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.service().unwrap().service_arn().unwrap().to_string();
+    assert_eq!(created.service().unwrap().current_deployment(), None);
+    // ListServiceDeployments shows the new deployment at once.
+    let listed = deployments(&ecs, &arn).await;
+    let [(first, status)] = &listed[..] else {
+        panic!("{listed:?}")
+    };
+    assert_eq!(status, "PENDING");
+    let full = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(first)
+        .send()
+        .await
+        .unwrap();
+    let described = &full.service_deployments()[0];
+    assert_eq!(text(described.status()), "PENDING");
+    assert_eq!(text(described.lifecycle_stage()), "RECONCILE_SERVICE");
+    assert_eq!(reported_current(&ecs, &arn).await, None);
+    sim.advance(6.0);
+    assert_eq!(deployments(&ecs, &arn).await[0].1, "IN_PROGRESS");
+    assert_eq!(reported_current(&ecs, &arn).await, None, "still absent at 6 s");
+    sim.advance(5.0);
+    assert_eq!(reported_current(&ecs, &arn).await.as_ref(), Some(first));
+    // The canary: 5 % of traffic first, 100 % in the second half.
+    let reason = |ecs: Client, arn: String| async move {
+        ecs.list_service_deployments()
+            .service(&arn)
+            .send()
+            .await
+            .unwrap()
+            .service_deployments()[0]
+            .status_reason()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        reason(ecs.clone(), arn.clone())
+            .await
+            .contains("5% of production traffic")
+    );
+    sim.advance(30.0);
+    assert!(
+        reason(ecs.clone(), arn.clone())
+            .await
+            .contains("100% of production traffic")
+    );
+    sim.advance(STAGE_SECONDS - 41.0 + 1.0);
+    assert_eq!(deployments(&ecs, &arn).await[0].1, "SUCCESSFUL");
+
+    // An update: listed at once, newest first, while currentDeployment names the previous one.
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .primary_container(container("nginx:2"))
+        .send()
+        .await
+        .unwrap();
+    let listed = deployments(&ecs, &arn).await;
+    let [(second, status), (older, _)] = &listed[..] else {
+        panic!("{listed:?}")
+    };
+    assert_eq!((older, status.as_str()), (first, "PENDING"));
+    assert_eq!(reported_current(&ecs, &arn).await.as_ref(), Some(first));
+    sim.advance(6.0);
+    assert_eq!(reported_current(&ecs, &arn).await.as_ref(), Some(second));
+    assert_eq!(deployments(&ecs, &arn).await[0].1, "IN_PROGRESS");
+    // PENDING is part of the rollout: it still ends STAGE_SECONDS after the update.
+    sim.advance(STAGE_SECONDS - 6.0 - 1.0);
+    assert_eq!(deployments(&ecs, &arn).await[0].1, "IN_PROGRESS");
+    sim.advance(2.0);
+    assert_eq!(deployments(&ecs, &arn).await[0].1, "SUCCESSFUL");
+    // A forced redeploy lags the same way.
+    ecs.update_service()
+        .service(&arn)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap();
+    let third = deployments(&ecs, &arn).await[0].0.clone();
+    assert_eq!(reported_current(&ecs, &arn).await.as_ref(), Some(second));
+    sim.advance(6.0);
+    assert_eq!(reported_current(&ecs, &arn).await, Some(third));
+}
+
+#[tokio::test]
+async fn eventual_consistency_knobs_at_zero_give_the_idealized_behaviour() {
+    let sim = runway::sim::Simulator::start(runway::sim::SimConfig {
+        ecs_rollout_seconds: STAGE_SECONDS,
+        ecs_pending_seconds: 0.0,
+        ecs_current_deployment_delay_seconds: 0.0,
+        ecs_deployment_lag_seconds: 0.0,
+        ..runway::sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let ecs = ecs_client(&sim.endpoint());
+    let created = ecs
+        .create_express_gateway_service()
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx:1"))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.service().unwrap().service_arn().unwrap().to_string();
+    let listed = deployments(&ecs, &arn).await;
+    assert_eq!(listed[0].1, "IN_PROGRESS");
+    assert_eq!(
+        created.service().unwrap().current_deployment(),
+        Some(listed[0].0.as_str())
+    );
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .memory("4096")
+        .send()
+        .await
+        .unwrap();
+    let newest = deployments(&ecs, &arn).await[0].0.clone();
+    assert_eq!(reported_current(&ecs, &arn).await, Some(newest));
+}
+
 #[tokio::test]
 async fn update_keeps_the_old_configuration_active_until_the_rollout_completes() {
     let sim = start().await;

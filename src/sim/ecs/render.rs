@@ -291,7 +291,11 @@ pub fn deployment_full(svc: &ExpressService, deployment: &Deployment, now: Times
         _ => ("TRIGGERED", 3),
     };
     let lifecycle_stage = match phase {
-        Phase::InProgress => "SCALE_UP",
+        Phase::InProgress => match deployment.canary_percent(now) {
+            None => "RECONCILE_SERVICE",
+            Some(5) => "PRODUCTION_TRAFFIC_SHIFT",
+            Some(_) => "BAKE_TIME",
+        },
         Phase::RollbackInProgress { .. } => "PRODUCTION_TRAFFIC_SHIFT",
         _ => "CLEAN_UP",
     };

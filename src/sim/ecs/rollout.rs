@@ -179,10 +179,27 @@ impl Deployment {
         }
     }
 
+    /// The share of production traffic on the new revision at `now`, while an unfinished rollout
+    /// is past `PENDING`: Express rollouts are canaries that shift 5 %, bake, then shift 100 %
+    /// (docs/aws-behaviour.md E9). Each step takes half of the time after `PENDING`.
+    pub fn canary_percent(&self, now: Timestamp) -> Option<u32> {
+        let shifted = self.started_at + self.pending_seconds;
+        if self.phase(now) != Phase::InProgress || now < shifted {
+            return None;
+        }
+        let full = shifted + (self.started_at + self.duration - shifted) / 2.0;
+        Some(if now < full { 5 } else { 100 })
+    }
+
     /// `statusReason` at `now`.
     pub fn status_reason(&self, now: Timestamp) -> Option<String> {
         match self.phase(now) {
-            Phase::InProgress => None,
+            Phase::InProgress => self.canary_percent(now).map(|percent| {
+                format!(
+                    "Canary deployment: {percent}% of production traffic shifted to the new service \
+                     revision."
+                )
+            }),
             Phase::Successful { .. } => Some("Service deployment completed successfully.".into()),
             Phase::RollbackInProgress { .. } | Phase::RollbackSuccessful { .. } => {
                 Some(ROLLBACK_REASON.to_string())
@@ -484,6 +501,22 @@ mod tests {
             svc.reported_current_deployment(24.0).map(|d| d.arn.clone()),
             Some(svc.deployments[1].arn.clone())
         );
+    }
+
+    #[test]
+    fn a_rollout_is_pending_then_shifts_five_then_a_hundred_percent() {
+        let mut svc = service();
+        svc.start_deployment(ExpressConfig::default(), 0.0, false);
+        let d = &svc.deployments[0];
+        // service() takes 10 s per rollout, 2 s of them PENDING.
+        assert_eq!((d.status_at(1.0), d.canary_percent(1.0)), ("PENDING", None));
+        assert_eq!(
+            (d.status_at(3.0), d.canary_percent(3.0)),
+            ("IN_PROGRESS", Some(5))
+        );
+        assert_eq!(d.canary_percent(6.5), Some(100));
+        assert!(d.status_reason(6.5).unwrap().contains("100%"));
+        assert_eq!((d.status_at(10.0), d.canary_percent(10.0)), ("SUCCESSFUL", None));
     }
 
     #[test]
