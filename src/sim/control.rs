@@ -7,9 +7,10 @@
 //! - `POST /_sim/advance` `{"seconds": N}`: moves simulated time forward.
 //! - `GET|POST /_sim/faults`: reads or replaces the fault settings ([`FaultConfig`]).
 //! - `POST /_sim/inject` `{"service", "name", "kind"}`: arms a fault for one service's next
-//!   operation ([`Injection`]).
-//! - `POST /_sim/iam-propagation` `{"role", "seconds"}`: AWS refuses the role until `seconds` after
-//!   its first use, as while IAM propagates a new role.
+//!   operation ([`Injection`]); `{"service", "role", "kind": "iam_propagation", "seconds"}` makes
+//!   that service refuse a role until `seconds` after its first use.
+//! - `POST /_sim/iam-propagation` `{"role", "seconds"}`: both services refuse the role until
+//!   `seconds` after its first use, as while IAM propagates a new role.
 //! - `POST /_sim/push-image` `{"image"}`: an image push; App Runner starts its own deployment of
 //!   every running service of that image with automatic deployments on (`{"deployed": [ARN…]}`).
 

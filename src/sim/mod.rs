@@ -320,7 +320,8 @@ impl SimHandle {
     }
 
     /// Makes AWS refuse `role` (in ECS and App Runner) until `seconds` of simulated time after the
-    /// first call that uses it, as while IAM propagates a new role.
+    /// first call that uses it, as while IAM propagates a new role. For one service only, inject
+    /// [`InjectKind::IamPropagation`] with the role ARN as the injection's `name`.
     pub fn inject_iam_propagation(&self, role: &str, seconds: f64) {
         self.state.ecs().iam.inject(role, seconds);
         self.state.apprunner().iam.inject(role, seconds);

@@ -23,7 +23,7 @@ pub enum InjectService {
 }
 
 /// What to inject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InjectKind {
     /// ECS: the next rollout fails and rolls back. App Runner: the next UpdateService or
@@ -34,19 +34,90 @@ pub enum InjectKind {
     /// App Runner only: just before the next UpdateService of that service, someone else starts a
     /// deployment, so the update meets the operation in progress (InvalidStateException).
     ConcurrentOperation,
+    /// IAM has not propagated the role the injection names (its `name` is the role ARN): the
+    /// service refuses Create/Update calls that use the role until `seconds` of simulated time after
+    /// the first call that used it (docs/aws-behaviour.md E12, A17).
+    IamPropagation {
+        /// How long the role stays unusable after its first use.
+        seconds: f64,
+    },
 }
 
-/// A fault aimed at one service's next operation, as `POST /_sim/inject` accepts it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A fault aimed at one service's next operation, as `POST /_sim/inject` accepts it:
+/// `{"service": "ecs", "name": "web", "kind": "rollback"}`, or for IAM propagation
+/// `{"service": "ecs", "role": "arn:aws:iam::…:role/x", "kind": "iam_propagation", "seconds": 30}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "InjectionWire", into = "InjectionWire")]
 pub struct Injection {
     /// `ecs` or `apprunner`.
     pub service: InjectService,
-    /// The service name or ARN. The service need not exist yet.
-    #[serde(alias = "arn")]
+    /// The service name or ARN (the service need not exist yet); for
+    /// [`InjectKind::IamPropagation`], the role ARN.
     pub name: String,
-    /// `rollback` or `create_failed`.
+    /// What to inject.
     pub kind: InjectKind,
+}
+
+/// The JSON form of [`Injection`]: `kind` is a plain string and `seconds` sits next to it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectionWire {
+    service: InjectService,
+    #[serde(alias = "arn", alias = "role")]
+    name: String,
+    kind: KindName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seconds: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindName {
+    Rollback,
+    CreateFailed,
+    ConcurrentOperation,
+    IamPropagation,
+}
+
+impl TryFrom<InjectionWire> for Injection {
+    type Error = String;
+
+    fn try_from(wire: InjectionWire) -> Result<Self, String> {
+        let kind = match (wire.kind, wire.seconds) {
+            (KindName::IamPropagation, Some(seconds)) if seconds.is_finite() && seconds >= 0.0 => {
+                InjectKind::IamPropagation { seconds }
+            }
+            (KindName::IamPropagation, _) => {
+                return Err("iam_propagation needs seconds, a non-negative number".to_string());
+            }
+            (_, Some(_)) => return Err("only iam_propagation takes seconds".to_string()),
+            (KindName::Rollback, None) => InjectKind::Rollback,
+            (KindName::CreateFailed, None) => InjectKind::CreateFailed,
+            (KindName::ConcurrentOperation, None) => InjectKind::ConcurrentOperation,
+        };
+        Ok(Self {
+            service: wire.service,
+            name: wire.name,
+            kind,
+        })
+    }
+}
+
+impl From<Injection> for InjectionWire {
+    fn from(injection: Injection) -> Self {
+        let (kind, seconds) = match injection.kind {
+            InjectKind::Rollback => (KindName::Rollback, None),
+            InjectKind::CreateFailed => (KindName::CreateFailed, None),
+            InjectKind::ConcurrentOperation => (KindName::ConcurrentOperation, None),
+            InjectKind::IamPropagation { seconds } => (KindName::IamPropagation, Some(seconds)),
+        };
+        Self {
+            service: injection.service,
+            name: injection.name,
+            kind,
+            seconds,
+        }
+    }
 }
 
 /// Everything the simulator knows.
@@ -125,6 +196,15 @@ impl SimState {
                 self.apprunner()
                     .inject(&injection.name, AppRunnerFault::CreateFailed);
             }
+            (_, InjectKind::IamPropagation { seconds }) if !seconds.is_finite() || seconds < 0.0 => {
+                return Err(format!("seconds must be a non-negative number, got {seconds}"));
+            }
+            (InjectService::Ecs, InjectKind::IamPropagation { seconds }) => {
+                self.ecs().iam.inject(&injection.name, seconds);
+            }
+            (InjectService::Apprunner, InjectKind::IamPropagation { seconds }) => {
+                self.apprunner().iam.inject(&injection.name, seconds);
+            }
         }
         Ok(())
     }
@@ -136,6 +216,41 @@ impl SimState {
             self.ecs().clear();
             self.apprunner().clear();
             self.faults.set(self.initial_faults.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn injections_read_and_write_flat_json() {
+        let iam: Injection = serde_json::from_str(
+            r#"{"service": "ecs", "role": "arn:aws:iam::123456789012:role/x", "kind": "iam_propagation", "seconds": 30}"#,
+        )
+        .unwrap();
+        assert_eq!(iam.kind, InjectKind::IamPropagation { seconds: 30.0 });
+        assert_eq!(iam.name, "arn:aws:iam::123456789012:role/x");
+        assert_eq!(
+            serde_json::to_value(&iam).unwrap(),
+            serde_json::json!({
+                "service": "ecs",
+                "name": "arn:aws:iam::123456789012:role/x",
+                "kind": "iam_propagation",
+                "seconds": 30.0,
+            })
+        );
+        let rollback: Injection =
+            serde_json::from_str(r#"{"service": "apprunner", "arn": "web", "kind": "rollback"}"#).unwrap();
+        assert_eq!(rollback.kind, InjectKind::Rollback);
+        for bad in [
+            r#"{"service": "ecs", "name": "r", "kind": "iam_propagation"}"#,
+            r#"{"service": "ecs", "name": "r", "kind": "iam_propagation", "seconds": -1}"#,
+            r#"{"service": "ecs", "name": "web", "kind": "rollback", "seconds": 3}"#,
+            r#"{"service": "ecs", "name": "web", "kind": "rollback", "extra": 1}"#,
+        ] {
+            assert!(serde_json::from_str::<Injection>(bad).is_err(), "{bad}");
         }
     }
 }

@@ -386,6 +386,15 @@ class EcsWireTest(SimTestCase):
             error_code(ecs.describe_services, services=[]),
             "InvalidParameterException",
         )
+        # IAM propagation (E12): the role is refused until the window after its first use passes.
+        role = "arn:aws:iam::123456789012:role/fresh"
+        control("/_sim/inject", {"service": "ecs", "role": role, "kind": "iam_propagation", "seconds": 5})
+        with self.assertRaises(ClientError) as refused:
+            self.create(ecs, name="fresh", taskRoleArn=role)
+        self.assertEqual(refused.exception.response["Error"]["Code"], "AccessDeniedException")
+        self.assertIn(f"'{role}'", refused.exception.response["Error"]["Message"])
+        advance(5)
+        self.create(ecs, name="fresh", taskRoleArn=role)
 
 
 def image_source(image):

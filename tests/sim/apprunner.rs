@@ -698,6 +698,61 @@ async fn a_role_iam_has_not_propagated_is_refused_with_app_runners_message() {
 }
 
 #[tokio::test]
+async fn an_injected_iam_propagation_refuses_the_access_role_of_a_create_over_http() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let role = "arn:aws:iam::123456789012:role/AppRunnerECRAccessRole";
+    let (code, body) = http(
+        &sim,
+        "POST",
+        "/_sim/inject",
+        Some(json!({"service": "apprunner", "role": role, "kind": "iam_propagation", "seconds": 15})),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, _) = http(
+        &sim,
+        "POST",
+        "/_sim/inject",
+        Some(json!({"service": "apprunner", "role": role, "kind": "iam_propagation"})),
+    )
+    .await;
+    assert_eq!(code, 400, "seconds are required");
+    let private = SourceConfiguration::builder()
+        .image_repository(
+            ImageRepository::builder()
+                .image_identifier("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1")
+                .image_repository_type(ImageRepositoryType::Ecr)
+                .build()
+                .unwrap(),
+        )
+        .authentication_configuration(
+            aws_sdk_apprunner::types::AuthenticationConfiguration::builder()
+                .access_role_arn(role)
+                .build(),
+        )
+        .build();
+    let create = || {
+        apprunner
+            .create_service()
+            .service_name("private-app")
+            .source_configuration(private.clone())
+            .send()
+    };
+    let err = create().await.unwrap_err();
+    let err = err.as_service_error().unwrap();
+    assert!(err.is_invalid_request_exception());
+    assert_eq!(
+        err.meta().message(),
+        Some(format!("Error in assuming access role {role}").as_str())
+    );
+    sim.advance(14.0);
+    assert!(create().await.is_err(), "14 s after the first use");
+    sim.advance(1.5);
+    create().await.expect("accepted once the role has propagated");
+}
+
+#[tokio::test]
 async fn an_image_push_starts_app_runners_own_deployment_only_with_automatic_deployments_on() {
     let sim = start().await;
     let apprunner = apprunner_client(&sim.endpoint());

@@ -1123,6 +1123,77 @@ async fn a_role_iam_has_not_propagated_is_refused_until_its_window_passes() {
 }
 
 #[tokio::test]
+async fn an_injected_iam_propagation_refuses_any_role_field_of_an_update_with_ecs_message() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    let task_role = "arn:aws:iam::123456789012:role/new-task-role";
+    sim.inject(&Injection {
+        service: InjectService::Ecs,
+        name: task_role.into(),
+        kind: InjectKind::IamPropagation { seconds: 30.0 },
+    })
+    .unwrap();
+    // Another role is not affected, and nothing starts the window before the role is used.
+    sim.advance(100.0);
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .memory("4096")
+        .send()
+        .await
+        .unwrap();
+    let update = || {
+        ecs.update_express_gateway_service()
+            .service_arn(&arn)
+            .task_role_arn(task_role)
+            .send()
+    };
+    let err = update().await.unwrap_err();
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "AccessDeniedException".to_string(),
+            format!(
+                "ECS was unable to assume the role '{task_role}' that was provided for this task. \
+                 Please verify that the role being passed has the proper trust relationship and \
+                 permissions and that your IAM user has permissions to pass this role. Cannot \
+                 assume role"
+            )
+        )
+    );
+    sim.advance(29.0);
+    assert!(update().await.is_err(), "29 s after the first use");
+    sim.advance(1.5);
+    update().await.expect("accepted once IAM has propagated the role");
+    // Over HTTP, for the infrastructure role of a create.
+    let infra = "arn:aws:iam::123456789012:role/new-infra-role";
+    let (code, body) = super::common::http(
+        &sim,
+        "POST",
+        "/_sim/inject",
+        Some(serde_json::json!({
+            "service": "ecs", "role": infra, "kind": "iam_propagation", "seconds": 10
+        })),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let create_api = || {
+        ecs.create_express_gateway_service()
+            .service_name("api")
+            .infrastructure_role_arn(infra)
+            .primary_container(container("nginx"))
+            .send()
+    };
+    let err = create_api().await.unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    assert!(err.message().unwrap().contains(infra), "{err:?}");
+    sim.advance(10.5);
+    create_api().await.expect("accepted after 10 s");
+}
+
+#[tokio::test]
 async fn a_named_cluster_without_services_is_not_found_and_default_always_exists() {
     let sim = start().await;
     let ecs = ecs_client(&sim.endpoint());
