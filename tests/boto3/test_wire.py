@@ -313,6 +313,7 @@ class EcsWireTest(SimTestCase):
         self.assertEqual(self.statuses(ecs, arn), ["PENDING", "STOPPED", "SUCCESSFUL"])
         services = ecs.describe_services(services=["web", "missing"], include=["TAGS"])
         self.assertEqual(services["services"][0]["resourceManagementType"], "ECS")
+        self.assertEqual(services["services"][0]["clusterArn"], "arn:aws:ecs:us-east-1:123456789012:cluster/default")
         self.assertEqual(services["failures"][0]["reason"], "MISSING")
         advance(STAGE)
         after = ecs.list_service_deployments(

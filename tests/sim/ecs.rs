@@ -823,6 +823,66 @@ async fn validation_errors_use_ecs_exceptions() {
 }
 
 #[tokio::test]
+async fn the_cluster_is_reported_as_its_arn_and_accepted_back_as_one() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    let created = ecs
+        .create_express_gateway_service()
+        .cluster("prod")
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .send()
+        .await
+        .unwrap();
+    let service = created.service().unwrap();
+    assert_eq!(service.cluster(), Some(cluster_arn));
+    let arn = service.service_arn().unwrap().to_string();
+    assert_eq!(arn, "arn:aws:ecs:us-east-1:123456789012:service/prod/web");
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.service().unwrap().cluster(), Some(cluster_arn));
+    let updated = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .health_check_path("/healthz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.service().unwrap().cluster(), Some(cluster_arn));
+    // What runway stores (the ARN) goes back into the classic calls.
+    let classic = ecs
+        .describe_services()
+        .cluster(cluster_arn)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(classic.services()[0].cluster_arn(), Some(cluster_arn));
+    let listed = ecs
+        .list_service_deployments()
+        .cluster(cluster_arn)
+        .service("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.service_deployments().len(), 2);
+    assert_eq!(listed.service_deployments()[0].cluster_arn(), Some(cluster_arn));
+    ecs.update_service()
+        .cluster(cluster_arn)
+        .service("web")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn tags_are_stored_and_returned_when_asked_for() {
     let sim = start().await;
     let ecs = ecs_client(&sim.endpoint());
