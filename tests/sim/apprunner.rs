@@ -397,6 +397,22 @@ async fn pause_and_resume_move_through_their_operations() {
         .unwrap();
     sim.advance(STAGE_SECONDS);
     assert_eq!(status(&apprunner, &arn).await, "PAUSED");
+    let described = apprunner
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .service()
+            .unwrap()
+            .instance_configuration()
+            .unwrap()
+            .cpu(),
+        Some("2048"),
+        "paused with the new configuration"
+    );
     apprunner.resume_service().service_arn(&arn).send().await.unwrap();
     sim.advance(STAGE_SECONDS);
     assert_eq!(status(&apprunner, &arn).await, "RUNNING");
@@ -787,6 +803,39 @@ async fn an_image_push_starts_app_runners_own_deployment_only_with_automatic_dep
         before,
         "not a caller's call"
     );
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        operations(&apprunner, &auto_arn).await[0],
+        ("START_DEPLOYMENT".to_string(), "SUCCEEDED".to_string())
+    );
+    // Over HTTP; a paused service is not deployed (nor is another image).
+    let (code, body) = http(
+        &sim,
+        "POST",
+        "/_sim/push-image",
+        Some(json!({"image": "public.ecr.aws/nginx/nginx:1.27"})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(body, json!({ "deployed": [auto_arn.clone()] }));
+    sim.advance(STAGE_SECONDS);
+    apprunner
+        .pause_service()
+        .service_arn(&auto_arn)
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    let (_, body) = http(
+        &sim,
+        "POST",
+        "/_sim/push-image",
+        Some(json!({"image": "public.ecr.aws/nginx/nginx:1.27"})),
+    )
+    .await;
+    assert_eq!(body, json!({ "deployed": [] }));
+    assert!(sim.push_image("public.ecr.aws/nginx/nginx:other").is_empty());
+    assert_eq!(sim.stats().calls("apprunner:StartDeployment"), before);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The nine App Runner actions. Mutating actions refuse to start while an operation is in progress
+//! The ten App Runner actions. Mutating actions refuse to start while an operation is in progress
 //! (InvalidStateException) and otherwise append an operation and return its `OperationId`.
 
 use serde::Deserialize;

@@ -29,6 +29,7 @@ pub const ACTIONS: &[&str] = &[
     "PauseService",
     "ResumeService",
     "StartDeployment",
+    "ListTagsForResource",
 ];
 
 /// How long App Runner stages take.
