@@ -387,6 +387,26 @@ class EcsWireTest(SimTestCase):
             error_code(ecs.describe_services, services=[]),
             "InvalidParameterException",
         )
+        # Fargate task sizes (E20) and clusters nobody created (E21).
+        self.assertEqual(
+            error_code(
+                ecs.create_express_gateway_service,
+                serviceName="tiny",
+                infrastructureRoleArn=INFRA_ROLE,
+                primaryContainer=container("nginx"),
+                cpu="512",
+                memory="512",
+            ),
+            "InvalidParameterException",
+        )
+        self.assertEqual(
+            error_code(ecs.describe_services, cluster="nowhere", services=["web"]),
+            "ClusterNotFoundException",
+        )
+        self.assertEqual(
+            error_code(ecs.update_service, cluster="nowhere", service="web", forceNewDeployment=True),
+            "ClusterNotFoundException",
+        )
         # IAM propagation (E12): the role is refused until the window after its first use passes.
         role = "arn:aws:iam::123456789012:role/fresh"
         control("/_sim/inject", {"service": "ecs", "role": role, "kind": "iam_propagation", "seconds": 5})

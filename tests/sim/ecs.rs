@@ -1254,7 +1254,7 @@ async fn an_injected_iam_propagation_refuses_any_role_field_of_an_update_with_ec
 }
 
 #[tokio::test]
-async fn a_named_cluster_without_services_is_not_found_and_default_always_exists() {
+async fn an_unknown_named_cluster_is_not_found_and_default_always_exists() {
     let sim = start().await;
     let ecs = ecs_client(&sim.endpoint());
     let err = ecs
@@ -1268,6 +1268,150 @@ async fn a_named_cluster_without_services_is_not_found_and_default_always_exists
         err.as_service_error().unwrap().is_cluster_not_found_exception(),
         "{err:?}"
     );
+    let err = ecs
+        .update_service()
+        .cluster("arn:aws:ecs:us-east-1:123456789012:cluster/nowhere")
+        .service("web")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_cluster_not_found_exception(),
+        "{err:?}"
+    );
+    let err = ecs
+        .list_service_deployments()
+        .cluster("nowhere")
+        .service("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_cluster_not_found_exception(),
+        "{err:?}"
+    );
     let none = ecs.describe_services().services("web").send().await.unwrap();
     assert_eq!(none.failures()[0].reason(), Some("MISSING"));
+    let none = ecs
+        .describe_services()
+        .cluster("default")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.failures()[0].reason(), Some("MISSING"));
+    // Express creates a named cluster with its first service; it outlives the service.
+    let created = ecs
+        .create_express_gateway_service()
+        .cluster("prod")
+        .service_name("web")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.service().unwrap().service_arn().unwrap().to_string();
+    ecs.delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    sim.advance(3.0 * STAGE_SECONDS);
+    let gone = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.failures()[0].reason(), Some("MISSING"));
+    // Other regions have their own clusters.
+    let west = ecs_client_with(
+        &sim.endpoint(),
+        &ClientOptions {
+            region: "us-west-2".into(),
+            ..ClientOptions::default()
+        },
+    );
+    let err = west
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_cluster_not_found_exception());
+}
+
+#[tokio::test]
+async fn only_fargate_task_sizes_are_accepted() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let create = |name: &'static str, cpu: Option<&'static str>, memory: Option<&'static str>| {
+        ecs.create_express_gateway_service()
+            .service_name(name)
+            .infrastructure_role_arn(INFRA_ROLE)
+            .primary_container(container("nginx"))
+            .set_cpu(cpu.map(str::to_string))
+            .set_memory(memory.map(str::to_string))
+            .send()
+    };
+    let err = create("small", Some("512"), Some("512")).await.unwrap_err();
+    assert_eq!(
+        code_and_message(&err),
+        (
+            "InvalidParameterException".to_string(),
+            "No Fargate configuration exists for given values: 512 CPU, 512 memory. See the \
+             Amazon ECS documentation for the valid values."
+                .to_string()
+        )
+    );
+    // The pair counts with the defaults filled in: 4096 CPU needs at least 8192 MiB, not 2048.
+    let err = create("big", Some("4096"), None).await.unwrap_err();
+    assert!(
+        err.message().unwrap().contains("4096 CPU, 2048 memory"),
+        "{err:?}"
+    );
+    let arn = create("web", Some("256"), Some("512"))
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .service_arn()
+        .unwrap()
+        .to_string();
+    // An update is checked after its merge: 2048 CPU with the current 512 MiB does not exist.
+    let err = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_parameter_exception(),
+        "{err:?}"
+    );
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .memory("16384")
+        .send()
+        .await
+        .expect("a pair from the table");
+    let err = ecs
+        .update_express_gateway_service()
+        .service_arn(&arn)
+        .memory("16500")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.message().unwrap().contains("2048 CPU, 16500 memory"));
+    // A CPU value outside the table is refused on its own.
+    let err = create("odd", Some("300"), Some("1024")).await.unwrap_err();
+    assert!(
+        err.message().unwrap().contains("Invalid 'cpu' setting"),
+        "{err:?}"
+    );
 }

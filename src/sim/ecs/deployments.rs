@@ -55,6 +55,9 @@ pub(super) fn list(state: &mut EcsState, ctx: &RequestContext, body: Value) -> R
             .and_then(|n| n.parse::<usize>().ok())
             .ok_or_else(|| invalid("The nextToken is not valid."))?,
     };
+    if !service.starts_with("arn:") {
+        state.require_cluster(ctx, input.cluster.as_deref())?;
+    }
     let index = state
         .find(ctx, input.cluster.as_deref(), &service)
         .ok_or_else(|| AwsError::new("ServiceNotFoundException", "Service not found."))?;

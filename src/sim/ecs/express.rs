@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::rollout::{ExpressService, Lifecycle};
-use super::types::{CreateInput, DefaultsContext, UpdateInput, validate_config, validate_tags};
+use super::types::{
+    CreateInput, DefaultsContext, UpdateInput, validate_config, validate_fargate_size, validate_tags,
+};
 use super::{EcsState, cluster_name, include_tags, invalid};
 use crate::sim::ids;
 use crate::sim::wire::{AwsError, RequestContext, parse_input};
@@ -143,6 +145,7 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         service_name: &name,
         revision: 1,
     });
+    validate_fargate_size(&config)?;
     let mut svc = ExpressService {
         region: ctx.region.clone(),
         account: ctx.account.clone(),
@@ -167,6 +170,8 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
     let fails = state.take_failure(&svc.name);
     svc.start_deployment(config, ctx.now, fails);
     let out = json!({ "service": super::render::express_service(&svc, ctx.now, true) });
+    // NB: Express creates a named cluster with its first service, and the cluster outlives it.
+    state.clusters.insert((svc.region.clone(), svc.cluster.clone()));
     state.services.push(svc);
     Ok(out)
 }
@@ -224,6 +229,7 @@ pub(super) fn update(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         service_name: &svc.name,
         revision: svc.revisions.len() as u64 + 1,
     });
+    validate_fargate_size(&config)?;
     let name = svc.name.clone();
     let fails = state.take_failure(&name);
     let svc = &mut state.services[index];

@@ -15,7 +15,7 @@ pub mod render;
 pub mod rollout;
 pub mod types;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -39,6 +39,9 @@ pub const ACTIONS: &[&str] = &[
 #[derive(Debug)]
 pub struct EcsState {
     services: Vec<ExpressService>,
+    /// Named clusters by (region, name): Express created them with their first service, and they
+    /// stay when the services are gone. `default` always exists.
+    clusters: HashSet<(String, String)>,
     /// Rollout failures injected by service name, consumed by the next deployment.
     pending_failures: HashMap<String, u32>,
     timings: EcsTimings,
@@ -72,6 +75,7 @@ impl EcsState {
     pub fn new(timings: EcsTimings) -> Self {
         Self {
             services: Vec::new(),
+            clusters: HashSet::new(),
             pending_failures: HashMap::new(),
             timings,
             iam: Default::default(),
@@ -81,6 +85,7 @@ impl EcsState {
     /// Forgets every service and injection.
     pub fn clear(&mut self) {
         self.services.clear();
+        self.clusters.clear();
         self.pending_failures.clear();
         self.iam.clear();
     }
@@ -117,16 +122,12 @@ impl EcsState {
             .rposition(|svc| svc.arn == arn && svc.region == ctx.region)
     }
 
-    /// `ClusterNotFoundException` for a named cluster that holds no service in the caller's region.
-    /// The `default` cluster always exists; Express Mode creates a named cluster with its first
-    /// service (docs/aws-behaviour.md E21).
+    /// `ClusterNotFoundException` for a named cluster no Express service was ever created in, in
+    /// the caller's region. The `default` cluster always exists; Express Mode creates a named
+    /// cluster with its first service (docs/aws-behaviour.md E21).
     fn require_cluster(&self, ctx: &RequestContext, cluster: Option<&str>) -> Result<(), AwsError> {
         let name = cluster_name(cluster);
-        let known = name == "default"
-            || self
-                .services
-                .iter()
-                .any(|svc| svc.region == ctx.region && svc.cluster == name);
+        let known = name == "default" || self.clusters.contains(&(ctx.region.clone(), name));
         if known {
             Ok(())
         } else {

@@ -277,6 +277,48 @@ pub fn validate_config(config: &ExpressConfig) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// The memory sizes (MiB) Fargate accepts for a CPU size, from the ECS developer guide's table
+/// (docs/aws-behaviour.md E20).
+fn fargate_memory(cpu: u32) -> Option<(u32, u32, u32)> {
+    // (smallest, largest, step); 256 CPU units also take 512 MiB, below its 1024 step.
+    match cpu {
+        256 => Some((1024, 2048, 1024)),
+        512 => Some((1024, 4096, 1024)),
+        1024 => Some((2048, 8192, 1024)),
+        2048 => Some((4096, 16384, 1024)),
+        4096 => Some((8192, 30720, 1024)),
+        8192 => Some((16384, 61440, 4096)),
+        16384 => Some((32768, 122880, 8192)),
+        _ => None,
+    }
+}
+
+/// Whether Fargate runs a task of `cpu` units and `memory` MiB.
+pub fn fargate_pair_exists(cpu: u32, memory: u32) -> bool {
+    if cpu == 256 && memory == 512 {
+        return true;
+    }
+    fargate_memory(cpu).is_some_and(|(low, high, step)| {
+        (low..=high).contains(&memory) && (memory - low).is_multiple_of(step)
+    })
+}
+
+/// Checks the task size a configuration ends up with (defaults filled in, updates merged): ECS
+/// registers a Fargate task definition from it and refuses a pair Fargate does not offer.
+pub fn validate_fargate_size(config: &ExpressConfig) -> Result<(), AwsError> {
+    let (Some(cpu), Some(memory)) = (&config.cpu, &config.memory) else {
+        return Ok(());
+    };
+    let pair = cpu.parse::<u32>().ok().zip(memory.parse::<u32>().ok());
+    if pair.is_some_and(|(c, m)| fargate_pair_exists(c, m)) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "No Fargate configuration exists for given values: {cpu} CPU, {memory} memory. See the \
+         Amazon ECS documentation for the valid values."
+    )))
+}
+
 /// Checks a tag list.
 pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
     if tags.len() > 50 {
@@ -511,6 +553,52 @@ mod tests {
         });
         assert!(next.primary_container.is_none());
         assert!(next.cpu.is_none());
+    }
+
+    #[test]
+    fn only_the_fargate_task_sizes_exist() {
+        for (cpu, memory) in [
+            (256, 512),
+            (256, 2048),
+            (512, 4096),
+            (1024, 2048),
+            (1024, 8192),
+            (2048, 16384),
+            (4096, 30720),
+            (8192, 20480),
+            (8192, 61440),
+            (16384, 40960),
+            (16384, 122880),
+        ] {
+            assert!(fargate_pair_exists(cpu, memory), "{cpu}/{memory}");
+        }
+        for (cpu, memory) in [
+            (256, 768),
+            (256, 4096),
+            (512, 512),
+            (1024, 1024),
+            (1024, 2500),
+            (2048, 2048),
+            (4096, 31744),
+            (8192, 17408),
+            (16384, 36864),
+            (300, 1024),
+        ] {
+            assert!(!fargate_pair_exists(cpu, memory), "{cpu}/{memory}");
+        }
+        let config = |cpu: &str, memory: &str| ExpressConfig {
+            cpu: Some(cpu.into()),
+            memory: Some(memory.into()),
+            ..ExpressConfig::default()
+        };
+        assert!(validate_fargate_size(&config("512", "1024")).is_ok());
+        let err = validate_fargate_size(&config("512", "512")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "No Fargate configuration exists for given values: 512 CPU, 512 memory. See the Amazon \
+             ECS documentation for the valid values."
+        );
+        assert!(validate_fargate_size(&ExpressConfig::default()).is_ok());
     }
 
     #[test]
