@@ -53,12 +53,33 @@ struct RunArgs {
     /// included.
     #[arg(long, env = "RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", default_value_t = 30)]
     aws_operation_timeout_seconds: u64,
-    /// Reconciles running at once, per kind.
-    #[arg(long, env = "RUNWAY_MAX_CONCURRENT_RECONCILES", default_value_t = 4)]
+    /// The fraction (0 < f <= 1) of each of AWS's published request buckets that runway uses; the
+    /// rest stays for the console, CI and other tools on the same account.
+    #[arg(long, env = "RUNWAY_AWS_BUDGET_FRACTION", default_value_t = 0.5)]
+    aws_budget_fraction: f64,
+    /// An explicit request budget for one action family, replacing the fraction for it:
+    /// `FAMILY=PER_SECOND[/BURST]`, for example `ecs:service-modify=2/10`. Repeatable. Families:
+    /// ecs:service-modify, ecs:service-read, ecs:deployment-read, ecs:tag-read, ecs:tag-modify,
+    /// apprunner:read, apprunner:modify.
+    #[arg(long = "aws-rate-limit", env = "RUNWAY_AWS_RATE_LIMITS", value_delimiter = ',', value_name = "FAMILY=RATE[/BURST]", value_parser = runway::aws::budget::parse_override)]
+    aws_rate_limits: Vec<(String, runway::aws::budget::Limit)>,
+    /// Reconciles running at once per kind, for each of two classes: changes (new generations,
+    /// annotations, deletions) and background work (resyncs, progress polls). The AWS budget, not
+    /// this number, limits the call rate; it only bounds the work in flight.
+    #[arg(long, env = "RUNWAY_MAX_CONCURRENT_RECONCILES", default_value_t = 32)]
     max_concurrent_reconciles: u16,
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "RUNWAY_WATCH_NAMESPACE")]
     namespace: Option<String>,
+    /// Reconcile only resources whose labels match this selector (Kubernetes label-selector syntax,
+    /// for example `runway.dev/shard=b` or `runway.dev/shard notin (b,c)`). Shards of one cluster
+    /// use disjoint selectors that together cover every resource, and a Lease each.
+    #[arg(long, env = "RUNWAY_WATCH_SELECTOR")]
+    watch_selector: Option<String>,
+    /// How the initial list is fetched: `stream` (a watch with sendInitialEvents, which never holds
+    /// the whole list in memory; Kubernetes 1.34 serves it by default) or `list` (paginated LIST).
+    #[arg(long, env = "RUNWAY_INITIAL_LIST", value_enum, default_value_t = InitialList::Stream)]
+    initial_list: InitialList,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -74,6 +95,15 @@ struct RunArgs {
     /// Seconds the Lease is held without renewal before another replica takes over.
     #[arg(long, env = "RUNWAY_LEASE_DURATION_SECONDS", default_value_t = 15)]
     lease_duration_seconds: u64,
+}
+
+/// How the initial list is fetched.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum InitialList {
+    /// A watch with sendInitialEvents (streaming list).
+    Stream,
+    /// A paginated LIST, then a watch.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,14 +173,23 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         resync_seconds,
         aws_attempt_timeout_seconds,
         aws_operation_timeout_seconds,
+        aws_budget_fraction,
+        aws_rate_limits,
         max_concurrent_reconciles,
         namespace,
+        watch_selector,
+        initial_list,
         metrics_addr,
         leader_election,
         lease_name,
         lease_namespace,
         lease_duration_seconds,
     } = args;
+    let budget = runway::aws::budget::BudgetSettings {
+        fraction: aws_budget_fraction,
+        overrides: aws_rate_limits.into_iter().collect(),
+    };
+    budget.validate().map_err(runway::Error::Config)?;
     let leader_election = leader_election.then(|| runway::controller::leader::LeaseSettings {
         name: lease_name,
         namespace: lease_namespace
@@ -176,10 +215,13 @@ async fn run(args: RunArgs) -> runway::Result<()> {
             placeholder_credentials: simulate_aws,
             attempt_timeout: Duration::from_secs(aws_attempt_timeout_seconds.max(1)),
             operation_timeout: Duration::from_secs(aws_operation_timeout_seconds.max(1)),
+            budget,
         },
         resync: Duration::from_secs(resync_seconds),
-        concurrency: max_concurrent_reconciles,
+        concurrency: max_concurrent_reconciles.max(1),
         namespace,
+        watch_selector,
+        streaming_list: matches!(initial_list, InitialList::Stream),
         metrics_addr,
         leader_election,
     })

@@ -402,6 +402,15 @@ pub struct ExpressServiceStatus {
     /// `STOPPED` or a `ROLLBACK_*` state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_status: Option<String>,
+    /// Why the current deployment is in its status, as AWS reported it (for example the circuit
+    /// breaker's finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_status_reason: Option<String>,
+    /// The service revision that the current deployment deploys. With `deploymentStatus`, it lets
+    /// runway skip DescribeServiceDeployments while the current deployment is unchanged and has
+    /// ended: an ended deployment never changes again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_target_revision: Option<String>,
     /// The configuration AWS is deploying, as AWS returned it. Secret references are kept; secret
     /// values never appear.
     #[serde(default, skip_serializing_if = "Option::is_none")]

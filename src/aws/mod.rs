@@ -4,6 +4,7 @@
 //! outcome.
 
 pub mod apprunner;
+pub mod budget;
 pub mod ecs;
 pub mod error;
 
@@ -38,6 +39,8 @@ pub struct AwsSettings {
     pub attempt_timeout: std::time::Duration,
     /// The longest one AWS call may take, all SDK retries included.
     pub operation_timeout: std::time::Duration,
+    /// runway's own request budget per Region and action family.
+    pub budget: budget::BudgetSettings,
 }
 
 /// The SDK clients for one Region.
@@ -51,6 +54,8 @@ pub struct RegionClients {
     pub apprunner: aws_sdk_apprunner::Client,
     /// Where AWS call outcomes are counted.
     pub metrics: Metrics,
+    /// The request budget every call waits for.
+    pub budget: Arc<budget::Budget>,
 }
 
 /// Per-Region SDK clients, created on first use and reused.
@@ -58,6 +63,7 @@ pub struct AwsClients {
     settings: AwsSettings,
     http: SharedHttpClient,
     metrics: Metrics,
+    budget: Arc<budget::Budget>,
     cache: Mutex<HashMap<String, RegionClients>>,
 }
 
@@ -68,9 +74,11 @@ impl AwsClients {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
+        let budget = Arc::new(budget::Budget::new(settings.budget.clone(), metrics.clone()));
         Arc::new(Self {
             settings,
             http,
+            budget,
             metrics,
             cache: Mutex::new(HashMap::new()),
         })
@@ -114,6 +122,7 @@ impl AwsClients {
             ecs: aws_sdk_ecs::Client::new(&config),
             apprunner: aws_sdk_apprunner::Client::new(&config),
             metrics: self.metrics.clone(),
+            budget: Arc::clone(&self.budget),
         };
         cache.insert(region.to_string(), clients.clone());
         clients
@@ -121,7 +130,8 @@ impl AwsClients {
 }
 
 impl RegionClients {
-    /// Awaits one SDK call, counts it, and turns a failure into [`Error::Aws`].
+    /// Waits for a budget token, awaits one SDK call (the SDK sends nothing before it is polled),
+    /// counts it, and turns a failure into [`Error::Aws`].
     pub async fn call<T, E>(
         &self,
         service: &'static str,
@@ -132,6 +142,7 @@ impl RegionClients {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.budget.take(&self.region, service, operation).await;
         match fut.await {
             Ok(v) => {
                 self.metrics.aws_call(service, operation, "ok");

@@ -24,7 +24,7 @@ use crate::aws::error::AwsErrorKind;
 use crate::plan::Phase;
 use crate::plan::apprunner::{
     AppRunnerRequest, ObservedOperation, ObservedService, Ownership, Plan, PlanInput, UpdateCause, baseline,
-    create_request, ownership, plan, service_name, valid_service_name,
+    create_request, needs_operations, ownership, plan, service_name, valid_service_name,
 };
 use crate::plan::{Clock, clear_rejection};
 use crate::{Error, Result};
@@ -65,7 +65,7 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
             message,
         },
         Resolved::Arn(arn) => {
-            let (service, operations) = observe(&aws, arn.as_deref()).await?;
+            let (service, operations) = observe(&aws, arn.as_deref(), &status).await?;
             if let Some(s) = &service {
                 status.common.service_arn = Some(s.arn.clone());
                 if baseline(&status, &desired, s) {
@@ -144,10 +144,12 @@ async fn resolve(
     }
 }
 
-/// Reads the service and its most recent operations.
+/// Reads the service and, when they can tell something new (`needs_operations`), its most recent
+/// operations.
 async fn observe(
     aws: &RegionClients,
     arn: Option<&str>,
+    status: &AppRunnerServiceStatus,
 ) -> Result<(Option<ObservedService>, Vec<ObservedOperation>)> {
     let Some(arn) = arn else {
         return Ok((None, Vec::new()));
@@ -155,7 +157,7 @@ async fn observe(
     let Some(service) = apprunner::describe(aws, arn).await? else {
         return Ok((None, Vec::new()));
     };
-    if service.status == "DELETED" {
+    if service.status == "DELETED" || !needs_operations(status, &service) {
         return Ok((Some(service), Vec::new()));
     }
     let operations = apprunner::list_operations(aws, arn).await?;

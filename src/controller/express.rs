@@ -22,7 +22,7 @@ use crate::aws::RegionClients;
 use crate::aws::ecs;
 use crate::plan::express::{
     Applied, ExpressRequest, OWNER_TAG, ObservedDeployment, ObservedExpress, Plan, PlanInput, create_request,
-    owner, plan, redacted,
+    known_ended_deployment, owner, plan, redacted,
 };
 use crate::plan::{Clock, Phase, clear_rejection, pinned_region};
 use crate::{Error, Result};
@@ -62,7 +62,7 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
             message,
         },
         Resolved::Arn(arn) => {
-            let (service, current) = observe(&aws, arn.as_deref()).await?;
+            let (service, current) = observe(&aws, arn.as_deref(), &step.status).await?;
             let deployment = awaited_deployment(&aws, &mut step.status, service.as_ref(), current).await?;
             step.observed(service.as_ref(), deployment.as_ref());
             let desired = step.desired();
@@ -129,18 +129,22 @@ async fn resolve(
     }
 }
 
-/// Describes the service and its current deployment.
+/// Describes the service and its current deployment. The deployment is described only when the
+/// status does not already hold it in an ended state (`known_ended_deployment`).
 async fn observe(
     aws: &RegionClients,
     arn: Option<&str>,
+    status: &ExpressServiceStatus,
 ) -> Result<(Option<ObservedExpress>, Option<ObservedDeployment>)> {
     let Some(arn) = arn else { return Ok((None, None)) };
     let Some(service) = ecs::describe(aws, arn).await? else {
         return Ok((None, None));
     };
-    let deployment = match service.current_deployment.as_deref() {
-        Some(d) => ecs::describe_deployment(aws, d).await?,
-        None => None,
+    let current = service.current_deployment.as_deref();
+    let deployment = match (current, known_ended_deployment(status, current)) {
+        (_, Some(known)) => Some(known),
+        (Some(d), None) => ecs::describe_deployment(aws, d).await?,
+        (None, None) => None,
     };
     Ok((Some(service), deployment))
 }
@@ -214,6 +218,8 @@ impl Step<'_> {
         if let Some(d) = deployment {
             status.current_deployment = Some(d.arn.clone());
             status.deployment_status = Some(d.status.clone());
+            status.deployment_status_reason = d.status_reason.clone();
+            status.deployment_target_revision = d.target_revision.clone();
         }
         status.endpoint = status
             .target_configuration

@@ -23,10 +23,14 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Context, events, is_paused, object_key, status::apply_status};
+use super::{
+    Context, events, is_paused, jittered_resync, object_key, spread_resync, status::apply_status,
+    trigger_hash,
+};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::api::express::{ExpressService, ExpressServiceStatus};
+use crate::aws::budget::{Priority, with_priority};
 use crate::aws::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
 use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
@@ -108,8 +112,23 @@ where
     C: FnOnce(Arc<K>, Arc<Context>) -> CF,
     CF: Future<Output = Result<Action>>,
 {
-    let timer = ctx.metrics.reconcile_started(kind);
     let key = object_key(obj.as_ref());
+    let hash = trigger_hash(obj.as_ref());
+    let seen = ctx.seen_hash(&key);
+    if seen.is_none() && !is_paused(obj.as_ref()) && settled(obj.as_ref()) {
+        // NB: first sight of a resource that was settled before this process started: its first
+        // drift check goes to a random point of the resync interval instead of now.
+        ctx.record_seen(&key, hash);
+        return Ok(Action::requeue(spread_resync(ctx.resync)));
+    }
+    let deleting = obj.meta().deletion_timestamp.is_some();
+    let priority = if deleting || seen != hash {
+        Priority::Change
+    } else {
+        Priority::Background
+    };
+    let _slot = ctx.admit(priority).await;
+    let timer = ctx.metrics.reconcile_started(kind);
     let result = if is_paused(obj.as_ref()) {
         tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
         Ok(Action::await_change())
@@ -117,12 +136,15 @@ where
         let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let for_event = ctx.clone();
         let for_report = obj.clone();
-        let result = finalizer(&api, FINALIZER, obj, |event| async move {
-            match event {
-                Finalizer::Apply(o) => apply(o, for_event).await,
-                Finalizer::Cleanup(o) => cleanup(o, for_event).await,
-            }
-        })
+        let result = with_priority(
+            priority,
+            finalizer(&api, FINALIZER, obj, |event| async move {
+                match event {
+                    Finalizer::Apply(o) => apply(o, for_event).await,
+                    Finalizer::Cleanup(o) => cleanup(o, for_event).await,
+                }
+            }),
+        )
         .await
         .map_err(|e| Error::Finalizer(Box::new(e)));
         if let Err(err) = &result
@@ -135,11 +157,36 @@ where
     match &result {
         Ok(_) => {
             ctx.succeeded(&key);
+            // NB: a finished deletion leaves nothing to remember.
+            ctx.record_seen(&key, if deleting { None } else { hash });
             timer.finish("ok");
         }
         Err(e) => timer.finish(e.metric_label()),
     }
     result
+}
+
+/// Whether a resource was settled when runway last wrote it: Ready for its current generation,
+/// its finalizer in place, its reconcile-requested-at annotation handled, and not being deleted.
+/// Nothing about it waits for runway, so its first check after a start can wait for its turn.
+pub fn settled<K>(obj: &K) -> bool
+where
+    K: Resource + Managed,
+{
+    let Some(status) = obj.managed_status() else {
+        return false;
+    };
+    let common = status.common();
+    let generation = obj.meta().generation;
+    let ready = common
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == generation);
+    ready
+        && common.observed_generation == generation
+        && obj.meta().deletion_timestamp.is_none()
+        && obj.finalizers().iter().any(|f| f == FINALIZER)
+        && common.reconcile_requested_at.as_ref() == obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION)
 }
 
 /// Which AWS service a resource manages, as `resolve` finds it.
@@ -286,7 +333,7 @@ where
             let elapsed = now.duration_since(since).unsigned_abs();
             Action::requeue(poll_interval(elapsed))
         }
-        Phase::Stalled { .. } | Phase::Ready { .. } => Action::requeue(ctx.resync),
+        Phase::Stalled { .. } | Phase::Ready { .. } => Action::requeue(jittered_resync(ctx.resync)),
     })
 }
 

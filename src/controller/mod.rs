@@ -27,6 +27,7 @@ use std::sync::Mutex;
 
 use crate::api::common::{PAUSED_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::AwsClients;
+use crate::aws::budget::Priority;
 use crate::server::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -66,11 +67,24 @@ pub struct Context {
     pub failures: Mutex<HashMap<String, u32>>,
     /// Test-only crash injection.
     pub failpoint: Option<Failpoint>,
+    /// The trigger hash (see [`trigger_hash`]) of each object at its last successful reconcile: an
+    /// object whose hash differs carries a change.
+    pub seen: Mutex<HashMap<String, u64>>,
+    /// Admits reconciles of changes.
+    pub changes: tokio::sync::Semaphore,
+    /// Admits background reconciles (resyncs, progress polls).
+    pub background: tokio::sync::Semaphore,
 }
 
 impl Context {
-    /// Creates the context.
-    pub fn new(client: Client, aws: Arc<AwsClients>, metrics: Metrics, resync: Duration) -> Arc<Self> {
+    /// Creates the context; `concurrency` reconciles of each class (changes, background) run at once.
+    pub fn new(
+        client: Client,
+        aws: Arc<AwsClients>,
+        metrics: Metrics,
+        resync: Duration,
+        concurrency: u16,
+    ) -> Arc<Self> {
         let reporter = Reporter {
             controller: "runway".into(),
             instance: std::env::var("POD_NAME").ok(),
@@ -83,7 +97,40 @@ impl Context {
             resync,
             failures: Mutex::new(HashMap::new()),
             failpoint: Failpoint::from_env(),
+            seen: Mutex::new(HashMap::new()),
+            changes: tokio::sync::Semaphore::new(usize::from(concurrency.max(1))),
+            background: tokio::sync::Semaphore::new(usize::from(concurrency.max(1))),
         })
+    }
+
+    /// The trigger hash recorded at the object's last successful reconcile.
+    pub fn seen_hash(&self, key: &str) -> Option<u64> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+    }
+
+    /// Records the trigger hash of a successful reconcile, or forgets the object (`None`) once it
+    /// is gone.
+    pub fn record_seen(&self, key: &str, hash: Option<u64>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match hash {
+            Some(h) => seen.insert(key.to_string(), h),
+            None => seen.remove(key),
+        };
+    }
+
+    /// Waits for a reconcile slot of the class of `priority`; the two classes never wait for each
+    /// other, so background work never holds up a change.
+    pub async fn admit(&self, priority: Priority) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let pool = match priority {
+            Priority::Change => &self.changes,
+            Priority::Background => &self.background,
+        };
+        // NB: the semaphores are never closed; a closed one would only lift the limit.
+        pool.acquire().await.ok()
     }
 
     /// Forgets the failure count of an object after a successful reconcile.
@@ -126,6 +173,22 @@ pub fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
     obj.annotations().get(PAUSED_ANNOTATION).hash(&mut h);
     obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION).hash(&mut h);
     Some(h.finish())
+}
+
+/// The next drift check of a settled resource: the resync interval plus up to 20 % jitter, so that
+/// resources checked together drift apart instead of staying in lockstep. Never earlier than the
+/// interval, so a rejection's backoff (counted in resync intervals) has always passed by then.
+pub fn jittered_resync(resync: Duration) -> Duration {
+    resync.mul_f64(1.0 + rand::random::<f64>() * 0.2)
+}
+
+/// The first drift check of a settled resource after a start: at a uniformly random point of the
+/// resync interval, so that thousands of resources are not described in the same second after a
+/// restart.
+pub fn spread_resync(resync: Duration) -> Duration {
+    resync
+        .mul_f64(rand::random::<f64>())
+        .max(Duration::from_millis(1))
 }
 
 /// Backoff after `attempt` consecutive retryable failures: 5 s doubling to 60 s, with up to 50%
@@ -214,6 +277,24 @@ impl Readiness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resyncs_are_jittered_and_first_checks_spread_over_the_interval() {
+        let resync = Duration::from_secs(600);
+        let mut firsts = Vec::new();
+        for _ in 0..1000 {
+            let d = jittered_resync(resync);
+            assert!(d >= resync && d <= Duration::from_secs(720), "{d:?}");
+            let f = spread_resync(resync);
+            assert!(f > Duration::ZERO && f <= resync, "{f:?}");
+            firsts.push(f.as_secs());
+        }
+        // Spread over the interval: every tenth of it gets some of the 1,000 first checks.
+        for tenth in 0..10 {
+            let n = firsts.iter().filter(|s| **s / 60 == tenth).count();
+            assert!(n > 30, "tenth {tenth} got {n} of 1000");
+        }
+    }
 
     #[test]
     fn retry_backoff_grows_with_jitter_and_is_capped() {

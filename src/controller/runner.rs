@@ -25,10 +25,15 @@ pub struct RunConfig {
     pub aws: AwsSettings,
     /// How often settled resources are checked for drift.
     pub resync: Duration,
-    /// Reconciles running at once, per kind.
+    /// Reconciles running at once per kind and class (changes, background).
     pub concurrency: u16,
     /// Watch only this namespace (all namespaces when `None`).
     pub namespace: Option<String>,
+    /// Reconcile only resources whose labels match this selector (one shard).
+    pub watch_selector: Option<String>,
+    /// Fetch the initial list as a streaming list (watch with sendInitialEvents) instead of a
+    /// paginated LIST.
+    pub streaming_list: bool,
     /// Where `/metrics`, `/healthz` and `/readyz` are served.
     pub metrics_addr: SocketAddr,
     /// Elect a leader on this Lease before reconciling; `None` runs unconditionally.
@@ -45,19 +50,47 @@ where
     }
 }
 
-/// Builds a controller for `K` whose trigger skips status-only changes.
-fn controller_for<K>(api: Api<K>, concurrency: u16) -> (Controller<K>, reflector::Store<K>)
+/// The annotation `kubectl apply` (client-side) leaves: a second copy of the spec.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The watch settings: the shard's label selector and the initial-list strategy. A paginated list
+/// fetches 100 objects a page, so that the list never holds more than that in flight.
+pub fn watch_config(selector: Option<&str>, streaming_list: bool) -> watcher::Config {
+    let mut config = watcher::Config::default().page_size(100);
+    if let Some(selector) = selector {
+        config = config.labels(selector);
+    }
+    if streaming_list {
+        config = config.streaming_lists();
+    }
+    config
+}
+
+/// Drops what runway never reads from a cached object: `managedFields` and the last-applied
+/// annotation together are often larger than the spec.
+pub fn strip<K: Resource>(obj: &mut K) {
+    obj.meta_mut().managed_fields = None;
+    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+/// Builds a controller for `K` whose trigger skips status-only changes. Its own concurrency is
+/// unbounded: `Context::admit` bounds the work, by class, inside the reconcile, so that a queue of
+/// resyncs never keeps a change from starting.
+fn controller_for<K>(api: Api<K>, config: watcher::Config) -> (Controller<K>, reflector::Store<K>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let trigger = watcher(api, watcher::Config::default())
+    let trigger = watcher(api, config)
+        .modify(strip)
         .default_backoff()
         .reflect(writer)
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
     let controller = Controller::for_stream(trigger, reader.clone())
-        .with_config(controller::Config::default().concurrency(concurrency))
+        .with_config(controller::Config::default().concurrency(0))
         .shutdown_on_signal();
     (controller, reader)
 }
@@ -85,9 +118,12 @@ pub async fn run(config: RunConfig) -> Result<()> {
         resync,
         concurrency,
         namespace,
+        watch_selector,
+        streaming_list,
         metrics_addr,
         leader_election,
     } = config;
+    let watch = watch_config(watch_selector.as_deref(), streaming_list);
     let client = Client::try_default()
         .await
         .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
@@ -109,9 +145,9 @@ pub async fn run(config: RunConfig) -> Result<()> {
     };
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let ctx = Context::new(client.clone(), aws, metrics, resync);
+    let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency);
 
-    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone());
     let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
     let express = xsvc
         .run(express::reconcile, error_policy, Arc::clone(&ctx))
@@ -120,7 +156,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
             futures::future::ready(())
         });
 
-    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), concurrency);
+    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone());
     let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
     let app_runner = arsvc
         .run(apprunner::reconcile, error_policy, Arc::clone(&ctx))

@@ -424,6 +424,21 @@ pub struct PlanInput<'a> {
     pub clock: super::Clock<'a>,
 }
 
+/// Whether ListOperations has anything to tell: App Runner runs an operation now
+/// (`OPERATION_IN_PROGRESS`), the create failed (the message names its operation), runway follows
+/// an operation it has not seen end, or runway has recorded no operation yet. Otherwise the
+/// operation in status has ended and ended operations never change, so a settled service costs one
+/// read (DescribeService) per resync.
+pub fn needs_operations(status: &AppRunnerServiceStatus, service: &ObservedService) -> bool {
+    let ended = status
+        .operation_status
+        .as_deref()
+        .is_some_and(|s| s == "SUCCEEDED" || UNDONE.contains(&s));
+    matches!(service.status.as_str(), "OPERATION_IN_PROGRESS" | "CREATE_FAILED")
+        || status.operation_id.is_none()
+        || !ended
+}
+
 /// Whether runway should record the desired request as applied without sending it: the status has
 /// no `lastAppliedHash` yet (an adopted service, or one found by name after a crash right after
 /// CreateService) and App Runner already runs what the spec asks for.

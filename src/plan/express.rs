@@ -460,6 +460,28 @@ fn stalled_again(status: &ExpressServiceStatus) -> Plan {
     Plan::Stalled { reason, message }
 }
 
+/// The current deployment as the status last recorded it, when describing it again would tell
+/// nothing new: runway awaits no rollout, AWS still reports the same `currentDeployment`, and that
+/// deployment had ended (`SUCCESSFUL`, `STOPPED` or `ROLLBACK_*`). An ended deployment never changes
+/// again, so a settled resource costs one read (DescribeExpressGatewayService) per resync.
+pub fn known_ended_deployment(
+    status: &ExpressServiceStatus,
+    current_deployment: Option<&str>,
+) -> Option<ObservedDeployment> {
+    let current = current_deployment?;
+    let recorded = status.deployment_status.as_deref()?;
+    let ended = recorded == "SUCCESSFUL" || FAILED.contains(&recorded);
+    if status.awaited_rollout.is_some() || !ended || status.current_deployment.as_deref() != Some(current) {
+        return None;
+    }
+    Some(ObservedDeployment {
+        arn: current.to_string(),
+        status: recorded.to_string(),
+        status_reason: status.deployment_status_reason.clone(),
+        target_revision: status.deployment_target_revision.clone(),
+    })
+}
+
 /// The next deletion step, from the service's status code (`None`: not found).
 pub fn delete_step(status_code: Option<&str>) -> super::DeleteStep {
     match status_code {

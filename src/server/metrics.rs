@@ -38,6 +38,15 @@ pub struct AwsCallLabels {
     pub outcome: String,
 }
 
+/// Labels of a wait for AWS budget.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BudgetLabels {
+    /// The action family, such as `ecs:service-read`.
+    pub family: String,
+    /// `change` or `background`.
+    pub priority: String,
+}
+
 /// All of runway's metrics, registered in one registry.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -48,6 +57,7 @@ pub struct Metrics {
     aws_throttles: Family<AwsCallLabels, Counter>,
     in_flight: Family<KindLabels, Gauge>,
     queue_depth: Family<KindLabels, Gauge>,
+    budget_wait: Family<BudgetLabels, Histogram>,
 }
 
 impl Default for Metrics {
@@ -94,6 +104,14 @@ impl Metrics {
             "Objects waiting for a reconcile (requeued or scheduled), by kind",
             queue_depth.clone(),
         );
+        let budget_wait = Family::<BudgetLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 4.0, 10))
+        });
+        registry.register(
+            "aws_budget_wait_seconds",
+            "Time an AWS call waited for runway's own budget, by action family and priority",
+            budget_wait.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -102,7 +120,18 @@ impl Metrics {
             aws_throttles,
             in_flight,
             queue_depth,
+            budget_wait,
         }
+    }
+
+    /// Records how long one AWS call waited for a budget token.
+    pub fn budget_wait(&self, family: &str, priority: &str, seconds: f64) {
+        self.budget_wait
+            .get_or_create(&BudgetLabels {
+                family: family.into(),
+                priority: priority.into(),
+            })
+            .observe(seconds);
     }
 
     /// Starts timing a reconcile of `kind`; finish it with [`ReconcileTimer::finish`].

@@ -581,3 +581,38 @@ fn deletion_waits_for_any_operation_and_ends_when_deleted_or_gone() {
     assert_eq!(delete_step(Some("DELETED")), DeleteStep::Gone);
     assert_eq!(delete_step(None), DeleteStep::Gone);
 }
+
+#[test]
+fn operations_are_listed_only_while_they_can_tell_something_new() {
+    let settled = AppRunnerServiceStatus {
+        operation_id: Some("op-1".into()),
+        operation_type: Some("UPDATE_SERVICE".into()),
+        operation_status: Some("SUCCEEDED".into()),
+        ..AppRunnerServiceStatus::default()
+    };
+    let service = |status: &str| ObservedService {
+        status: status.into(),
+        ..ObservedService::default()
+    };
+    assert!(!needs_operations(&settled, &service("RUNNING")));
+    assert!(!needs_operations(&settled, &service("PAUSED")));
+    assert!(needs_operations(&settled, &service("OPERATION_IN_PROGRESS")));
+    assert!(needs_operations(&settled, &service("CREATE_FAILED")));
+    for undone in ["FAILED", "ROLLBACK_SUCCEEDED", "ROLLBACK_FAILED"] {
+        let ended = AppRunnerServiceStatus {
+            operation_status: Some(undone.into()),
+            ..settled.clone()
+        };
+        assert!(!needs_operations(&ended, &service("RUNNING")), "{undone}");
+    }
+    // An operation runway started and has not seen end, an unknown status, or none recorded yet.
+    for status in [Some("PENDING"), Some("IN_PROGRESS"), Some("SOMETHING_NEW"), None] {
+        let open = AppRunnerServiceStatus {
+            operation_status: status.map(str::to_string),
+            ..settled.clone()
+        };
+        assert!(needs_operations(&open, &service("RUNNING")), "{status:?}");
+    }
+    let none = AppRunnerServiceStatus::default();
+    assert!(needs_operations(&none, &service("RUNNING")));
+}

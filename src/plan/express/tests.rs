@@ -312,3 +312,45 @@ fn deletion_waits_while_draining_and_ends_when_inactive_or_gone() {
     assert_eq!(delete_step(Some("INACTIVE")), DeleteStep::Gone);
     assert_eq!(delete_step(None), DeleteStep::Gone);
 }
+
+#[test]
+fn an_ended_unchanged_deployment_is_taken_from_status_and_anything_else_is_described() {
+    let settled = ExpressServiceStatus {
+        current_deployment: Some("dep-1".into()),
+        deployment_status: Some("SUCCESSFUL".into()),
+        deployment_target_revision: Some("rev-1".into()),
+        ..ExpressServiceStatus::default()
+    };
+    let known = known_ended_deployment(&settled, Some("dep-1")).expect("known");
+    assert_eq!(known.arn, "dep-1");
+    assert_eq!(known.status, "SUCCESSFUL");
+    assert_eq!(known.target_revision.as_deref(), Some("rev-1"));
+    for failed in FAILED {
+        let ended = ExpressServiceStatus {
+            deployment_status: Some((*failed).into()),
+            deployment_status_reason: Some("circuit breaker".into()),
+            ..settled.clone()
+        };
+        let known = known_ended_deployment(&ended, Some("dep-1")).expect("ended");
+        assert_eq!(known.status_reason.as_deref(), Some("circuit breaker"));
+    }
+    // A new current deployment, none at all, one still moving, an unknown status, an awaited rollout.
+    assert!(known_ended_deployment(&settled, Some("dep-2")).is_none());
+    assert!(known_ended_deployment(&settled, None).is_none());
+    for moving in ["PENDING", "IN_PROGRESS", "STOP_REQUESTED", "SOMETHING_NEW"] {
+        let s = ExpressServiceStatus {
+            deployment_status: Some(moving.into()),
+            ..settled.clone()
+        };
+        assert!(known_ended_deployment(&s, Some("dep-1")).is_none(), "{moving}");
+    }
+    let awaiting = ExpressServiceStatus {
+        awaited_rollout: Some(crate::api::express::AwaitedRollout {
+            cause: "Update".into(),
+            service_revision_arn: None,
+            previous_deployment: Some("dep-1".into()),
+        }),
+        ..settled.clone()
+    };
+    assert!(known_ended_deployment(&awaiting, Some("dep-1")).is_none());
+}
