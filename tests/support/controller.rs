@@ -80,6 +80,11 @@ impl Runway {
         Self { child, log }
     }
 
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process (SIGKILL, as a crash would).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
