@@ -9,7 +9,7 @@
 //! Region and family.
 //!
 //! The families and AWS's published buckets (burst, then refill per second), from "Request
-//! throttling for the Amazon ECS API" (docs/aws-behaviour.md, S5):
+//! throttling for the Amazon ECS API" (docs/aws-behaviour.md, X5):
 //!
 //! | family | actions runway calls | burst | refill/s |
 //! |---|---|---|---|
