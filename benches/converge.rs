@@ -154,7 +154,10 @@ fn rss_mib(pid: u32) -> (f64, f64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-fn ready(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], generation: Option<i64>) -> bool {
+fn ready(
+    conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    generation: Option<i64>,
+) -> bool {
     conditions
         .iter()
         .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == generation)
@@ -170,7 +173,11 @@ fn watch_ready(client: kube::Client, ns: &str, start: Instant) -> Arc<Mutex<Hash
         let mut events = watcher::watcher(xs, watcher::Config::default()).boxed();
         while let Ok(Some(event)) = events.try_next().await {
             if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
-                let status = o.status.as_ref().map(|s| s.common.conditions.as_slice()).unwrap_or_default();
+                let status = o
+                    .status
+                    .as_ref()
+                    .map(|s| s.common.conditions.as_slice())
+                    .unwrap_or_default();
                 if ready(status, o.metadata.generation) {
                     let mut map = seen.lock().unwrap_or_else(|e| e.into_inner());
                     let name = format!("x/{}", o.metadata.name.unwrap_or_default());
@@ -184,7 +191,11 @@ fn watch_ready(client: kube::Client, ns: &str, start: Instant) -> Arc<Mutex<Hash
         let mut events = watcher::watcher(ars, watcher::Config::default()).boxed();
         while let Ok(Some(event)) = events.try_next().await {
             if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
-                let status = o.status.as_ref().map(|s| s.common.conditions.as_slice()).unwrap_or_default();
+                let status = o
+                    .status
+                    .as_ref()
+                    .map(|s| s.common.conditions.as_slice())
+                    .unwrap_or_default();
                 if ready(status, o.metadata.generation) {
                     let mut map = seen.lock().unwrap_or_else(|e| e.into_inner());
                     let name = format!("a/{}", o.metadata.name.unwrap_or_default());

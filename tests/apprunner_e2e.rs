@@ -209,10 +209,14 @@ async fn each_change_sends_one_update_and_noops_or_restarts_send_none() {
         o["status"]["observedGeneration"] == 3 && is_true(o, "Ready")
     });
 
-    // Restart the controller; it re-reads everything from AWS.
+    // Restart the controller; it re-reads everything from AWS, each settled resource at a random
+    // point of its first resync interval (5 s here).
     runway.kill();
     let describes = calls(&env.sim, "DescribeService");
-    let _runway = env.runway();
+    let _runway = env.runway_with(Options {
+        args: vec!["--resync-seconds".into(), "5".into()],
+        ..Options::default()
+    });
     eventually(WAIT, "the restarted controller to describe the service", || {
         (calls(&env.sim, "DescribeService") > describes).then_some(())
     });

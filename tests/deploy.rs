@@ -473,6 +473,17 @@ fn values_schema_rejects_bad_values() {
         ("metrics.port=70000", "metrics/port"),
         ("leaderElection.leaseName=Not_A_Name", "leaderElection/leaseName"),
         ("watchNamespace=Bad_NS", "watchNamespace"),
+        ("awsBudget.fraction=2", "awsBudget/fraction"),
+        (
+            "awsBudget.rateLimits.ecs:everything=1/2",
+            "invalid propertyName 'ecs:everything'",
+        ),
+        (
+            "awsBudget.rateLimits.ecs:service-read=fast",
+            "awsBudget/rateLimits",
+        ),
+        ("sharding.shards=0", "sharding/shards"),
+        ("initialList=eager", "initialList"),
         ("typoed=1", "typoed"),
         (
             "metrics.service.enabled=false,metrics.serviceMonitor.enabled=true",
@@ -677,7 +688,9 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         ("RUNWAY_RESYNC_SECONDS", "600"),
         ("RUNWAY_AWS_ATTEMPT_TIMEOUT_SECONDS", "10"),
         ("RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", "30"),
-        ("RUNWAY_MAX_CONCURRENT_RECONCILES", "4"),
+        ("RUNWAY_MAX_CONCURRENT_RECONCILES", "32"),
+        ("RUNWAY_AWS_BUDGET_FRACTION", "0.5"),
+        ("RUNWAY_INITIAL_LIST", "stream"),
         ("RUNWAY_METRICS_ADDR", "0.0.0.0:8080"),
         ("RUNWAY_LOG_FORMAT", "json"),
         ("RUNWAY_LOG_LEVEL", "info"),
@@ -710,6 +723,8 @@ fn every_setting_the_chart_passes_is_read_by_runway_run() {
         "aws.region=eu-west-1",
         "aws.endpointUrl=http://sim:4566",
         "watchNamespace=apps",
+        "watchSelector=team=a",
+        "awsBudget.rateLimits.ecs:service-modify=2/10",
     ]);
     let env = env_of(find(&objects, "Deployment", "runway"));
     let help = Command::new(env!("CARGO_BIN_EXE_runway"))
@@ -755,6 +770,11 @@ fn values_reach_the_deployment() {
         "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/runway",
         "priorityClassName=system-cluster-critical",
         "podAnnotations.team=platform",
+        "watchSelector=team=payments",
+        "initialList=list",
+        "awsBudget.fraction=0.25",
+        "awsBudget.rateLimits.ecs:service-modify=2/10",
+        "awsBudget.rateLimits.apprunner:read=3",
     ]);
     let deployment = find(&objects, "Deployment", "runway");
     let pod = &deployment["spec"]["template"];
@@ -779,6 +799,13 @@ fn values_reach_the_deployment() {
         ("RUNWAY_LOG_LEVEL", "runway=debug"),
         ("RUNWAY_METRICS_ADDR", "0.0.0.0:9090"),
         ("RUNWAY_LEADER_ELECTION", "false"),
+        ("RUNWAY_WATCH_SELECTOR", "team=payments"),
+        ("RUNWAY_INITIAL_LIST", "list"),
+        ("RUNWAY_AWS_BUDGET_FRACTION", "0.25"),
+        (
+            "RUNWAY_AWS_RATE_LIMITS",
+            "apprunner:read=3,ecs:service-modify=2/10",
+        ),
     ] {
         assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
     }
@@ -796,6 +823,63 @@ fn values_reach_the_deployment() {
         !names.contains("Role/runway-leader-election"),
         "no Lease Role without leader election"
     );
+}
+
+#[test]
+fn shards_get_a_deployment_lease_and_disjoint_selectors_that_cover_every_resource() {
+    let objects = render(&["sharding.shards=3", "watchSelector=team=a"]);
+    let mut selectors = Vec::new();
+    let mut leases = BTreeSet::new();
+    for i in 0..3 {
+        let deployment = find(&objects, "Deployment", &format!("runway-shard-{i}"));
+        assert_eq!(
+            deployment["spec"]["selector"]["matchLabels"]["runway.dev/shard-index"],
+            i.to_string()
+        );
+        assert_eq!(
+            deployment["spec"]["template"]["metadata"]["labels"]["runway.dev/shard-index"],
+            i.to_string()
+        );
+        let env = env_of(deployment);
+        leases.insert(env["RUNWAY_LEASE_NAME"].clone());
+        selectors.push(env["RUNWAY_WATCH_SELECTOR"].clone());
+    }
+    assert_eq!(
+        selectors,
+        [
+            "team=a,runway.dev/shard notin (1,2)",
+            "team=a,runway.dev/shard=1",
+            "team=a,runway.dev/shard=2"
+        ]
+    );
+    assert_eq!(leases.len(), 3, "every shard has its own Lease: {leases:?}");
+    assert!(
+        !kinds(&objects).contains("Deployment/runway"),
+        "no unsharded Deployment beside the shards"
+    );
+    // Every value of the shard label (and none) lands in exactly one shard.
+    let matches = |selector: &str, label: Option<&str>| {
+        let term = selector
+            .strip_prefix("team=a,")
+            .expect("the user's selector comes first");
+        if let Some(list) = term.strip_prefix("runway.dev/shard notin (") {
+            let list = list.trim_end_matches(')');
+            label.is_none_or(|l| !list.split(',').any(|v| v == l))
+        } else if let Some(value) = term.strip_prefix("runway.dev/shard=") {
+            label == Some(value)
+        } else {
+            panic!("unexpected selector term {term}")
+        }
+    };
+    for label in [None, Some("0"), Some("1"), Some("2"), Some("7"), Some("web")] {
+        let n = selectors.iter().filter(|s| matches(s, label)).count();
+        assert_eq!(n, 1, "label {label:?} matches {n} shards");
+    }
+    // One shard renders exactly the unsharded Deployment.
+    let single = render(&["sharding.shards=1"]);
+    let deployment = find(&single, "Deployment", "runway");
+    assert!(!env_of(deployment).contains_key("RUNWAY_WATCH_SELECTOR"));
+    assert_eq!(env_of(deployment)["RUNWAY_LEASE_NAME"], "runway-leader");
 }
 
 /// The rules the controller needs on the runway.dev resources and their Events: every verb is one

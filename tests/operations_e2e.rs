@@ -50,10 +50,14 @@ fn lease_holder(cluster: &Cluster, ns: &str, lease: &str) -> Option<String> {
     (out.status.success() && !holder.is_empty()).then_some(holder)
 }
 
+/// A replica with leader election. Its resync is 5 s: a new leader checks settled resources at a
+/// random point of its first resync interval, not all at once.
 fn leader_options(identity: &str, ns: &str, metrics_port: u16) -> Options {
     Options {
         env: vec![("POD_NAME".into(), identity.into())],
         args: vec![
+            "--resync-seconds".into(),
+            "5".into(),
             "--leader-election".into(),
             "--lease-name".into(),
             "runway-test-leader".into(),

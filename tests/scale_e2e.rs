@@ -72,9 +72,29 @@ fn all_ready(env: &Env, resource: &str, names: &[&str]) {
     }
 }
 
+/// A controller's log without terminal colour codes.
+fn log_text(runway: &Runway) -> String {
+    let raw = std::fs::read_to_string(&runway.log).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip `ESC [ ... m`.
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The objects a controller's log says it reconciled.
 fn reconciled(runway: &Runway) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(&runway.log).unwrap_or_default();
+    let text = log_text(runway);
     text.lines()
         .filter(|l| l.contains("reconciled"))
         .filter_map(|l| l.split("object=").nth(1))
@@ -85,7 +105,7 @@ fn reconciled(runway: &Runway) -> BTreeSet<String> {
 
 /// How many times a controller's log says it reconciled `name`.
 fn reconciles_of(runway: &Runway, name: &str) -> usize {
-    let text = std::fs::read_to_string(&runway.log).unwrap_or_default();
+    let text = log_text(runway);
     let needle = format!("object={name}");
     text.lines()
         .filter(|l| l.contains("reconciled") && l.split_whitespace().any(|w| w == needle))
@@ -106,7 +126,9 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         args: vec!["--resync-seconds".into(), RESYNC_SECONDS.to_string()],
         ..Options::default()
     });
-    let xs = ["steady-1", "steady-2", "steady-3", "steady-4", "steady-5", "steady-6"];
+    let xs = [
+        "steady-1", "steady-2", "steady-3", "steady-4", "steady-5", "steady-6",
+    ];
     for name in xs {
         env.cluster.apply(&env.ns, &express(name, json!({})));
     }
@@ -120,7 +142,12 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
     let windows = 3;
     std::thread::sleep(Duration::from_secs(RESYNC_SECONDS * windows));
     let stats = env.sim.stats();
-    let mutating: u64 = stats.calls.iter().filter(|(k, _)| is_mutating(k)).map(|(_, v)| v).sum();
+    let mutating: u64 = stats
+        .calls
+        .iter()
+        .filter(|(k, _)| is_mutating(k))
+        .map(|(_, v)| v)
+        .sum();
     assert_eq!(mutating, 0, "mutating calls in steady state: {:?}", stats.calls);
     for never in [
         "ecs:DescribeServiceDeployments",
@@ -130,7 +157,12 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         "apprunner:ListServices",
         "apprunner:ListTagsForResource",
     ] {
-        assert_eq!(stats.calls(never), 0, "{never} in steady state: {:?}", stats.calls);
+        assert_eq!(
+            stats.calls(never),
+            0,
+            "{never} in steady state: {:?}",
+            stats.calls
+        );
     }
     let describes = stats.calls("ecs:DescribeExpressGatewayService");
     let resources = xs.len() as u64;
@@ -141,7 +173,10 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         "{describes} DescribeExpressGatewayService for {resources} resources over {windows} resyncs"
     );
     let app_runner = stats.calls("apprunner:DescribeService");
-    assert!((2..=windows + 1).contains(&app_runner), "{app_runner} DescribeService over {windows} resyncs");
+    assert!(
+        (2..=windows + 1).contains(&app_runner),
+        "{app_runner} DescribeService over {windows} resyncs"
+    );
     drop(runway);
 
     // A restart with a 20 s resync: every settled resource is checked once within the interval, at
@@ -157,11 +192,18 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         early < resources,
         "all {resources} resources were described in the first 3 s of a 20 s resync after a restart"
     );
-    eventually(Duration::from_secs(25), "each resource checked once after the restart", || {
-        (env.sim.stats().calls("ecs:DescribeExpressGatewayService") >= resources).then_some(())
-    });
+    eventually(
+        Duration::from_secs(25),
+        "each resource checked once after the restart",
+        || (env.sim.stats().calls("ecs:DescribeExpressGatewayService") >= resources).then_some(()),
+    );
     let stats = env.sim.stats();
-    let mutating: u64 = stats.calls.iter().filter(|(k, _)| is_mutating(k)).map(|(_, v)| v).sum();
+    let mutating: u64 = stats
+        .calls
+        .iter()
+        .filter(|(k, _)| is_mutating(k))
+        .map(|(_, v)| v)
+        .sum();
     assert_eq!(mutating, 0, "a restart sent mutating calls: {:?}", stats.calls);
     assert_eq!(stats.calls("ecs:DescribeServiceDeployments"), 0);
     drop(restarted);
@@ -205,7 +247,15 @@ async fn two_shards_split_resources_by_label_and_a_moved_resource_changes_shard(
     // Both Leases are held, each by its own shard.
     for lease in ["runway-leader-shard-0", "runway-leader-shard-1"] {
         let held = env.cluster.kubectl_ok(
-            &["get", "lease", lease, "-n", &env.ns, "-o", "jsonpath={.spec.holderIdentity}"],
+            &[
+                "get",
+                "lease",
+                lease,
+                "-n",
+                &env.ns,
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
             None,
         );
         assert!(!held.trim().is_empty(), "Lease {lease} has no holder");
@@ -225,10 +275,8 @@ async fn two_shards_split_resources_by_label_and_a_moved_resource_changes_shard(
         None,
     );
     std::thread::sleep(Duration::from_secs(2));
-    env.cluster.kubectl_ok(
-        &["label", XSVC, moved, "-n", &env.ns, "runway.dev/shard=1"],
-        None,
-    );
+    env.cluster
+        .kubectl_ok(&["label", XSVC, moved, "-n", &env.ns, "runway.dev/shard=1"], None);
     env.cluster.kubectl_ok(
         &["annotate", XSVC, moved, "-n", &env.ns, "runway.dev/paused-"],
         None,
@@ -248,7 +296,10 @@ async fn two_shards_split_resources_by_label_and_a_moved_resource_changes_shard(
         updates + 1,
         "the moved resource's change was sent other than once"
     );
-    assert!(reconciles_of(&one, moved) > 0, "shard 1 never reconciled the moved resource");
+    assert!(
+        reconciles_of(&one, moved) > 0,
+        "shard 1 never reconciled the moved resource"
+    );
     assert_eq!(
         reconciles_of(&zero, moved),
         by_zero_before,

@@ -50,9 +50,12 @@ impl Runway {
     pub fn start(cluster: &Cluster, namespace: &str, endpoint: &str, options: Options) -> Self {
         let dir = super::repo_root().join("target").join("e2e-logs");
         std::fs::create_dir_all(&dir).expect("log dir");
+        // NB: two controllers started in the same millisecond (shards) need two files.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let log = dir.join(format!(
-            "{namespace}-{}.log",
-            std::time::UNIX_EPOCH.elapsed().expect("time").as_millis()
+            "{namespace}-{}-{}.log",
+            std::time::UNIX_EPOCH.elapsed().expect("time").as_millis(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let file = std::fs::File::create(&log).expect("log file");
         let kubeconfig = options
