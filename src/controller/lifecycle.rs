@@ -129,31 +129,36 @@ where
     };
     let _slot = ctx.admit(priority).await;
     let timer = ctx.metrics.reconcile_started(kind);
-    let result = if is_paused(obj.as_ref()) {
-        tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
-        Ok(Action::await_change())
-    } else {
-        let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-        let for_event = ctx.clone();
-        let for_report = obj.clone();
-        let result = with_priority(
-            priority,
-            finalizer(&api, FINALIZER, obj, |event| async move {
-                match event {
-                    Finalizer::Apply(o) => apply(o, for_event).await,
-                    Finalizer::Cleanup(o) => cleanup(o, for_event).await,
-                }
-            }),
-        )
-        .await
-        .map_err(|e| Error::Finalizer(Box::new(e)));
-        if let Err(err) = &result
-            && !err.is_waiting_for_deletion()
-        {
-            report_failure(for_report.as_ref(), &ctx, err).await;
+    // NB: boxed, so that a reconcile that waits for its slot is a small future and not the size of
+    // the whole AWS and Kubernetes call tree: after a mass apply, thousands of them wait at once.
+    let result = Box::pin(async {
+        if is_paused(obj.as_ref()) {
+            tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
+            Ok(Action::await_change())
+        } else {
+            let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+            let for_event = ctx.clone();
+            let for_report = obj.clone();
+            let result = with_priority(
+                priority,
+                finalizer(&api, FINALIZER, obj, |event| async move {
+                    match event {
+                        Finalizer::Apply(o) => apply(o, for_event).await,
+                        Finalizer::Cleanup(o) => cleanup(o, for_event).await,
+                    }
+                }),
+            )
+            .await
+            .map_err(|e| Error::Finalizer(Box::new(e)));
+            if let Err(err) = &result
+                && !err.is_waiting_for_deletion()
+            {
+                report_failure(for_report.as_ref(), &ctx, err).await;
+            }
+            result
         }
-        result
-    };
+    })
+    .await;
     match &result {
         Ok(_) => {
             ctx.succeeded(&key);
