@@ -1,7 +1,8 @@
 //! The reconcile skeleton that both kinds share, written once:
 //!
-//! - [`reconcile_with_finalizer`]: metrics timer → `runway.dev/paused` short-circuit → finalizer,
-//!   which calls the kind's `apply` or `cleanup`;
+//! - [`reconcile_with_finalizer`]: first sight of a [`settled`] resource (its check is spread over
+//!   the resync interval) → priority (change or background) and admission → metrics timer →
+//!   `runway.dev/paused` short-circuit → finalizer, which calls the kind's `apply` or `cleanup`;
 //! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
 //!   remembered in `lastFailedHash` and tried again after a backoff) or goes back to
 //!   `error_policy` for a retry;
@@ -443,6 +444,76 @@ mod tests {
             code: code.into(),
             message: message.into(),
         }))
+    }
+
+    fn settled_object(patch: serde_json::Value) -> ExpressService {
+        let mut obj = serde_json::json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": "web", "namespace": "apps", "generation": 2,
+                         "finalizers": [FINALIZER],
+                         "annotations": {RECONCILE_REQUESTED_ANNOTATION: "1"}},
+            "spec": {"primaryContainer": {"image": "nginx", "containerPort": 80}},
+            "status": {"observedGeneration": 2, "reconcileRequestedAt": "1",
+                       "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 2,
+                                       "reason": "Ready", "message": "ok",
+                                       "lastTransitionTime": "2026-12-01T00:00:00Z"}]}
+        });
+        json_patch(&mut obj, &patch);
+        serde_json::from_value(obj).expect("ExpressService")
+    }
+
+    fn json_patch(base: &mut serde_json::Value, patch: &serde_json::Value) {
+        match (base, patch) {
+            (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+                for (k, v) in p {
+                    if v.is_null() {
+                        b.remove(k);
+                    } else {
+                        json_patch(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                    }
+                }
+            }
+            (b, p) => *b = p.clone(),
+        }
+    }
+
+    #[test]
+    fn only_a_resource_with_nothing_pending_counts_as_settled() {
+        assert!(settled(&settled_object(serde_json::json!({}))));
+        for (what, patch) in [
+            (
+                "a new generation",
+                serde_json::json!({"metadata": {"generation": 3}}),
+            ),
+            ("no status", serde_json::json!({"status": null})),
+            (
+                "not Ready",
+                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False",
+                    "observedGeneration": 2, "reason": "Updating", "message": "",
+                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
+            ),
+            (
+                "Ready for an older generation",
+                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "True",
+                    "observedGeneration": 1, "reason": "Ready", "message": "",
+                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
+            ),
+            (
+                "no finalizer yet",
+                serde_json::json!({"metadata": {"finalizers": null}}),
+            ),
+            (
+                "a new reconcile-requested-at",
+                serde_json::json!({"metadata": {"annotations": {RECONCILE_REQUESTED_ANNOTATION: "2"}}}),
+            ),
+            (
+                "being deleted",
+                serde_json::json!({"metadata": {"deletionTimestamp": "2026-12-01T00:00:00Z"}}),
+            ),
+        ] {
+            assert!(!settled(&settled_object(patch)), "{what} counted as settled");
+        }
     }
 
     #[test]
