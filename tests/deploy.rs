@@ -888,14 +888,15 @@ fn shards_get_a_deployment_lease_and_disjoint_selectors_that_cover_every_resourc
 /// - `patch` on the resources: `kube::runtime::finalizer` adds and removes the finalizer with a JSON
 ///   patch (controller/lifecycle.rs);
 /// - `patch` on `/status`: the server-side-apply status write (controller/status.rs);
-/// - `create`, `patch` on events.k8s.io Events: `kube::runtime::events::Recorder` (controller/events.rs).
+/// - `create` on events.k8s.io Events: `events::Recorder`, one new Event per call, never a patched
+///   series (controller/events.rs).
 fn resource_rules() -> Value {
     json!([
         {"apiGroups": ["runway.dev"], "resources": ["expressservices", "apprunnerservices"],
          "verbs": ["list", "watch", "patch"]},
         {"apiGroups": ["runway.dev"], "resources": ["expressservices/status", "apprunnerservices/status"],
          "verbs": ["patch"]},
-        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
     ])
 }
 
@@ -1178,7 +1179,6 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
         &["list", "apprunnerservices.runway.dev", "--all-namespaces"],
         &["patch", "apprunnerservices.runway.dev", "-n", &other],
         &["create", "events.events.k8s.io", "-n", &other],
-        &["patch", "events.events.k8s.io", "-n", &other],
         &[
             "get",
             "customresourcedefinitions.apiextensions.k8s.io/expressservices.runway.dev",
@@ -1197,6 +1197,7 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
         // Verbs the controller never calls are not granted.
         &["update", "expressservices.runway.dev", "-n", &other],
         &["get", "expressservices.runway.dev", "-n", &other],
+        &["patch", "events.events.k8s.io", "-n", &other],
         &[
             "update",
             "apprunnerservices.runway.dev",

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::{Api, Client, Resource, ResourceExt};
 use std::sync::Mutex;
 
@@ -58,7 +57,7 @@ pub struct Context {
     /// Per-Region AWS clients.
     pub aws: Arc<AwsClients>,
     /// Publishes Events.
-    pub recorder: Recorder,
+    pub recorder: events::Recorder,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// How often a settled resource is checked against AWS for drift.
@@ -85,12 +84,8 @@ impl Context {
         resync: Duration,
         concurrency: u16,
     ) -> Arc<Self> {
-        let reporter = Reporter {
-            controller: "runway".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
         Arc::new(Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
             aws,
             metrics,

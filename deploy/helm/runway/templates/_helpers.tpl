@@ -62,8 +62,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["runway.dev"]
   resources: ["expressservices/status", "apprunnerservices/status"]
   verbs: ["patch"]
-# create/patch: kube's event Recorder (patch folds repeated Events into a series).
+# create: runway's Event recorder creates one Event per call and never patches a series.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
