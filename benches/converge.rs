@@ -32,6 +32,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use runway::api::apprunner::AppRunnerService;
 use runway::api::express::ExpressService;
+use runway::controller::lifecycle::{Managed, ManagedStatus};
 use runway::sim::{FaultConfig, SimConfig, SimHandle, Simulator, StatsSnapshot};
 use serde_json::json;
 use support::Cluster;
@@ -166,47 +167,44 @@ fn ready(
         .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == generation)
 }
 
+/// Records, under `prefix/name`, when each object of `api` is first seen Ready.
+fn watch_kind<K>(
+    api: Api<K>,
+    prefix: &'static str,
+    start: Instant,
+    ready_at: Arc<Mutex<HashMap<String, f64>>>,
+) where
+    K: kube::Resource<DynamicType = ()>
+        + Managed
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    tokio::spawn(async move {
+        let mut events = watcher::watcher(api, watcher::Config::default()).boxed();
+        while let Ok(Some(event)) = events.try_next().await {
+            if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
+                let conditions = o
+                    .managed_status()
+                    .map(|s| s.common().conditions.as_slice())
+                    .unwrap_or_default();
+                if ready(conditions, o.meta().generation) {
+                    let mut map = ready_at.lock().unwrap_or_else(|e| e.into_inner());
+                    let name = format!("{prefix}/{}", o.meta().name.clone().unwrap_or_default());
+                    map.entry(name).or_insert_with(|| start.elapsed().as_secs_f64());
+                }
+            }
+        }
+    });
+}
+
 /// Records when each resource of the namespace is first seen Ready.
 fn watch_ready(client: kube::Client, ns: &str, start: Instant) -> Arc<Mutex<HashMap<String, f64>>> {
     let ready_at = Arc::new(Mutex::new(HashMap::new()));
-    let xs: Api<ExpressService> = Api::namespaced(client.clone(), ns);
-    let ars: Api<AppRunnerService> = Api::namespaced(client, ns);
-    let seen = ready_at.clone();
-    tokio::spawn(async move {
-        let mut events = watcher::watcher(xs, watcher::Config::default()).boxed();
-        while let Ok(Some(event)) = events.try_next().await {
-            if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
-                let status = o
-                    .status
-                    .as_ref()
-                    .map(|s| s.common.conditions.as_slice())
-                    .unwrap_or_default();
-                if ready(status, o.metadata.generation) {
-                    let mut map = seen.lock().unwrap_or_else(|e| e.into_inner());
-                    let name = format!("x/{}", o.metadata.name.unwrap_or_default());
-                    map.entry(name).or_insert_with(|| start.elapsed().as_secs_f64());
-                }
-            }
-        }
-    });
-    let seen = ready_at.clone();
-    tokio::spawn(async move {
-        let mut events = watcher::watcher(ars, watcher::Config::default()).boxed();
-        while let Ok(Some(event)) = events.try_next().await {
-            if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
-                let status = o
-                    .status
-                    .as_ref()
-                    .map(|s| s.common.conditions.as_slice())
-                    .unwrap_or_default();
-                if ready(status, o.metadata.generation) {
-                    let mut map = seen.lock().unwrap_or_else(|e| e.into_inner());
-                    let name = format!("a/{}", o.metadata.name.unwrap_or_default());
-                    map.entry(name).or_insert_with(|| start.elapsed().as_secs_f64());
-                }
-            }
-        }
-    });
+    watch_kind::<ExpressService>(Api::namespaced(client.clone(), ns), "x", start, ready_at.clone());
+    watch_kind::<AppRunnerService>(Api::namespaced(client, ns), "a", start, ready_at.clone());
     ready_at
 }
 

@@ -55,9 +55,17 @@ fn apprunner(name: &str) -> Value {
     })
 }
 
-fn is_mutating(key: &str) -> bool {
-    let action = key.split_once(':').map_or(key, |(_, a)| a);
-    !(action.starts_with("Describe") || action.starts_with("List"))
+/// Calls other than `Describe*` and `List*`.
+fn mutating_calls(stats: &runway::sim::StatsSnapshot) -> u64 {
+    stats
+        .calls
+        .iter()
+        .filter(|(key, _)| {
+            let action = key.split_once(':').map_or(key.as_str(), |(_, a)| a);
+            !(action.starts_with("Describe") || action.starts_with("List"))
+        })
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// Waits until every named object of `resource` is Ready, advancing simulated time meanwhile.
@@ -142,12 +150,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
     let windows = 3;
     std::thread::sleep(Duration::from_secs(RESYNC_SECONDS * windows));
     let stats = env.sim.stats();
-    let mutating: u64 = stats
-        .calls
-        .iter()
-        .filter(|(k, _)| is_mutating(k))
-        .map(|(_, v)| v)
-        .sum();
+    let mutating = mutating_calls(&stats);
     assert_eq!(mutating, 0, "mutating calls in steady state: {:?}", stats.calls);
     for never in [
         "ecs:DescribeServiceDeployments",
@@ -198,12 +201,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         || (env.sim.stats().calls("ecs:DescribeExpressGatewayService") >= resources).then_some(()),
     );
     let stats = env.sim.stats();
-    let mutating: u64 = stats
-        .calls
-        .iter()
-        .filter(|(k, _)| is_mutating(k))
-        .map(|(_, v)| v)
-        .sum();
+    let mutating = mutating_calls(&stats);
     assert_eq!(mutating, 0, "a restart sent mutating calls: {:?}", stats.calls);
     assert_eq!(stats.calls("ecs:DescribeServiceDeployments"), 0);
     drop(restarted);

@@ -426,21 +426,20 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_bucket_keeps_to_its_rate_after_the_burst() {
-        let budget = Arc::new(Budget::new(
+    /// A budget whose only explicit bucket is `ecs:service-read`.
+    fn read_budget(per_second: f64, burst: u32) -> Arc<Budget> {
+        Arc::new(Budget::new(
             BudgetSettings {
-                overrides: BTreeMap::from([(
-                    "ecs:service-read".to_string(),
-                    Limit {
-                        per_second: 20.0,
-                        burst: 5,
-                    },
-                )]),
+                overrides: BTreeMap::from([("ecs:service-read".to_string(), Limit { per_second, burst })]),
                 ..BudgetSettings::default()
             },
             Metrics::new(),
-        ));
+        ))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bucket_keeps_to_its_rate_after_the_burst() {
+        let budget = read_budget(20.0, 5);
         let start = Instant::now();
         for _ in 0..15 {
             budget.take("us-east-1", "ecs", "DescribeServices").await;
@@ -459,19 +458,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn changes_take_tokens_before_background_callers_that_waited_longer() {
-        let budget = Arc::new(Budget::new(
-            BudgetSettings {
-                overrides: BTreeMap::from([(
-                    "ecs:service-read".to_string(),
-                    Limit {
-                        per_second: 20.0,
-                        burst: 1,
-                    },
-                )]),
-                ..BudgetSettings::default()
-            },
-            Metrics::new(),
-        ));
+        let budget = read_budget(20.0, 1);
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..10 {

@@ -92,11 +92,14 @@ where
 mod tests {
     use super::*;
 
+    /// A client that is never called: building an Event needs no API server.
+    fn offline_client() -> Client {
+        Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().expect("url"))).expect("client")
+    }
+
     #[tokio::test]
     async fn an_event_names_its_object_reporter_and_truncates_its_note() {
-        let client =
-            Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().expect("url"))).expect("client");
-        let recorder = Recorder::new(client, Some("runway-7d9f".into()));
+        let recorder = Recorder::new(offline_client(), Some("runway-7d9f".into()));
         let regarding = ObjectReference {
             api_version: Some("runway.dev/v1alpha1".into()),
             kind: Some("ExpressService".into()),
@@ -128,11 +131,13 @@ mod tests {
         );
         assert!(event.note.as_deref().is_some_and(|n| n.len() <= 1024));
         assert!(event.event_time.is_some());
-        let normal = Recorder::new(
-            Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().expect("url"))).expect("client"),
-            None,
-        )
-        .event(ObjectReference::default(), false, "Created", "Create", "ok");
+        let normal = Recorder::new(offline_client(), None).event(
+            ObjectReference::default(),
+            false,
+            "Created",
+            "Create",
+            "ok",
+        );
         assert_eq!(normal.type_.as_deref(), Some("Normal"));
         assert_eq!(normal.reporting_instance.as_deref(), Some("runway"));
     }
