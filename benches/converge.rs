@@ -17,7 +17,10 @@
 //! - apply→update: from the API server accepting a spec patch (its response) to the simulator
 //!   receiving UpdateExpressGatewayService for it, p50 and p99 over 50 patches, with N resident and
 //!   resyncs running; and the same from sending the patch (the API server's own write included);
-//! - RSS: the controller's peak (VmHWM) and its resident size at the end of steady state;
+//! - RSS: the controller's peak (VmHWM) over all of the above and its resident size at the end of
+//!   steady state; then a second controller is started with the N resources resident (a restart):
+//!   its peak once its caches have synced (the initial list) and after one resync interval (the
+//!   first drift checks);
 //! - binary: the size of the release binary.
 
 #[path = "../tests/support/mod.rs"]
@@ -80,6 +83,8 @@ struct Row {
     sent_p99_ms: f64,
     peak_rss_mib: f64,
     steady_rss_mib: f64,
+    listed_peak_mib: f64,
+    restart_peak_mib: f64,
 }
 
 fn express(name: &str) -> ExpressService {
@@ -232,29 +237,25 @@ async fn run_scenario(cluster: &Cluster, client: &kube::Client, scenario: Scenar
     // 5 % slack absorbs that (at exactly R the simulator throttled 37 of 1,000 creates). The
     // simulator limits no reads, so the read budgets are lifted to match.
     let modify = r * 0.95;
-    let runway = Runway::start(
-        cluster,
-        &ns,
-        &sim.endpoint(),
-        Options {
-            args: vec![
-                "--resync-seconds".into(),
-                resync.to_string(),
-                "--log-level".into(),
-                "warn".into(),
-                "--aws-rate-limit".into(),
-                format!("ecs:service-modify={modify}/{}", (modify.floor() as u32).max(1)),
-                "--aws-rate-limit".into(),
-                "ecs:service-read=1000".into(),
-                "--aws-rate-limit".into(),
-                "ecs:deployment-read=1000".into(),
-                "--aws-rate-limit".into(),
-                "ecs:tag-read=1000".into(),
-            ],
-            env: vec![("RUNWAY_LOG_LEVEL".into(), "warn".into())],
-            ..Options::default()
-        },
-    );
+    let options = Options {
+        args: vec![
+            "--resync-seconds".into(),
+            resync.to_string(),
+            "--log-level".into(),
+            "warn".into(),
+            "--aws-rate-limit".into(),
+            format!("ecs:service-modify={modify}/{}", (modify.floor() as u32).max(1)),
+            "--aws-rate-limit".into(),
+            "ecs:service-read=1000".into(),
+            "--aws-rate-limit".into(),
+            "ecs:deployment-read=1000".into(),
+            "--aws-rate-limit".into(),
+            "ecs:tag-read=1000".into(),
+        ],
+        env: vec![("RUNWAY_LOG_LEVEL".into(), "warn".into())],
+        ..Options::default()
+    };
+    let runway = Runway::start(cluster, &ns, &sim.endpoint(), options.clone());
     let pid = runway.pid();
 
     // Convergence: create everything at once, 32 requests in flight.
@@ -352,6 +353,30 @@ async fn run_scenario(cluster: &Cluster, client: &kube::Client, scenario: Scenar
     let (peak_rss_mib, _) = rss_mib(pid);
     drop(runway);
 
+    // Restart with N resident: the initial list, then one resync interval of first checks.
+    let mut restart_options = options;
+    restart_options.env = vec![("RUNWAY_LOG_LEVEL".into(), "runway=info".into())];
+    if let Some(level) = restart_options.args.iter().position(|a| a == "--log-level") {
+        restart_options.args.drain(level..=level + 1);
+    }
+    let restarted = Runway::start(cluster, &ns, &sim.endpoint(), restart_options);
+    let limit = Instant::now() + Duration::from_secs(300);
+    while !std::fs::read_to_string(&restarted.log)
+        .unwrap_or_default()
+        .contains("caches synced; ready")
+    {
+        assert!(
+            Instant::now() < limit,
+            "no sync after a restart:\n{}",
+            restarted.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (listed_peak_mib, _) = rss_mib(restarted.pid());
+    tokio::time::sleep(Duration::from_secs(resync)).await;
+    let (restart_peak_mib, _) = rss_mib(restarted.pid());
+    drop(restarted);
+
     let converge_calls: u64 = converge.calls.values().sum();
     Row {
         scenario,
@@ -367,6 +392,8 @@ async fn run_scenario(cluster: &Cluster, client: &kube::Client, scenario: Scenar
         sent_p99_ms: percentile(&from_sent, 0.99),
         peak_rss_mib,
         steady_rss_mib,
+        listed_peak_mib,
+        restart_peak_mib,
     }
 }
 
@@ -407,14 +434,14 @@ async fn main() {
         binary as f64 / 1e6
     );
     println!(
-        "| N | R/s | resync s | apply s | all Ready s | ÷ N/R | throttled | AWS calls/svc | reads/res/resync | steady mutating | apply→update p50 / p99 ms | patch sent→update p50 / p99 ms | peak RSS MiB | steady RSS MiB |"
+        "| N | R/s | resync s | apply s | all Ready s | ÷ N/R | throttled | AWS calls/svc | reads/res/resync | steady mutating | apply→update p50 / p99 ms | patch sent→update p50 / p99 ms | peak RSS MiB | steady RSS MiB | restart: listed / peak RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut failed = false;
     for row in &rows {
         let s = row.scenario;
         println!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {:.1} | {:.2} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {:.1} | {:.2} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {:.0} / {:.0} |",
             s.services,
             s.mutating_per_second,
             s.resync_seconds,
@@ -431,6 +458,8 @@ async fn main() {
             row.sent_p99_ms,
             row.peak_rss_mib,
             row.steady_rss_mib,
+            row.listed_peak_mib,
+            row.restart_peak_mib,
         );
         failed |= row.steady_mutating > 0;
     }

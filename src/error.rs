@@ -56,6 +56,9 @@ pub enum Error {
         #[source]
         source: serde_yaml::Error,
     },
+    /// A cached object could not be decoded; a defect in runway, not in the resource.
+    #[error("cached object {0}")]
+    Cache(String),
     /// Reading or writing a local file or socket failed.
     #[error("{context}: {source}")]
     Io {
@@ -104,6 +107,7 @@ impl Error {
             Error::Leader(_)
             | Error::InvalidSpec(_)
             | Error::Config(_)
+            | Error::Cache(_)
             | Error::Serialize { .. }
             | Error::Yaml { .. } => false,
         }
@@ -138,6 +142,7 @@ impl Error {
             Error::Config(_) => "config",
             Error::Serialize { .. } | Error::Yaml { .. } => "serialize",
             Error::Io { .. } => "io",
+            Error::Cache(_) => "cache",
         }
     }
 

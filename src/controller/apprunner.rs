@@ -13,6 +13,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
+use super::cache::Compact;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
@@ -36,7 +37,7 @@ pub const KIND: &str = "AppRunnerService";
 const STARTED: &str = "PENDING";
 
 /// Reconciles one AppRunnerService.
-pub async fn reconcile(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
+pub async fn reconcile(obj: Arc<Compact<AppRunnerService>>, ctx: Arc<Context>) -> Result<Action> {
     reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
 }
 

@@ -12,6 +12,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
+use super::cache::Compact;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
@@ -31,7 +32,7 @@ use crate::{Error, Result};
 pub const KIND: &str = "ExpressService";
 
 /// Reconciles one ExpressService.
-pub async fn reconcile(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
+pub async fn reconcile(obj: Arc<Compact<ExpressService>>, ctx: Arc<Context>) -> Result<Action> {
     reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
 }
 

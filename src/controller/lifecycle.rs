@@ -1,8 +1,8 @@
 //! The reconcile skeleton that both kinds share, written once:
 //!
 //! - [`reconcile_with_finalizer`]: first sight of a [`settled`] resource (its check is spread over
-//!   the resync interval) → priority (change or background) and admission → metrics timer →
-//!   `runway.dev/paused` short-circuit → finalizer, which calls the kind's `apply` or `cleanup`;
+//!   the resync interval) → priority (change or background) and admission → metrics timer → the
+//!   cached object decoded → `runway.dev/paused` short-circuit → finalizer, which calls the kind's `apply` or `cleanup`;
 //! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
 //!   remembered in `lastFailedHash` and tried again after a backoff) or goes back to
 //!   `error_policy` for a retry;
@@ -24,9 +24,10 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::cache::Compact;
 use super::{
-    Context, events, is_paused, jittered_resync, object_key, spread_resync, status::apply_status,
-    trigger_hash,
+    Context, deferred_requeue, events, is_paused, jittered_resync, object_key, spread_resync,
+    status::apply_status, trigger_hash,
 };
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
@@ -93,7 +94,7 @@ pub const IAM_PROPAGATION_STALL_AFTER: std::time::Duration = std::time::Duration
 /// `cleanup` through the finalizer.
 pub async fn reconcile_with_finalizer<K, A, AF, C, CF>(
     kind: &'static str,
-    obj: Arc<K>,
+    cached: Arc<Compact<K>>,
     ctx: Arc<Context>,
     apply: A,
     cleanup: C,
@@ -113,26 +114,32 @@ where
     C: FnOnce(Arc<K>, Arc<Context>) -> CF,
     CF: Future<Output = Result<Action>>,
 {
-    let key = object_key(obj.as_ref());
-    let hash = trigger_hash(obj.as_ref());
+    let key = object_key(cached.as_ref());
+    let hash = trigger_hash(cached.as_ref());
     let seen = ctx.seen_hash(&key);
-    if seen.is_none() && !is_paused(obj.as_ref()) && settled(obj.as_ref()) {
+    if seen.is_none() && !is_paused(cached.as_ref()) && cached.is_settled() {
         // NB: first sight of a resource that was settled before this process started: its first
         // drift check goes to a random point of the resync interval instead of now.
         ctx.record_seen(&key, hash);
         return Ok(Action::requeue(spread_resync(ctx.resync)));
     }
-    let deleting = obj.meta().deletion_timestamp.is_some();
+    let deleting = cached.meta().deletion_timestamp.is_some();
     let priority = if deleting || seen != hash {
         Priority::Change
     } else {
         Priority::Background
     };
-    let _slot = ctx.admit(priority).await;
+    let Some(_admitted) = ctx.admit(priority).await else {
+        tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
+        return Ok(Action::requeue(deferred_requeue()));
+    };
     let timer = ctx.metrics.reconcile_started(kind);
     // NB: boxed, so that a reconcile that waits for its slot is a small future and not the size of
     // the whole AWS and Kubernetes call tree: after a mass apply, thousands of them wait at once.
     let result = Box::pin(async {
+        // NB: decoded only now, so that only the admitted reconciles hold a whole object.
+        let obj = Arc::new(cached.decode()?);
+        drop(cached);
         if is_paused(obj.as_ref()) {
             tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
             Ok(Action::await_change())

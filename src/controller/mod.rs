@@ -6,6 +6,7 @@
 //! → AWS calls → `lifecycle::finish` (status patch by server-side apply) → requeue by the phase.
 
 pub mod apprunner;
+pub mod cache;
 pub mod events;
 pub mod express;
 pub mod leader;
@@ -70,9 +71,54 @@ pub struct Context {
     /// object whose hash differs carries a change.
     pub seen: Mutex<HashMap<String, u64>>,
     /// Admits reconciles of changes.
-    pub changes: tokio::sync::Semaphore,
+    pub changes: Pool,
     /// Admits background reconciles (resyncs, progress polls).
-    pub background: tokio::sync::Semaphore,
+    pub background: Pool,
+}
+
+/// How many reconciles of one class may be inside kube-runtime's runner at once (running, or
+/// waiting for a slot), per slot of that class.
+pub const ROOM_PER_SLOT: usize = 4;
+
+/// The admission of one class of reconciles: `slots` bounds those that run, `room` those inside
+/// kube-runtime's runner (running or waiting for a slot).
+///
+/// NB: the runner is bounded to both classes' room (see [`runner_concurrency`]), because it keeps
+/// a hash-table entry of about 750 bytes per reconcile in flight, and its table never shrinks: an
+/// unbounded runner that once held 5,000 reconciles kept 6 MB. Once its class's room is full, a
+/// reconcile goes back to the queue for a few seconds instead of waiting, so that neither class can
+/// fill the runner and hold up the other.
+pub struct Pool {
+    slots: tokio::sync::Semaphore,
+    room: tokio::sync::Semaphore,
+}
+
+impl Pool {
+    fn new(slots: u16) -> Self {
+        let slots = usize::from(slots.max(1));
+        Self {
+            slots: tokio::sync::Semaphore::new(slots),
+            room: tokio::sync::Semaphore::new(slots * ROOM_PER_SLOT),
+        }
+    }
+}
+
+/// An admitted reconcile: it keeps its place and its slot until dropped.
+pub struct Admitted<'a> {
+    _room: tokio::sync::SemaphorePermit<'a>,
+    _slot: tokio::sync::SemaphorePermit<'a>,
+}
+
+/// kube-runtime's runner limit for `concurrency` slots per class: both classes' room.
+pub fn runner_concurrency(concurrency: u16) -> u16 {
+    let room = usize::from(concurrency.max(1)) * ROOM_PER_SLOT * 2;
+    u16::try_from(room).unwrap_or(u16::MAX)
+}
+
+/// When a reconcile whose class's room is full comes back: 1 to 5 s, spread so that the deferred
+/// reconciles do not return together.
+pub fn deferred_requeue() -> Duration {
+    Duration::from_secs_f64(1.0 + rand::random::<f64>() * 4.0)
 }
 
 impl Context {
@@ -93,8 +139,8 @@ impl Context {
             failures: Mutex::new(HashMap::new()),
             failpoint: Failpoint::from_env(),
             seen: Mutex::new(HashMap::new()),
-            changes: tokio::sync::Semaphore::new(usize::from(concurrency.max(1))),
-            background: tokio::sync::Semaphore::new(usize::from(concurrency.max(1))),
+            changes: Pool::new(concurrency),
+            background: Pool::new(concurrency),
         })
     }
 
@@ -118,14 +164,20 @@ impl Context {
     }
 
     /// Waits for a reconcile slot of the class of `priority`; the two classes never wait for each
-    /// other, so background work never holds up a change.
-    pub async fn admit(&self, priority: Priority) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    /// other, so background work never holds up a change. `None` when the class's room is full:
+    /// the caller defers the reconcile (see [`deferred_requeue`]).
+    pub async fn admit(&self, priority: Priority) -> Option<Admitted<'_>> {
         let pool = match priority {
             Priority::Change => &self.changes,
             Priority::Background => &self.background,
         };
-        // NB: the semaphores are never closed; a closed one would only lift the limit.
-        pool.acquire().await.ok()
+        let room = pool.room.try_acquire().ok()?;
+        // NB: the semaphores are never closed.
+        let slot = pool.slots.acquire().await.ok()?;
+        Some(Admitted {
+            _room: room,
+            _slot: slot,
+        })
     }
 
     /// Forgets the failure count of an object after a successful reconcile.

@@ -5,15 +5,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::cache::{Compact, compact_event};
 use super::leader::{Leadership, LeaseSettings};
-use super::{Context, Readiness, apprunner, check_crds, error_policy, express, trigger_hash};
+use super::lifecycle::Managed;
+use super::{
+    Context, Readiness, apprunner, check_crds, error_policy, express, runner_concurrency, trigger_hash,
+};
 use crate::aws::{AwsClients, AwsSettings};
 use crate::server::{self, metrics::Metrics};
 use crate::{Error, Result};
@@ -50,9 +55,6 @@ where
     }
 }
 
-/// The annotation `kubectl apply` (client-side) leaves: a second copy of the spec.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 /// The watch settings: the shard's label selector and the initial-list strategy. A paginated list
 /// fetches 100 objects a page, so that the list never holds more than that in flight.
 pub fn watch_config(selector: Option<&str>, streaming_list: bool) -> watcher::Config {
@@ -66,31 +68,35 @@ pub fn watch_config(selector: Option<&str>, streaming_list: bool) -> watcher::Co
     config
 }
 
-/// Drops what runway never reads from a cached object: `managedFields` and the last-applied
-/// annotation together are often larger than the spec.
-pub fn strip<K: Resource>(obj: &mut K) {
-    obj.meta_mut().managed_fields = None;
-    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
-        annotations.remove(LAST_APPLIED);
-    }
-}
-
-/// Builds a controller for `K` whose trigger skips status-only changes. Its own concurrency is
-/// unbounded: `Context::admit` bounds the work, by class, inside the reconcile, so that a queue of
-/// resyncs never keeps a change from starting.
-fn controller_for<K>(api: Api<K>, config: watcher::Config) -> (Controller<K>, reflector::Store<K>)
+/// Builds a controller for `K` whose trigger skips status-only changes. It caches objects in
+/// [`Compact`] form. `Context::admit` bounds the work, by class, inside the reconcile, so that a
+/// queue of resyncs never keeps a change from starting; the runner's own limit is the room of both
+/// classes (see [`super::Pool`]).
+fn controller_for<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    concurrency: u16,
+) -> (Controller<Compact<K>>, reflector::Store<Compact<K>>)
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Managed
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
 {
     let (reader, writer) = reflector::store();
     let trigger = watcher(api, config)
-        .modify(strip)
+        .map_ok(compact_event)
         .default_backoff()
         .reflect(writer)
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
     let controller = Controller::for_stream(trigger, reader.clone())
-        .with_config(controller::Config::default().concurrency(0))
+        .with_config(controller::Config::default().concurrency(runner_concurrency(concurrency)))
         .shutdown_on_signal();
     (controller, reader)
 }
@@ -147,7 +153,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let aws = AwsClients::new(aws, metrics.clone());
     let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency);
 
-    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone());
+    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
     let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
     let express = xsvc
         .run(express::reconcile, error_policy, Arc::clone(&ctx))
@@ -156,7 +162,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
             futures::future::ready(())
         });
 
-    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone());
+    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
     let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
     let app_runner = arsvc
         .run(apprunner::reconcile, error_policy, Arc::clone(&ctx))
