@@ -5,8 +5,8 @@
 //! about 7 KB of heap. [`Compact`] keeps instead what the queue and the admission step read before a
 //! reconcile starts (name, namespace, uid, resourceVersion, generation, deletion, finalizers and
 //! runway's own annotations, and whether the resource is [`settled`]) and the whole object as JSON,
-//! compressed with LZ4 against a dictionary: the JSON of the first object of its kind that this
-//! process compacted. Objects of one kind share most of their text (field names, ARN prefixes,
+//! compressed with LZ4 against a dictionary: the JSON of the first settled object of its kind that
+//! this process compacted. Objects of one kind share most of their text (field names, ARN prefixes,
 //! condition messages), so a settled ExpressService of 3.5 KB of JSON takes a few hundred bytes. A
 //! reconcile decodes its object once, after it has been admitted, so only the reconciles running at
 //! once hold a whole object.
@@ -40,18 +40,24 @@ const RUNWAY_ANNOTATIONS: &str = "runway.dev/";
 /// own limit for an object is 1.5 MiB.
 const MAX_BODY: usize = 3 * 1024 * 1024;
 
-/// The compression dictionary of a kind: the JSON of the first object of that kind compacted by
-/// this process. It never changes afterwards, and every body keeps the one it was compressed with.
-fn dictionary(kind: &str, first: &[u8]) -> Arc<[u8]> {
-    static DICTIONARIES: OnceLock<Mutex<HashMap<String, Arc<[u8]>>>> = OnceLock::new();
+/// The compression dictionary of a kind: the JSON of the first settled object of that kind that
+/// this process compacted (until one is seen, the first object of the kind). Every body keeps the
+/// dictionary it was compressed with, so a later, better dictionary never breaks an earlier body.
+// NB: after a mass apply the first object is a bare spec; the first settled one also has the
+// status text (conditions, targetConfiguration) that every settled object repeats.
+fn dictionary(kind: &str, json: &[u8], settled: bool) -> Arc<[u8]> {
+    static DICTIONARIES: OnceLock<Mutex<HashMap<String, (Arc<[u8]>, bool)>>> = OnceLock::new();
     let mut dictionaries = DICTIONARIES
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    dictionaries
+    let entry = dictionaries
         .entry(kind.to_string())
-        .or_insert_with(|| Arc::from(first))
-        .clone()
+        .or_insert_with(|| (Arc::from(json), settled));
+    if settled && !entry.1 {
+        *entry = (Arc::from(json), true);
+    }
+    entry.0.clone()
 }
 
 /// A compressed JSON body and the dictionary it was compressed with.
@@ -89,7 +95,7 @@ where
         let settled = settled(&obj);
         let body = serde_json::to_vec(&obj)
             .map(|json| {
-                let dictionary = dictionary(&K::kind(&()), &json);
+                let dictionary = dictionary(&K::kind(&()), &json, settled);
                 Body {
                     compressed: lz4_flex::block::compress_prepend_size_with_dict(&json, &dictionary)
                         .into_boxed_slice(),
@@ -333,6 +339,25 @@ mod tests {
             let err = Compact::<ExpressService>::decode(&compact).unwrap_err();
             assert!(err.to_string().contains("demo/orders-api"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_first_settled_object_replaces_a_bare_dictionary_and_old_bodies_still_decode() {
+        let bare = br#"{"spec":{}}"#;
+        let first = dictionary("Probe", bare, false);
+        assert_eq!(&*first, bare);
+        assert_eq!(
+            &*dictionary("Probe", b"{\"other\":1}", false),
+            bare,
+            "kept until a settled one"
+        );
+        let settled = dictionary("Probe", b"{\"status\":{}}", true);
+        assert_eq!(&*settled, b"{\"status\":{}}");
+        assert_eq!(
+            &*dictionary("Probe", b"{}", true),
+            b"{\"status\":{}}",
+            "then never replaced"
+        );
     }
 
     #[test]

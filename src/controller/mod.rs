@@ -101,6 +101,17 @@ impl Pool {
             room: tokio::sync::Semaphore::new(slots * ROOM_PER_SLOT),
         }
     }
+
+    /// Takes a place in the room and waits for a slot; `None` at once when the room is full.
+    async fn admit(&self) -> Option<Admitted<'_>> {
+        let room = self.room.try_acquire().ok()?;
+        // NB: the semaphores are never closed.
+        let slot = self.slots.acquire().await.ok()?;
+        Some(Admitted {
+            _room: room,
+            _slot: slot,
+        })
+    }
 }
 
 /// An admitted reconcile: it keeps its place and its slot until dropped.
@@ -171,13 +182,7 @@ impl Context {
             Priority::Change => &self.changes,
             Priority::Background => &self.background,
         };
-        let room = pool.room.try_acquire().ok()?;
-        // NB: the semaphores are never closed.
-        let slot = pool.slots.acquire().await.ok()?;
-        Some(Admitted {
-            _room: room,
-            _slot: slot,
-        })
+        pool.admit().await
     }
 
     /// Forgets the failure count of an object after a successful reconcile.
@@ -324,6 +329,33 @@ impl Readiness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_class_runs_its_slots_keeps_its_room_waiting_and_defers_the_rest() {
+        let pool = Pool::new(2);
+        let mut running = Vec::new();
+        for _ in 0..2 {
+            running.push(pool.admit().await.expect("a free slot"));
+        }
+        // 2 running; 6 more may wait for a slot, the 9th is deferred at once.
+        let waiting: Vec<_> = (0..6).map(|_| Box::pin(pool.admit())).collect();
+        let mut waiting: Vec<_> = waiting
+            .into_iter()
+            .map(|mut f| {
+                assert!(
+                    futures::FutureExt::now_or_never(f.as_mut()).is_none(),
+                    "waits for a slot"
+                );
+                f
+            })
+            .collect();
+        assert!(pool.admit().await.is_none(), "the room is full: deferred");
+        drop(running.pop());
+        let admitted = waiting.remove(0).await;
+        assert!(admitted.is_some(), "a freed slot admits a waiting reconcile");
+        assert_eq!(runner_concurrency(2), 16);
+        assert_eq!(runner_concurrency(u16::MAX), u16::MAX);
+    }
 
     #[test]
     fn resyncs_are_jittered_and_first_checks_spread_over_the_interval() {
