@@ -46,7 +46,9 @@ const MAX_BODY: usize = 3 * 1024 * 1024;
 // NB: after a mass apply the first object is a bare spec; the first settled one also has the
 // status text (conditions, targetConfiguration) that every settled object repeats.
 fn dictionary(kind: &str, json: &[u8], settled: bool) -> Arc<[u8]> {
-    static DICTIONARIES: OnceLock<Mutex<HashMap<String, (Arc<[u8]>, bool)>>> = OnceLock::new();
+    /// Per kind: the dictionary, and whether it came from a settled object.
+    type Dictionaries = Mutex<HashMap<String, (Arc<[u8]>, bool)>>;
+    static DICTIONARIES: OnceLock<Dictionaries> = OnceLock::new();
     let mut dictionaries = DICTIONARIES
         .get_or_init(Mutex::default)
         .lock()

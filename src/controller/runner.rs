@@ -30,7 +30,7 @@ pub struct RunConfig {
     pub aws: AwsSettings,
     /// How often settled resources are checked for drift.
     pub resync: Duration,
-    /// Reconciles running at once per kind and class (changes, background).
+    /// Reconciles running at once per class (changes, background), both kinds together.
     pub concurrency: u16,
     /// Watch only this namespace (all namespaces when `None`).
     pub namespace: Option<String>,
