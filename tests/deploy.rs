@@ -688,7 +688,7 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         ("RUNWAY_RESYNC_SECONDS", "600"),
         ("RUNWAY_AWS_ATTEMPT_TIMEOUT_SECONDS", "10"),
         ("RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", "30"),
-        ("RUNWAY_MAX_CONCURRENT_RECONCILES", "32"),
+        ("RUNWAY_MAX_CONCURRENT_RECONCILES", "16"),
         ("RUNWAY_AWS_BUDGET_FRACTION", "0.5"),
         ("RUNWAY_INITIAL_LIST", "stream"),
         ("RUNWAY_METRICS_ADDR", "0.0.0.0:8080"),
