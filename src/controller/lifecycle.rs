@@ -2,7 +2,8 @@
 //!
 //! - [`reconcile_with_finalizer`]: first sight of a [`settled`] resource (its check is spread over
 //!   the resync interval) → priority (change or background) and admission → metrics timer → the
-//!   cached object decoded → `runway.dev/paused` short-circuit → finalizer, which calls the kind's `apply` or `cleanup`;
+//!   cached object decoded → `runway.dev/paused` short-circuit → finalizer, which calls the kind's
+//!   `apply` or `cleanup`;
 //! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
 //!   remembered in `lastFailedHash` and tried again after a backoff) or goes back to
 //!   `error_policy` for a retry;
@@ -135,7 +136,7 @@ where
     };
     let timer = ctx.metrics.reconcile_started(kind);
     // NB: boxed, so that a reconcile that waits for its slot is a small future and not the size of
-    // the whole AWS and Kubernetes call tree: after a mass apply, thousands of them wait at once.
+    // the whole AWS and Kubernetes call tree: after a mass apply, each class's room waits at once.
     let result = Box::pin(async {
         // NB: decoded only now, so that only the admitted reconciles hold a whole object.
         let obj = Arc::new(cached.decode()?);
