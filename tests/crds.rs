@@ -345,6 +345,42 @@ fn express_service_rejects_invalid_manifests_with_field_messages() {
                 )
             },
         ),
+        case(
+            "reserved tag key in upper case",
+            &["spec.tags[0].key", "reserved for AWS use"],
+            |m| set(m, "/spec/tags", json!([{"key": "AWS:team", "value": "x"}])),
+        ),
+        case(
+            "tag key with a character ECS refuses",
+            &["spec.tags", "ECS tag keys may contain only"],
+            |m| set(m, "/spec/tags", json!([{"key": "team#1", "value": "x"}])),
+        ),
+        case(
+            "tag value with a character ECS refuses",
+            &["spec.tags", "ECS tag values may contain only"],
+            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "a,b"}])),
+        ),
+        case(
+            "tag value with the reserved prefix",
+            &["spec.tags", "values starting with 'aws:'"],
+            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "aws:web"}])),
+        ),
+        case("tag key too long", &["spec.tags[0].key", "128"], |m| {
+            set(m, "/spec/tags", json!([{"key": "k".repeat(129), "value": "x"}]))
+        }),
+        case("tag value too long", &["spec.tags[0].value", "256"], |m| {
+            set(
+                m,
+                "/spec/tags",
+                json!([{"key": "team", "value": "v".repeat(257)}]),
+            )
+        }),
+        case("more than 49 tags", &["spec.tags", "49"], |m| {
+            let tags: Vec<Value> = (0..50)
+                .map(|i| json!({"key": format!("k{i}"), "value": "v"}))
+                .collect();
+            set(m, "/spec/tags", Value::Array(tags))
+        }),
         case("duplicate tag key", &["spec.tags[1]", "Duplicate value"], |m| {
             set(
                 m,
@@ -418,16 +454,6 @@ fn express_service_create_only_fields_are_immutable() {
             &["spec.serviceName", "cannot be added or removed"],
             |m| remove(m, "/spec/serviceName"),
         ),
-        case(
-            "change tags",
-            &["spec.tags", "tags are applied when the service is created"],
-            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "other"}])),
-        ),
-        case(
-            "remove tags",
-            &["spec.tags", "tags are applied when the service is created"],
-            |m| remove(m, "/spec/tags"),
-        ),
         case("change cluster", &["spec.cluster", "cluster is immutable"], |m| {
             set(m, "/spec/cluster", json!("prod"))
         }),
@@ -485,10 +511,18 @@ fn express_service_create_only_fields_are_immutable() {
         problems.join("\n")
     );
 
-    // Mutable fields still update.
+    // Mutable fields still update, tags included: changed, added, removed, and all of them dropped.
     let mut changed = base.clone();
     set(&mut changed, "/metadata/name", json!("upd-0"));
     set(&mut changed, "/spec/primaryContainer/image", json!("nginx:1.27"));
+    cluster.kubectl_ok(&["apply", "-n", &ns, "-f", "-"], Some(&changed.to_string()));
+    set(
+        &mut changed,
+        "/spec/tags",
+        json!([{"key": "team", "value": "other"}, {"key": "cost-centre", "value": "42"}]),
+    );
+    cluster.kubectl_ok(&["apply", "-n", &ns, "-f", "-"], Some(&changed.to_string()));
+    remove(&mut changed, "/spec/tags");
     cluster.kubectl_ok(&["apply", "-n", &ns, "-f", "-"], Some(&changed.to_string()));
 }
 
@@ -660,6 +694,17 @@ fn app_runner_service_rejects_invalid_manifests_with_field_messages() {
             &["spec.tags[0].key", "reserved for AWS use"],
             |m| set(m, "/spec/tags", json!([{"key": "aws:x", "value": "y"}])),
         ),
+        case(
+            "reserved tag key in mixed case",
+            &["spec.tags[0].key", "reserved for AWS use"],
+            |m| set(m, "/spec/tags", json!([{"key": "Aws:x", "value": "y"}])),
+        ),
+        case("more than 49 tags", &["spec.tags", "49"], |m| {
+            let tags: Vec<Value> = (0..50)
+                .map(|i| json!({"key": format!("k{i}"), "value": "v"}))
+                .collect();
+            set(m, "/spec/tags", Value::Array(tags))
+        }),
         case("paused is not a boolean", &["spec.paused", "boolean"], |m| {
             set(m, "/spec/paused", json!("yes"))
         }),
@@ -761,11 +806,6 @@ fn app_runner_service_create_only_fields_are_immutable() {
             |m| set(m, "/spec/serviceName", json!("catalog-api-2")),
         ),
         case(
-            "change tags",
-            &["spec.tags", "tags are applied when the service is created"],
-            |m| set(m, "/spec/tags", json!([{"key": "team", "value": "other"}])),
-        ),
-        case(
             "change encryptionConfiguration",
             &[
                 "spec.encryptionConfiguration",
@@ -802,6 +842,17 @@ fn app_runner_service_create_only_fields_are_immutable() {
         "immutability rules that did not hold:\n{}",
         problems.join("\n")
     );
+
+    // Tags change freely: edited, and then dropped altogether.
+    let mut changed = plain.clone();
+    set(
+        &mut changed,
+        "/spec/tags",
+        json!([{"key": "team", "value": "other"}]),
+    );
+    cluster.kubectl_ok(&["apply", "-n", &ns, "-f", "-"], Some(&changed.to_string()));
+    remove(&mut changed, "/spec/tags");
+    cluster.kubectl_ok(&["apply", "-n", &ns, "-f", "-"], Some(&changed.to_string()));
 }
 
 #[test]

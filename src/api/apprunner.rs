@@ -54,9 +54,6 @@ const INSTANCE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     validation = Rule::new("has(self.encryptionConfiguration) == has(oldSelf.encryptionConfiguration)")
         .message("encryptionConfiguration cannot be added or removed after creation: App Runner sets the key only at creation")
         .field_path(".encryptionConfiguration"),
-    validation = Rule::new("has(self.tags) == has(oldSelf.tags)")
-        .message("tags are applied when the service is created; runway does not change them afterwards")
-        .field_path(".tags"),
     validation = Rule::new("!has(oldSelf.serviceArn) || has(self.serviceArn)")
         .message("serviceArn cannot be removed once set")
         .field_path(".serviceArn"),
@@ -137,15 +134,13 @@ pub struct AppRunnerServiceSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("encryptionConfiguration is immutable: App Runner sets the key only at creation"))]
     pub encryption_configuration: Option<EncryptionConfiguration>,
 
-    /// Metadata items (key-value pairs) to associate with the App Runner service. Applied when the
-    /// service is created; they cannot be changed afterwards.
+    /// Metadata items (key-value pairs) to associate with the App Runner service. Up to 49: runway
+    /// adds its own `runway.dev/owner` tag. Tags can be changed at any time: runway sets the ones
+    /// named here (TagResource) and removes only the ones it set earlier and no longer finds here
+    /// (UntagResource). Tags set by others are kept. A tag change starts no operation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 49))]
-    #[x_kube(
-        merge_strategy = ListMerge::Map(vec!["key".into()]),
-        validation = Rule::new("self == oldSelf")
-            .message("tags are applied when the service is created; runway does not change them afterwards")
-    )]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
 }
 

@@ -20,11 +20,11 @@ pub enum DeletionPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct Tag {
     /// One part of a key-value pair that make up a tag. A key is a general label that acts like a
-    /// category for more specific tag values. Maximum 128 characters. Keys starting with `aws:` are
-    /// reserved for AWS use.
+    /// category for more specific tag values. 1 to 128 characters, case-sensitive. Keys starting
+    /// with `aws:` (in any case) are reserved for AWS use.
     #[schemars(length(min = 1, max = 128))]
-    #[x_kube(validation = kube::core::Rule::new("!self.startsWith('aws:')")
-        .message("tag keys starting with 'aws:' are reserved for AWS use"))]
+    #[x_kube(validation = kube::core::Rule::new("!self.lowerAscii().startsWith('aws:')")
+        .message("tag keys starting with 'aws:' (in any case) are reserved for AWS use"))]
     pub key: String,
     /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a
     /// tag category (key). Maximum 256 characters.
@@ -83,6 +83,32 @@ pub struct CommonStatus {
     /// never set stay with whoever set them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_fields: Vec<String>,
+    /// The tags runway last set on the service, key to value (the spec's tags when they were
+    /// applied). runway removes a tag only when its key is here and the spec no longer names it;
+    /// tags that others set are never removed. Absent until runway has applied tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The last tag change that AWS rejected. The same change is not sent again before its backoff
+    /// passes (one resync interval, doubling) or `runway.dev/reconcile-requested-at` changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_rejection: Option<TagRejection>,
+}
+
+/// A tag change that AWS rejected (TagResource or UntagResource failed with a terminal error).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TagRejection {
+    /// A digest of the rejected change.
+    pub hash: String,
+    /// When AWS last rejected it (RFC 3339).
+    pub at: String,
+    /// How many times in a row AWS rejected it.
+    pub attempts: u32,
+    /// The value of `runway.dev/reconcile-requested-at` when it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
+    /// AWS's code and message.
+    pub message: String,
 }
 
 /// The kstatus condition types that runway sets.

@@ -89,9 +89,6 @@ const FARGATE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     validation = Rule::new("has(self.infrastructureRoleArn) == has(oldSelf.infrastructureRoleArn)")
         .message("infrastructureRoleArn cannot be added or removed after creation")
         .field_path(".infrastructureRoleArn"),
-    validation = Rule::new("has(self.tags) == has(oldSelf.tags)")
-        .message("tags are applied when the service is created; runway does not change them afterwards")
-        .field_path(".tags"),
     validation = Rule::new("!has(oldSelf.serviceArn) || has(self.serviceArn)")
         .message("serviceArn cannot be removed once set")
         .field_path(".serviceArn"),
@@ -211,14 +208,21 @@ pub struct ExpressServiceSpec {
     pub task_definition_arn: Option<String>,
 
     /// Metadata applied to the Express service. Each tag has a unique key and an optional value. Up to
-    /// 50 tags. runway adds its own `runway.dev/owner` tag to find the service after a crash. Tags are
-    /// applied when the service is created and cannot be changed afterwards.
+    /// 49: a resource can have 50, and runway adds its own `runway.dev/owner` tag to find the service
+    /// after a crash. Keys and values may contain letters, numbers, spaces and `_ . : / = + - @`;
+    /// neither may start with `aws:`. Tags can be changed at any time: runway sets the ones named
+    /// here (TagResource) and removes only the ones it set earlier and no longer finds here
+    /// (UntagResource). Tags set by others are kept. A tag change starts no deployment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 49))]
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["key".into()]),
-        validation = Rule::new("self == oldSelf")
-            .message("tags are applied when the service is created; runway does not change them afterwards")
+        validation = Rule::new(r"self.all(t, t.key.matches('^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+$'))")
+            .message("ECS tag keys may contain only letters, numbers, spaces and _ . : / = + - @"),
+        validation = Rule::new(r"self.all(t, !has(t.value) || t.value.matches('^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$'))")
+            .message("ECS tag values may contain only letters, numbers, spaces and _ . : / = + - @"),
+        validation = Rule::new("self.all(t, !has(t.value) || !t.value.lowerAscii().startsWith('aws:'))")
+            .message("ECS tag values starting with 'aws:' (in any case) are reserved for AWS use")
     )]
     pub tags: Vec<Tag>,
 }

@@ -96,6 +96,28 @@ pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
     }
 }
 
+/// Adds tags to a service, or gives existing keys new values (TagResource). Starts no operation.
+pub async fn tag(c: &RegionClients, arn: &str, tags: &[Tag]) -> Result<()> {
+    let call = c
+        .apprunner
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()))
+        .send();
+    c.call(APPRUNNER, "TagResource", arn, call).await.map(|_| ())
+}
+
+/// Removes tags from a service by key (UntagResource). Starts no operation.
+pub async fn untag(c: &RegionClients, arn: &str, keys: &[String]) -> Result<()> {
+    let call = c
+        .apprunner
+        .untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send();
+    c.call(APPRUNNER, "UntagResource", arn, call).await.map(|_| ())
+}
+
 /// Looks a service up by name among the Region's services (ListServices, every page), with its
 /// tags. Deleted services are skipped: their names are free again.
 pub async fn find_by_name(c: &RegionClients, name: &str) -> Result<Option<FoundService>> {

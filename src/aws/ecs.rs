@@ -47,6 +47,36 @@ pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedExp
     }
 }
 
+/// Adds tags to a service, or gives existing keys new values (TagResource).
+pub async fn tag(c: &RegionClients, arn: &str, tags: &[Tag]) -> Result<()> {
+    let call = c
+        .ecs
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()))
+        .send();
+    c.call(ECS, "TagResource", arn, call).await.map(|_| ())
+}
+
+/// Removes tags from a service by key (UntagResource).
+pub async fn untag(c: &RegionClients, arn: &str, keys: &[String]) -> Result<()> {
+    let call = c
+        .ecs
+        .untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send();
+    c.call(ECS, "UntagResource", arn, call).await.map(|_| ())
+}
+
+/// A service's tags (ListTagsForResource), for when DescribeExpressGatewayService did not report
+/// them (docs/aws-behaviour.md E27).
+pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
+    let call = c.ecs.list_tags_for_resource().resource_arn(arn).send();
+    let out = c.call(ECS, "ListTagsForResource", arn, call).await?;
+    Ok(out.tags().iter().map(tag_from_sdk).collect())
+}
+
 /// Describes one service deployment; `None` when AWS does not know it.
 pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<ObservedDeployment>> {
     let call = c
@@ -237,7 +267,11 @@ fn observed_from_sdk(s: &sdk::EcsExpressGatewayService) -> ObservedExpress {
         current_deployment: s.current_deployment().map(str::to_string),
         active_configurations: s.active_configurations().iter().map(config_from_sdk).collect(),
         updated_at: s.updated_at().and_then(|t| t.fmt(Format::DateTime).ok()),
-        tags: s.tags().iter().map(tag_from_sdk).collect(),
+        // NB: `None` when AWS did not report tags at all (E27), which is not "no tags".
+        tags: s
+            .tags
+            .as_ref()
+            .map(|tags| tags.iter().map(tag_from_sdk).collect()),
     }
 }
 

@@ -17,6 +17,7 @@ use super::cache::Compact;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
+use super::tags::{self, TagApi, TagInput};
 use super::{Context, Failpoint, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::aws::RegionClients;
@@ -83,6 +84,14 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
             if let Some(op) = &tracked {
                 record_operation(&mut status, &op.id, &op.operation_type, &op.status);
             }
+            let clock = Clock {
+                now: k8s_openapi::jiff::Timestamp::now(),
+                resync: ctx.resync,
+                requested_at: obj
+                    .annotations()
+                    .get(crate::api::common::RECONCILE_REQUESTED_ANNOTATION)
+                    .map(String::as_str),
+            };
             let next = plan(PlanInput {
                 spec: &obj.spec,
                 status: &status,
@@ -90,16 +99,45 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
                 service: service.as_ref(),
                 tracked: tracked.as_ref(),
                 newest: operations.first(),
-                clock: Clock {
-                    now: k8s_openapi::jiff::Timestamp::now(),
-                    resync: ctx.resync,
-                    requested_at: obj
-                        .annotations()
-                        .get(crate::api::common::RECONCILE_REQUESTED_ANNOTATION)
-                        .map(String::as_str),
-                },
+                clock,
             });
-            act(&obj, &ctx, &aws, next, &desired, service.as_ref(), &mut status).await?
+            let settled = matches!(next, Plan::Ready { .. });
+            // NB: tags only while no operation runs or starts: App Runner may refuse tag calls
+            // during one (InvalidStateException is declared), and a failing tag call must never
+            // cost the status write that records an operation just started.
+            let mutating = matches!(
+                next,
+                Plan::Create | Plan::Update { .. } | Plan::Pause | Plan::Resume | Plan::Redeploy
+            );
+            let phase = act(&obj, &ctx, &aws, next, &desired, service.as_ref(), &mut status).await?;
+            match service
+                .as_ref()
+                .filter(|s| !mutating && matches!(s.status.as_str(), "RUNNING" | "PAUSED"))
+            {
+                Some(s) => {
+                    let input = TagInput {
+                        arn: &s.arn,
+                        spec_tags: &obj.spec.tags,
+                        reported: None,
+                        settled,
+                        clock,
+                    };
+                    let rejected = tags::reconcile(
+                        &ctx,
+                        obj.as_ref(),
+                        &aws,
+                        TagApi::AppRunner,
+                        input,
+                        &mut status.common,
+                    )
+                    .await?;
+                    match (rejected, phase) {
+                        (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
+                        (_, phase) => phase,
+                    }
+                }
+                None => phase,
+            }
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
@@ -232,6 +270,9 @@ async fn act(
                         std::process::exit(86);
                     }
                     status.common.service_arn = Some(op.arn.clone());
+                    status.common.applied_tags = Some(crate::plan::tags::record(
+                        &crate::plan::tags::desired(&obj.spec.tags),
+                    ));
                     status.common.last_applied_hash = Some(hash);
                     status.common.applied_fields = desired.fields();
                     clear_rejection(&mut status.common);

@@ -16,6 +16,7 @@ use super::cache::Compact;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
+use super::tags::{self, TagApi, TagInput};
 use super::{Context, Failpoint, events};
 use crate::api::common::RECONCILE_REQUESTED_ANNOTATION;
 use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
@@ -67,23 +68,36 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
             let deployment = awaited_deployment(&aws, &mut step.status, service.as_ref(), current).await?;
             step.observed(service.as_ref(), deployment.as_ref());
             let desired = step.desired();
+            let clock = Clock {
+                now: Timestamp::now(),
+                resync: ctx.resync,
+                requested_at: obj
+                    .annotations()
+                    .get(RECONCILE_REQUESTED_ANNOTATION)
+                    .map(String::as_str),
+            };
             let next = plan(PlanInput {
                 spec: &obj.spec,
                 status: &step.status,
                 desired: &desired,
                 service: service.as_ref(),
                 deployment: deployment.as_ref(),
-                clock: Clock {
-                    now: Timestamp::now(),
-                    resync: ctx.resync,
-                    requested_at: obj
-                        .annotations()
-                        .get(RECONCILE_REQUESTED_ANNOTATION)
-                        .map(String::as_str),
-                },
+                clock,
             });
-            step.act(next, desired, service.as_ref(), deployment.as_ref())
-                .await?
+            let settled = matches!(next, Plan::Ready { .. });
+            // NB: after a mutating call the tags wait for the next reconcile (a few seconds away),
+            // so that a failing tag call can never cost the status write that records the call.
+            let mutating = matches!(next, Plan::Create | Plan::Update { .. } | Plan::Redeploy);
+            let phase = step
+                .act(next, desired, service.as_ref(), deployment.as_ref())
+                .await?;
+            match service
+                .as_ref()
+                .filter(|s| !mutating && s.status_code.as_deref() == Some("ACTIVE"))
+            {
+                Some(s) => step.tags(s, settled, clock, phase).await?,
+                None => phase,
+            }
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), step.status, phase, region).await
@@ -307,6 +321,9 @@ impl Step<'_> {
             std::process::exit(86);
         }
         self.accepted(&desired);
+        self.status.common.applied_tags = Some(crate::plan::tags::record(&crate::plan::tags::desired(
+            &obj.spec.tags,
+        )));
         self.status.common.service_arn = Some(applied.arn.clone());
         self.record_rollout("Create", &applied, None);
         events::publish(
@@ -440,6 +457,37 @@ impl Step<'_> {
         Ok(Phase::Progressing {
             reason: "Redeploying",
             message: note,
+        })
+    }
+
+    /// The tag step on an ACTIVE service (`controller::tags`). A rejected tag change turns a Ready
+    /// phase Stalled; a resource that is still progressing reports its rollout first.
+    async fn tags(
+        &mut self,
+        service: &ObservedExpress,
+        settled: bool,
+        clock: Clock<'_>,
+        phase: Phase,
+    ) -> Result<Phase> {
+        let input = TagInput {
+            arn: &service.arn,
+            spec_tags: &self.obj.spec.tags,
+            reported: service.tags.as_deref(),
+            settled,
+            clock,
+        };
+        let rejected = tags::reconcile(
+            self.ctx,
+            self.obj,
+            self.aws,
+            TagApi::Ecs,
+            input,
+            &mut self.status.common,
+        )
+        .await?;
+        Ok(match (rejected, phase) {
+            (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
+            (_, phase) => phase,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod leader;
 pub mod lifecycle;
 pub mod runner;
 pub mod status;
+pub mod tags;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

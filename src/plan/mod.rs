@@ -6,6 +6,7 @@
 pub mod apprunner;
 pub mod conditions;
 pub mod express;
+pub mod tags;
 
 use std::time::Duration;
 

@@ -25,8 +25,8 @@ pub struct ObservedExpress {
     pub active_configurations: Vec<TargetConfiguration>,
     /// When the service was last updated (RFC 3339).
     pub updated_at: Option<String>,
-    /// The service's tags.
-    pub tags: Vec<Tag>,
+    /// The service's tags; `None` when AWS did not report them.
+    pub tags: Option<Vec<Tag>>,
 }
 
 /// A service deployment (rollout) as AWS describes it.

@@ -1,0 +1,134 @@
+//! The tag step that both reconcilers run after their configuration step, once the service exists
+//! and is settled enough to take tag calls. `plan::tags` decides; this module reads the tags when
+//! they are not at hand, sends TagResource and UntagResource, records the result in status and
+//! publishes an Event. A tag change never becomes a configuration update.
+
+use kube::Resource;
+
+use super::{Context, events};
+use crate::api::common::{CommonStatus, Tag};
+use crate::aws::error::AwsErrorKind;
+use crate::aws::{RegionClients, apprunner, ecs};
+use crate::plan::{Clock, tags};
+use crate::{Error, Result};
+
+/// Which service's tag actions to call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagApi {
+    /// Amazon ECS: `DescribeExpressGatewayService` reports the tags, `ListTagsForResource` when
+    /// it did not.
+    Ecs,
+    /// AWS App Runner: only `ListTagsForResource` reports the tags.
+    AppRunner,
+}
+
+/// What the tag step needs to know about one reconcile.
+pub struct TagInput<'a> {
+    /// The service's ARN.
+    pub arn: &'a str,
+    /// The spec's tags.
+    pub spec_tags: &'a [Tag],
+    /// The tags AWS reported with the service, if it did.
+    pub reported: Option<&'a [Tag]>,
+    /// Whether the service is settled (its configuration plan is Ready), so that a tag that
+    /// changed outside runway is corrected now. A spec change of the tags is applied in any state
+    /// that takes tag calls.
+    pub settled: bool,
+    /// Time, resync interval and the reconcile-requested-at annotation.
+    pub clock: Clock<'a>,
+}
+
+/// Brings the service's tags to the spec. Returns the Stalled reason and message when AWS rejected
+/// the tag change (now, or earlier and its backoff has not passed); retryable failures are errors,
+/// retried with backoff like any other.
+pub async fn reconcile<K>(
+    ctx: &Context,
+    obj: &K,
+    aws: &RegionClients,
+    api: TagApi,
+    input: TagInput<'_>,
+    common: &mut CommonStatus,
+) -> Result<Option<(&'static str, String)>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let desired = tags::desired(input.spec_tags);
+    let recorded = common.applied_tags.clone();
+    let requested_again = input.clock.requested_at.is_some()
+        && input.clock.requested_at != common.reconcile_requested_at.as_deref();
+    let spec_changed = tags::needs_read(&desired, recorded.as_ref(), requested_again);
+    let free_to_compare = input.reported.is_some() && input.settled;
+    if !spec_changed && !free_to_compare {
+        return Ok(None);
+    }
+    let actual = match (input.reported, api) {
+        (Some(reported), _) => reported.to_vec(),
+        (None, TagApi::Ecs) => ecs::list_tags(aws, input.arn).await?,
+        (None, TagApi::AppRunner) => apprunner::list_tags(aws, input.arn).await?,
+    };
+    let applied = tags::applied(recorded.as_ref(), &desired);
+    let change = tags::change(&desired, &applied, &actual);
+    if change.is_empty() {
+        common.applied_tags = Some(tags::record(&desired));
+        common.tag_rejection = None;
+        return Ok(None);
+    }
+    let hash = tags::digest(&change);
+    if tags::blocks(common.tag_rejection.as_ref(), &hash, &input.clock) {
+        let message = common
+            .tag_rejection
+            .as_ref()
+            .map(|r| r.message.clone())
+            .unwrap_or_default();
+        return Ok(Some(("AwsRejectedTags", message)));
+    }
+    if let Err(err) = send(aws, api, input.arn, &change).await {
+        return match &err {
+            Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
+                let message = format!(
+                    "{} failed: {}: {}; runway tries again later, or at once when the \
+                     runway.dev/reconcile-requested-at annotation changes",
+                    f.operation, f.code, f.message
+                );
+                common.tag_rejection = Some(tags::rejected(
+                    common.tag_rejection.as_ref(),
+                    &hash,
+                    message.clone(),
+                    &input.clock,
+                ));
+                Ok(Some(("AwsRejectedTags", message)))
+            }
+            _ => Err(err),
+        };
+    }
+    common.applied_tags = Some(tags::record(&desired));
+    common.tag_rejection = None;
+    let (reason, note) = if spec_changed {
+        ("TagsUpdated", format!("tags: {}", change.describe()))
+    } else {
+        (
+            "TagDriftCorrected",
+            format!("tags differed from the spec in AWS; {}", change.describe()),
+        )
+    };
+    tracing::info!(arn = input.arn, change = %change.describe(), "tags reconciled");
+    events::publish(&ctx.recorder, obj, !spec_changed, reason, "Tag", note).await;
+    Ok(None)
+}
+
+/// Sends the change: TagResource for the tags to set, then UntagResource for the keys to remove.
+async fn send(aws: &RegionClients, api: TagApi, arn: &str, change: &tags::TagChange) -> Result<()> {
+    if !change.set.is_empty() {
+        match api {
+            TagApi::Ecs => ecs::tag(aws, arn, &change.set).await?,
+            TagApi::AppRunner => apprunner::tag(aws, arn, &change.set).await?,
+        }
+    }
+    if !change.remove.is_empty() {
+        match api {
+            TagApi::Ecs => ecs::untag(aws, arn, &change.remove).await?,
+            TagApi::AppRunner => apprunner::untag(aws, arn, &change.remove).await?,
+        }
+    }
+    Ok(())
+}
