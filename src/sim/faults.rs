@@ -57,7 +57,10 @@ impl FaultConfig {
 }
 
 /// The family an action belongs to for rate limiting: `service:describe` for reads
-/// (`Describe*`, `List*`), `service:mutate` for everything else.
+/// (`Describe*`, `List*`, so ListTagsForResource too), `service:mutate` for everything else
+/// (TagResource and UntagResource included). NB: AWS's ECS buckets are finer (docs/aws-behaviour.md
+/// X5: tag reads and tag changes have buckets of their own); the simulator's two families only tell
+/// reads from changes.
 pub fn action_family(service: &str, action: &str) -> String {
     let verb = if action.starts_with("Describe") || action.starts_with("List") {
         "describe"
@@ -199,6 +202,21 @@ mod tests {
         assert!(matches!(verdicts[2], Some(Fault::Throttle(_))));
         assert_eq!(faults.decide("ecs", "UpdateService", 100.0).fault, None);
         assert_eq!(faults.decide("ecs", "DescribeServices", 100.5).fault, None);
+    }
+
+    #[test]
+    fn tag_reads_are_describes_and_tag_changes_are_mutations() {
+        for service in ["ecs", "apprunner"] {
+            assert_eq!(
+                action_family(service, "ListTagsForResource"),
+                format!("{service}:describe")
+            );
+            assert_eq!(action_family(service, "TagResource"), format!("{service}:mutate"));
+            assert_eq!(
+                action_family(service, "UntagResource"),
+                format!("{service}:mutate")
+            );
+        }
     }
 
     #[test]

@@ -883,3 +883,263 @@ async fn creates_past_the_services_quota_are_refused() {
         "{err:?}"
     );
 }
+
+fn tag(key: &str, value: &str) -> aws_sdk_apprunner::types::Tag {
+    aws_sdk_apprunner::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
+/// (key, value) of every tag ListTagsForResource reports.
+async fn listed_tags(apprunner: &Client, arn: &str) -> Vec<(String, String)> {
+    apprunner
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Everything about a service a tag change must leave alone: its operations and its description.
+async fn untagged_state(apprunner: &Client, arn: &str) -> (Vec<(String, String)>, String) {
+    let described = apprunner
+        .describe_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    (
+        operations(apprunner, arn).await,
+        format!("{:?}", described.service().unwrap()),
+    )
+}
+
+#[tokio::test]
+async fn tag_resource_adds_and_overwrites_and_untag_resource_removes_without_an_operation() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let arn = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .tags(tag("runway.dev/owner", "shop/web-app"))
+        .tags(tag("cost-center", "42"))
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .service_arn()
+        .to_string();
+    // While the create runs (OPERATION_IN_PROGRESS) tags can already change: they are no operation.
+    apprunner
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .expect("tagging during an operation succeeds");
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[("CREATE_SERVICE", "IN_PROGRESS")])
+    );
+    sim.advance(STAGE_SECONDS);
+    let before = untagged_state(&apprunner, &arn).await;
+    assert_eq!(
+        listed_tags(&apprunner, &arn).await,
+        [
+            ("runway.dev/owner", "shop/web-app"),
+            ("cost-center", "42"),
+            ("team", "payments"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    apprunner
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("cost-center", "43"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+    apprunner
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .tag_keys("never-set")
+        .send()
+        .await
+        .expect("removing a key that is not there is no error");
+    assert_eq!(
+        listed_tags(&apprunner, &arn).await,
+        [
+            ("runway.dev/owner", "shop/web-app"),
+            ("cost-center", "43"),
+            ("env", "prod"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    // No operation, no status change, UpdatedAt unchanged (A14, A21).
+    assert_eq!(untagged_state(&apprunner, &arn).await, before);
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING");
+    let stats = sim.stats();
+    assert_eq!(stats.outcome("apprunner:TagResource:ok"), 2);
+    assert_eq!(stats.outcome("apprunner:UntagResource:ok"), 1);
+    assert_eq!(stats.calls("apprunner:UpdateService"), 0);
+}
+
+#[tokio::test]
+async fn tag_limits_and_reserved_keys_are_invalid_request_exceptions() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let mut create = apprunner
+        .create_service()
+        .service_name("many-tags")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"));
+    for i in 0..49 {
+        create = create.tags(tag(&format!("k{i}"), "v"));
+    }
+    let arn = create
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .service_arn()
+        .to_string();
+    let tag_one = |key: String, value: String| {
+        apprunner
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(tag(&key, &value))
+            .send()
+    };
+    tag_one("k49".into(), "v".into()).await.expect("the 50th tag");
+    let err = tag_one("k50".into(), "v".into()).await.unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_request_exception(),
+        "{err:?}"
+    );
+    tag_one("k0".into(), "changed".into())
+        .await
+        .expect("an overwrite adds no tag");
+    apprunner
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("k1")
+        .send()
+        .await
+        .unwrap();
+    tag_one("k50".into(), "v".into()).await.expect("room again");
+    assert_eq!(listed_tags(&apprunner, &arn).await.len(), 50);
+    for (key, value) in [
+        ("aws:team".to_string(), "a".to_string()),
+        ("AWS:team".to_string(), "a".to_string()),
+        (String::new(), "a".to_string()),
+        ("k".repeat(129), "a".to_string()),
+        ("k1".to_string(), "v".repeat(257)),
+    ] {
+        let err = tag_one(key.clone(), value.clone()).await.unwrap_err();
+        assert!(
+            err.as_service_error().unwrap().is_invalid_request_exception(),
+            "{key:?}={value:?}: {err:?}"
+        );
+    }
+    // App Runner's value pattern is `.*`, and only keys are reserved.
+    tag_one("k2".into(), "aws:value, with #any !chars".into())
+        .await
+        .expect("any value");
+    let err = apprunner
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("aws:team")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_request_exception());
+    // CreateService applies the same rules.
+    for bad in [
+        vec![tag("AWS:team", "a")],
+        (0..51).map(|i| tag(&format!("k{i}"), "v")).collect(),
+    ] {
+        let err = apprunner
+            .create_service()
+            .service_name("refused")
+            .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+            .set_tags(Some(bad))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            err.as_service_error().unwrap().is_invalid_request_exception(),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tag_calls_on_an_unknown_or_deleted_service_are_resource_not_found() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let tag_and_untag = |arn: String| {
+        let apprunner = apprunner.clone();
+        async move {
+            let tagged = apprunner
+                .tag_resource()
+                .resource_arn(&arn)
+                .tags(tag("team", "a"))
+                .send()
+                .await
+                .map_err(|e| e.code().unwrap_or_default().to_string());
+            let untagged = apprunner
+                .untag_resource()
+                .resource_arn(&arn)
+                .tag_keys("team")
+                .send()
+                .await
+                .map_err(|e| e.code().unwrap_or_default().to_string());
+            (tagged.map(|_| ()), untagged.map(|_| ()))
+        }
+    };
+    let not_found = Err("ResourceNotFoundException".to_string());
+    let missing = "arn:aws:apprunner:us-east-1:123456789012:service/missing/0123456789abcdef0123456789abcdef";
+    assert_eq!(
+        tag_and_untag(missing.into()).await,
+        (not_found.clone(), not_found.clone())
+    );
+    let out = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .tags(tag("runway.dev/owner", "shop/web-app"))
+        .send()
+        .await
+        .unwrap();
+    let arn = out.service().unwrap().service_arn().to_string();
+    sim.advance(STAGE_SECONDS);
+    apprunner.delete_service().service_arn(&arn).send().await.unwrap();
+    // Deleting: still taggable. DELETED: not found for changes, while the tags stay readable (A11).
+    assert_eq!(tag_and_untag(arn.clone()).await, (Ok(()), Ok(())));
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(status(&apprunner, &arn).await, "DELETED");
+    assert_eq!(
+        tag_and_untag(arn.clone()).await,
+        (not_found.clone(), not_found.clone())
+    );
+    assert_eq!(
+        listed_tags(&apprunner, &arn).await,
+        [("runway.dev/owner".to_string(), "shop/web-app".to_string())]
+    );
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(tag_and_untag(arn).await, (not_found.clone(), not_found));
+}

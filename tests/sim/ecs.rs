@@ -1415,3 +1415,382 @@ async fn only_fargate_task_sizes_are_accepted() {
         "{err:?}"
     );
 }
+
+/// (key, value) of every tag, in the order AWS reports them.
+fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
+}
+
+/// The tags as ListTagsForResource reports them.
+async fn listed_tags(ecs: &Client, arn: &str) -> Vec<(String, String)> {
+    let out = ecs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    pairs(out.tags())
+}
+
+/// Everything about a service a tag change must leave alone: its deployments, revisions, update
+/// time and description without tags.
+async fn untagged_state(ecs: &Client, arn: &str) -> (Vec<(String, String)>, String) {
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    (
+        deployments(ecs, arn).await,
+        format!("{:?}", described.service().unwrap()),
+    )
+}
+
+#[tokio::test]
+async fn tag_resource_adds_and_overwrites_and_untag_resource_removes_only_the_named_keys() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = ecs
+        .create_express_gateway_service()
+        .service_name("tagged")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .tags(tag("runway.dev/owner", "shop/web"))
+        .tags(tag("cost-center", "42"))
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .service_arn()
+        .unwrap()
+        .to_string();
+    // NB: far from any stage boundary, so the description cannot change in real time meanwhile.
+    sim.advance(20.0);
+    let before = untagged_state(&ecs, &arn).await;
+    assert_eq!(
+        listed_tags(&ecs, &arn).await,
+        owned(&[
+            ("runway.dev/owner", "shop/web"),
+            ("cost-center", "42"),
+            ("AmazonECSManaged", "true"),
+        ])
+    );
+
+    // A new key is added, an existing one overwritten, the others kept (someone else's included).
+    ecs.tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("team", "payments"))
+        .tags(tag("cost-center", "43"))
+        .send()
+        .await
+        .expect("tagging succeeds");
+    let expected = owned(&[
+        ("runway.dev/owner", "shop/web"),
+        ("cost-center", "43"),
+        ("team", "payments"),
+        ("AmazonECSManaged", "true"),
+    ]);
+    assert_eq!(listed_tags(&ecs, &arn).await, expected);
+    // ListTagsForResource reports exactly what Describe reports with include TAGS (E19, E27).
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .include(ExpressGatewayServiceInclude::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pairs(described.service().unwrap().tags()), expected);
+    let classic = ecs
+        .describe_services()
+        .services(&arn)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pairs(classic.services()[0].tags()), expected);
+
+    // Removing a key that is not there is no error; the named keys go, the rest stay.
+    ecs.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .tag_keys("never-set")
+        .send()
+        .await
+        .expect("untagging succeeds");
+    assert_eq!(
+        listed_tags(&ecs, &arn).await,
+        owned(&[
+            ("runway.dev/owner", "shop/web"),
+            ("cost-center", "43"),
+            ("AmazonECSManaged", "true"),
+        ])
+    );
+    // An empty list changes nothing and is no error.
+    ecs.tag_resource()
+        .resource_arn(&arn)
+        .set_tags(Some(Vec::new()))
+        .send()
+        .await
+        .unwrap();
+
+    // A tag change is no configuration change: no deployment, no revision, updatedAt unchanged.
+    assert_eq!(untagged_state(&ecs, &arn).await, before);
+    let stats = sim.stats();
+    assert_eq!(stats.outcome("ecs:TagResource:ok"), 2);
+    assert_eq!(stats.outcome("ecs:UntagResource:ok"), 1);
+    assert_eq!(stats.calls("ecs:UpdateExpressGatewayService"), 0);
+}
+
+#[tokio::test]
+async fn tag_limits_count_only_the_callers_tags_and_refuse_reserved_and_oversized_ones() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let mut create = ecs
+        .create_express_gateway_service()
+        .service_name("many")
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"));
+    for i in 0..49 {
+        create = create.tags(tag(&format!("k{i}"), "v"));
+    }
+    let arn = create
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .service_arn()
+        .unwrap()
+        .to_string();
+    let tag_one = |key: String, value: String| {
+        ecs.tag_resource()
+            .resource_arn(&arn)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+    };
+    // 49 + 1 = 50 of the caller's, plus AWS's managed tag, which does not count (E19).
+    tag_one("k49".into(), "v".into()).await.expect("the 50th tag");
+    assert_eq!(listed_tags(&ecs, &arn).await.len(), 51);
+    let err = tag_one("k50".into(), "v".into()).await.unwrap_err();
+    let service_err = err.as_service_error().unwrap();
+    assert!(service_err.is_limit_exceeded_exception(), "{err:?}");
+    // At the limit an existing key can still change its value, and a removed key makes room.
+    tag_one("k0".into(), "changed".into())
+        .await
+        .expect("an overwrite adds no tag");
+    ecs.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("k1")
+        .send()
+        .await
+        .unwrap();
+    tag_one("k50".into(), "v".into()).await.expect("room again");
+    // More than 50 in one request breaks the request's own shape.
+    let mut too_many = ecs.tag_resource().resource_arn(&arn);
+    for i in 0..51 {
+        too_many = too_many.tags(tag(&format!("n{i}"), "v"));
+    }
+    let err = too_many.send().await.unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_parameter_exception(),
+        "{err:?}"
+    );
+
+    // Reserved prefixes (keys and values, any case), lengths and the character set.
+    let small = create_tagged(&ecs, "small", &[]).await.unwrap();
+    let tag_small = |key: String, value: String| {
+        ecs.tag_resource()
+            .resource_arn(&small)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+    };
+    for (key, value) in [
+        ("aws:team".to_string(), "a".to_string()),
+        ("AWS:team".to_string(), "a".to_string()),
+        ("Aws:team".to_string(), "a".to_string()),
+        ("team".to_string(), "aws:a".to_string()),
+        (String::new(), "a".to_string()),
+        ("k".repeat(129), "a".to_string()),
+        ("team".to_string(), "v".repeat(257)),
+        ("team#1".to_string(), "a".to_string()),
+        ("team".to_string(), "a,b".to_string()),
+    ] {
+        let err = tag_small(key.clone(), value.clone()).await.unwrap_err();
+        assert!(
+            err.as_service_error().unwrap().is_invalid_parameter_exception(),
+            "{key:?}={value:?}: {err:?}"
+        );
+    }
+    for (key, value) in [
+        ("k".repeat(128), "v".repeat(256)),
+        ("Équipe 日本 _.:/=+-@".to_string(), "café ① ok".to_string()),
+        ("empty-value".to_string(), String::new()),
+        ("awsome".to_string(), "aws-ish".to_string()),
+    ] {
+        tag_small(key.clone(), value.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{key:?}={value:?}: {e:?}"));
+    }
+    let err = ecs
+        .untag_resource()
+        .resource_arn(&small)
+        .tag_keys("aws:cloudformation:stack-name")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_parameter_exception());
+    // Create applies the same rules (as before: InvalidParameterException).
+    for bad in [tag("aws:team", "a"), tag("team", "AWS:a"), tag("team!", "a")] {
+        let err = create_tagged(&ecs, "refused", std::slice::from_ref(&bad))
+            .await
+            .unwrap_err();
+        assert_eq!(err.0, "InvalidParameterException", "{bad:?}: {err:?}");
+    }
+    let fifty_one: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+    let err = create_tagged(&ecs, "refused", &fifty_one).await.unwrap_err();
+    assert_eq!(err.0, "InvalidParameterException");
+}
+
+/// Creates a service with these tags: its ARN, or the error's code and message.
+async fn create_tagged(ecs: &Client, name: &str, tags: &[Tag]) -> Result<String, (String, String)> {
+    ecs.create_express_gateway_service()
+        .service_name(name)
+        .infrastructure_role_arn(INFRA_ROLE)
+        .primary_container(container("nginx"))
+        .set_tags(Some(tags.to_vec()))
+        .send()
+        .await
+        .map(|out| out.service().unwrap().service_arn().unwrap().to_string())
+        .map_err(|e| code_and_message(&e))
+}
+
+#[tokio::test]
+async fn tag_calls_answer_the_declared_codes_for_unknown_short_and_deleted_arns() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let calls = |arn: String| {
+        let ecs = ecs.clone();
+        async move {
+            let tagged = ecs
+                .tag_resource()
+                .resource_arn(&arn)
+                .tags(tag("team", "a"))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| code_and_message(&e));
+            let untag = ecs
+                .untag_resource()
+                .resource_arn(&arn)
+                .tag_keys("team")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| code_and_message(&e));
+            let list = ecs
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .map(|out| pairs(out.tags()))
+                .map_err(|e| code_and_message(&e));
+            (tagged, untag, list)
+        }
+    };
+    let missing = || {
+        (
+            "ResourceNotFoundException".to_string(),
+            "The specified resource wasn't found.".to_string(),
+        )
+    };
+    let gone = || {
+        (
+            "InvalidParameterException".to_string(),
+            "Resource not found.".to_string(),
+        )
+    };
+    // A service that never existed: the declared ResourceNotFoundException; ListTagsForResource
+    // declares none and answers like the Express calls (E2, E30).
+    let (tagged, untag, list) =
+        calls("arn:aws:ecs:us-east-1:123456789012:service/default/never".into()).await;
+    assert_eq!(tagged, Err(missing()));
+    assert_eq!(untag, Err(missing()));
+    assert_eq!(list, Err(gone()));
+    // The old short service ARN cannot be tagged (model text of TagResourceRequest.resourceArn).
+    let (tagged, _, list) = calls("arn:aws:ecs:us-east-1:123456789012:service/web".into()).await;
+    let short = (
+        "InvalidParameterException".to_string(),
+        "Long arn format must be used for tagging operations".to_string(),
+    );
+    assert_eq!(tagged, Err(short.clone()));
+    assert_eq!(list, Err(short));
+    // A cluster nobody created (E21).
+    let (tagged, untag, list) = calls("arn:aws:ecs:us-east-1:123456789012:service/nowhere/web".into()).await;
+    for result in [tagged, untag] {
+        assert_eq!(result.unwrap_err().0, "ClusterNotFoundException");
+    }
+    assert_eq!(list.unwrap_err().0, "ClusterNotFoundException");
+    // Not an ECS ARN at all.
+    let (tagged, _, _) = calls("arn:aws:ecr:us-east-1:123456789012:repository/web".into()).await;
+    assert_eq!(tagged.unwrap_err().0, "InvalidParameterException");
+
+    // The same service seen from another region is not there.
+    let arn = create(&ecs, "web").await;
+    let west = ecs_client_with(
+        &sim.endpoint(),
+        &ClientOptions {
+            region: "eu-west-1".into(),
+            ..ClientOptions::default()
+        },
+    );
+    let err = west
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("team", "a"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+
+    // DRAINING: the service is still there (Describe still returns it), so its tags can change.
+    ecs.delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let (tagged, untag, list) = calls(arn.clone()).await;
+    assert_eq!(tagged, Ok(()));
+    assert_eq!(untag, Ok(()));
+    assert_eq!(list, Ok(owned(&[("AmazonECSManaged", "true")])));
+    // INACTIVE: the deletion is over and the tags went with it; then gone.
+    sim.advance(STAGE_SECONDS);
+    let (tagged, untag, list) = calls(arn.clone()).await;
+    assert_eq!(tagged, Err(missing()));
+    assert_eq!(untag, Err(missing()));
+    assert_eq!(list, Err(gone()));
+    sim.advance(STAGE_SECONDS);
+    let (tagged, untag, list) = calls(arn).await;
+    assert_eq!(tagged, Err(missing()));
+    assert_eq!(untag, Err(missing()));
+    assert_eq!(list, Err(gone()));
+}

@@ -1,11 +1,15 @@
-//! The ten App Runner actions. Mutating actions refuse to start while an operation is in progress
-//! (InvalidStateException) and otherwise append an operation and return its `OperationId`.
+//! The twelve App Runner actions. Mutating actions refuse to start while an operation is in progress
+//! (InvalidStateException) and otherwise append an operation and return its `OperationId`. The tag
+//! actions (TagResource, UntagResource, ListTagsForResource) are metadata only: they start no
+//! operation and are accepted in any status but DELETED.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::lifecycle::{AppRunnerService, Operation, OperationType, ServiceStatus};
-use super::types::{CreateInput, UpdateInput, valid_service_name};
+use super::types::{
+    CreateInput, MAX_TAGS, Tag, UpdateInput, to_wire, valid_service_name, validate_tag_key, validate_tags,
+};
 use super::{AppRunnerFault, AppRunnerState, render};
 use crate::sim::ids;
 use crate::sim::wire::{AwsError, RequestContext, parse_input};
@@ -108,15 +112,7 @@ pub(super) fn create(
         )));
     }
     let tags = input.tags.unwrap_or_default();
-    if tags.iter().any(|t| {
-        t.key
-            .as_deref()
-            .is_none_or(|k| k.is_empty() || k.starts_with("aws:"))
-    }) {
-        return Err(invalid(
-            "Tag keys must be non-empty and must not start with aws:.",
-        ));
-    }
+    validate_tags(&tags)?;
     refused_role(state, &input.config, ctx.now)?;
     let config = input.config.validated(true)?.with_defaults();
     let taken = state.services.iter().any(|svc| {
@@ -409,22 +405,90 @@ fn paged(items: Vec<Value>, offset: usize, size: usize, key: &str) -> Value {
 #[serde(rename_all = "PascalCase")]
 struct TagsInput {
     resource_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+    tag_keys: Option<Vec<String>>,
 }
 
-/// ListTagsForResource: the tags a service was created with. ListServices reports none, so this is
-/// how a caller tells whose a service is (docs/aws-behaviour.md A11).
+fn require_resource_arn(arn: Option<String>) -> Result<String, AwsError> {
+    arn.filter(|arn| !arn.is_empty())
+        .ok_or_else(|| invalid("ResourceArn is required."))
+}
+
+/// The service a TagResource or UntagResource names. A DELETED service is not found, as for every
+/// other mutating call (docs/aws-behaviour.md A21).
+fn taggable(state: &AppRunnerState, ctx: &RequestContext, arn: &str) -> Result<usize, AwsError> {
+    let index = state.find(ctx, arn).ok_or_else(|| not_found(arn))?;
+    if state.services[index].status(ctx.now) == ServiceStatus::Deleted {
+        return Err(not_found(arn));
+    }
+    Ok(index)
+}
+
+/// TagResource: "If a key is new to the resource, the tag is added with the provided value. If a key
+/// is already associated with the resource, the value of the tag is updated." Tags the request does
+/// not name are unchanged. At most 50 tags after the change (`InvalidRequestException`, the only
+/// validation code the operation declares).
+/// NB: no operation is started and the service may be in any status but DELETED, an operation in
+/// progress included: tags are not configuration (A14, A21; assumed, no source says otherwise).
+pub(super) fn tag_resource(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: TagsInput = parse_input(body)?;
+    let arn = require_resource_arn(input.resource_arn)?;
+    let tags = input.tags.ok_or_else(|| invalid("Tags is required."))?;
+    validate_tags(&tags)?;
+    let index = taggable(state, ctx, &arn)?;
+    let mut next = state.services[index].tags.clone();
+    for tag in tags {
+        match next.iter_mut().find(|t| t.key == tag.key) {
+            Some(existing) => existing.value = tag.value,
+            None => next.push(tag),
+        }
+    }
+    if next.len() > MAX_TAGS {
+        return Err(invalid(format!(
+            "A resource can have at most {MAX_TAGS} tags; this request would leave {}.",
+            next.len()
+        )));
+    }
+    state.services[index].tags = next;
+    Ok(json!({}))
+}
+
+/// UntagResource: removes the named keys; a key the service does not have is no error.
+pub(super) fn untag_resource(
+    state: &mut AppRunnerState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: TagsInput = parse_input(body)?;
+    let arn = require_resource_arn(input.resource_arn)?;
+    let keys = input.tag_keys.ok_or_else(|| invalid("TagKeys is required."))?;
+    for key in &keys {
+        validate_tag_key(Some(key))?;
+    }
+    let index = taggable(state, ctx, &arn)?;
+    state.services[index]
+        .tags
+        .retain(|t| t.key.as_ref().is_none_or(|key| !keys.contains(key)));
+    Ok(json!({}))
+}
+
+/// ListTagsForResource: the service's tags as CreateService, TagResource and UntagResource left them.
+/// ListServices reports none, so this is how a caller tells whose a service is
+/// (docs/aws-behaviour.md A11). A DELETED service that is still described still has its tags.
 pub(super) fn list_tags_for_resource(
     state: &mut AppRunnerState,
     ctx: &RequestContext,
     body: Value,
 ) -> Result<Value, AwsError> {
     let input: TagsInput = parse_input(body)?;
-    let arn = input
-        .resource_arn
-        .filter(|arn| !arn.is_empty())
-        .ok_or_else(|| invalid("ResourceArn is required."))?;
+    let arn = require_resource_arn(input.resource_arn)?;
     let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
-    Ok(json!({ "Tags": state.services[index].tags }))
+    // NB: a tag without a Value is sent without one, never as null.
+    Ok(to_wire(json!({ "Tags": state.services[index].tags })))
 }
 
 pub(super) fn list_services(

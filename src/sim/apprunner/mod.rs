@@ -3,7 +3,7 @@
 //! Data flow: the server hands [`AppRunnerState::handle`] an action, the request context and the
 //! JSON body. `handle` forgets services whose deletion has run its course, then `actions` parses
 //! the input (`types`), checks the service's derived status (`lifecycle`), appends an operation for
-//! mutating calls and renders the output (`render`).
+//! mutating calls (never for the tag calls) and renders the output (`render`).
 
 mod actions;
 pub mod lifecycle;
@@ -30,6 +30,8 @@ pub const ACTIONS: &[&str] = &[
     "ResumeService",
     "StartDeployment",
     "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
 ];
 
 /// How long App Runner stages take.
@@ -152,6 +154,8 @@ impl AppRunnerState {
             "ResumeService" => actions::resume(self, ctx, body),
             "StartDeployment" => actions::start_deployment(self, ctx, body),
             "ListTagsForResource" => actions::list_tags_for_resource(self, ctx, body),
+            "TagResource" => actions::tag_resource(self, ctx, body),
+            "UntagResource" => actions::untag_resource(self, ctx, body),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement App Runner action {other}."),

@@ -538,6 +538,49 @@ fn normalize_memory(memory: &str) -> Result<String, AwsError> {
     Ok(mb.to_string())
 }
 
+/// The most tags the simulator lets a service have. NB: App Runner's model sets no maximum on
+/// `TagList`; 50 is AWS's general per-resource limit (docs/aws-behaviour.md A21, assumed for App
+/// Runner).
+pub const MAX_TAGS: usize = 50;
+
+/// Whether a tag key has the prefix AWS reserves. NB: App Runner's `TagKey` pattern `^(?!aws:).+`
+/// names lower-case `aws:` only; AWS's general tagging rules reserve every case ("aws:, AWS:, or any
+/// upper or lowercase combination"), which the simulator follows (A21).
+fn reserved_prefix(key: &str) -> bool {
+    key.get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+}
+
+/// Checks one tag key as App Runner's `TagKey` shape says: 1 to 128 characters, not starting with
+/// `aws:`. Used by CreateService, TagResource and UntagResource.
+pub fn validate_tag_key(key: Option<&str>) -> Result<&str, AwsError> {
+    let key = match key {
+        Some(key) if (1..=128).contains(&key.chars().count()) => key,
+        _ => return Err(invalid("Tag keys must be 1 to 128 characters long.")),
+    };
+    if reserved_prefix(key) {
+        return Err(invalid(format!(
+            "Tag key {key:?} must not start with aws:, which is reserved for AWS use."
+        )));
+    }
+    Ok(key)
+}
+
+/// Checks a tag list of CreateService or TagResource: at most [`MAX_TAGS`], valid keys
+/// ([`validate_tag_key`]), values of at most 256 characters (`TagValue`).
+pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
+    if tags.len() > MAX_TAGS {
+        return Err(invalid(format!("A resource can have at most {MAX_TAGS} tags.")));
+    }
+    for tag in tags {
+        validate_tag_key(tag.key.as_deref())?;
+        if tag.value.as_ref().is_some_and(|v| v.chars().count() > 256) {
+            return Err(invalid("Tag values must be at most 256 characters long."));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a service name against `[A-Za-z0-9][A-Za-z0-9-_]{3,39}`.
 pub fn valid_service_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -636,6 +679,29 @@ mod tests {
         assert!(!valid_service_name("abc"));
         assert!(!valid_service_name("-web"));
         assert!(!valid_service_name(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn tags_follow_the_model_and_the_reserved_prefix_in_any_case() {
+        let tag = |key: &str, value: &str| Tag {
+            key: Some(key.to_string()),
+            value: Some(value.to_string()),
+        };
+        assert!(validate_tags(&[tag("team", "a"), tag("runway.dev/owner", "ns/name")]).is_ok());
+        assert!(validate_tags(&[tag(&"k".repeat(128), &"v".repeat(256))]).is_ok());
+        for bad in [
+            tag("", "a"),
+            tag(&"k".repeat(129), "a"),
+            tag("team", &"v".repeat(257)),
+            tag("aws:team", "a"),
+            tag("AWS:team", "a"),
+        ] {
+            let err = validate_tags(std::slice::from_ref(&bad)).unwrap_err();
+            assert_eq!(err.code, "InvalidRequestException", "{bad:?}");
+        }
+        let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(validate_tags(&many).is_err());
+        assert!(validate_tags(&many[..50]).is_ok());
     }
 
     #[test]

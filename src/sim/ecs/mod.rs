@@ -1,18 +1,19 @@
-//! The simulated Amazon ECS: Express Mode services, their service revisions and deployments, and
-//! the classic UpdateService/DescribeServices calls on the same services.
+//! The simulated Amazon ECS: Express Mode services, their service revisions, deployments and tags,
+//! and the classic UpdateService/DescribeServices calls on the same services.
 //!
 //! Data flow: the server hands [`EcsState::handle`] an action name, the request context (region,
 //! account, simulated time) and the JSON body. `handle` forgets services whose deletion has run its
 //! course, then dispatches to `express` (the four Express actions), `classic` (UpdateService,
-//! DescribeServices) or `deployments` (List/DescribeServiceDeployments). Those parse the input
-//! (`types`), look the service up here, drive its state machine (`rollout`) and render the output
-//! shape (`render`).
+//! DescribeServices), `deployments` (List/DescribeServiceDeployments) or `tags` (TagResource,
+//! UntagResource, ListTagsForResource). Those parse the input (`types`), look the service up here,
+//! drive its state machine (`rollout`) and render the output shape (`render`).
 
 mod classic;
 mod deployments;
 mod express;
 pub mod render;
 pub mod rollout;
+mod tags;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};
@@ -33,6 +34,9 @@ pub const ACTIONS: &[&str] = &[
     "DescribeServiceDeployments",
     "UpdateService",
     "DescribeServices",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 /// All simulated ECS services, in every region.
@@ -158,6 +162,9 @@ impl EcsState {
             "DescribeServiceDeployments" => deployments::describe(self, ctx, body),
             "UpdateService" => classic::update_service(self, ctx, body),
             "DescribeServices" => classic::describe_services(self, ctx, body),
+            "TagResource" => tags::tag_resource(self, ctx, body),
+            "UntagResource" => tags::untag_resource(self, ctx, body),
+            "ListTagsForResource" => tags::list_tags_for_resource(self, ctx, body),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement ECS action {other}."),

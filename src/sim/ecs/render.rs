@@ -53,7 +53,8 @@ fn status(svc: &ExpressService, now: Timestamp) -> Value {
     status
 }
 
-fn tags(svc: &ExpressService) -> Value {
+/// The service's `tags`: the caller's and AWS's managed tag (E19), as every call reports them.
+pub(super) fn tags(svc: &ExpressService) -> Value {
     serde_json::to_value(&svc.tags).unwrap_or_else(|_| json!([]))
 }
 

@@ -319,18 +319,76 @@ pub fn validate_fargate_size(config: &ExpressConfig) -> Result<(), AwsError> {
     )))
 }
 
-/// Checks a tag list.
+/// The most tags a resource can have, and a request can carry (`ecs Tag`: "Maximum number of tags
+/// per resource - 50"; the `Tags` list shape has `max: 50`). Keys with the `aws:` prefix and the
+/// managed tag ECS adds itself (docs/aws-behaviour.md E19) do not count.
+pub const MAX_TAGS: usize = 50;
+
+/// Whether a tag key or value has the prefix AWS reserves: `aws:` in any upper or lower case
+/// combination (`ecs Tag`).
+pub fn reserved_prefix(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+}
+
+/// Whether every character is in the `TagKey`/`TagValue` pattern `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`.
+/// NB: `char::is_alphabetic` is Unicode's Alphabetic property, a superset of `\p{L}` by a few
+/// letter-like numbers and combining marks; the simulator accepts those few rather than carry a
+/// Unicode table. `\p{Z}` is White_Space without the control characters (tab, newline…).
+fn tag_pattern(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_alphabetic()
+            || c.is_numeric()
+            || (c.is_whitespace() && !c.is_control())
+            || "_.:/=+-@".contains(c)
+    })
+}
+
+/// Checks one tag key the way ECS does, for TagResource, UntagResource and create: 1 to 128
+/// characters (Unicode characters, as the model counts them), the model's pattern, and not the
+/// reserved `aws:` prefix.
+pub fn validate_tag_key(key: Option<&str>) -> Result<&str, AwsError> {
+    let key = match key {
+        Some(key) if (1..=128).contains(&key.chars().count()) => key,
+        _ => return Err(invalid("Tag keys must be 1 to 128 characters long.")),
+    };
+    if !tag_pattern(key) {
+        return Err(invalid(format!(
+            "Tag key {key:?} may only contain letters, numbers, spaces and _ . : / = + - @."
+        )));
+    }
+    if reserved_prefix(key) {
+        return Err(invalid(format!(
+            "Tag key {key:?} uses the aws: prefix, which is reserved for AWS use."
+        )));
+    }
+    Ok(key)
+}
+
+/// Checks a tag list the way ECS does on create and TagResource: at most [`MAX_TAGS`] in the request,
+/// each key valid ([`validate_tag_key`]), each value at most 256 characters of the model's pattern
+/// and without the reserved `aws:` prefix.
 pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
-    if tags.len() > 50 {
+    if tags.len() > MAX_TAGS {
         return Err(invalid("A resource can have at most 50 tags."));
     }
     for tag in tags {
-        match tag.key.as_deref() {
-            Some(key) if !key.is_empty() && key.len() <= 128 => {}
-            _ => return Err(invalid("Tag keys must be 1 to 128 characters long.")),
-        }
-        if tag.value.as_ref().is_some_and(|v| v.len() > 256) {
+        validate_tag_key(tag.key.as_deref())?;
+        let Some(value) = tag.value.as_deref() else {
+            continue;
+        };
+        if value.chars().count() > 256 {
             return Err(invalid("Tag values must be at most 256 characters long."));
+        }
+        if !tag_pattern(value) {
+            return Err(invalid(format!(
+                "Tag value {value:?} may only contain letters, numbers, spaces and _ . : / = + - @."
+            )));
+        }
+        if reserved_prefix(value) {
+            return Err(invalid(format!(
+                "Tag value {value:?} uses the aws: prefix, which is reserved for AWS use."
+            )));
         }
     }
     Ok(())
@@ -599,6 +657,46 @@ mod tests {
              ECS documentation for the valid values."
         );
         assert!(validate_fargate_size(&ExpressConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn tags_follow_the_model_pattern_lengths_and_reserved_prefix() {
+        let tag = |key: &str, value: &str| Tag {
+            key: Some(key.to_string()),
+            value: Some(value.to_string()),
+        };
+        for good in [
+            tag("runway.dev/owner", "shop/web"),
+            tag("Équipe 日本 _.:/=+-@", "café ①"),
+            tag(&"é".repeat(128), &"v".repeat(256)),
+            tag("awsome", ""),
+        ] {
+            assert!(validate_tags(std::slice::from_ref(&good)).is_ok(), "{good:?}");
+        }
+        assert!(
+            validate_tags(&[Tag {
+                key: Some("no-value".into()),
+                value: None
+            }])
+            .is_ok()
+        );
+        for bad in [
+            tag("", "a"),
+            tag(&"k".repeat(129), "a"),
+            tag("k", &"v".repeat(257)),
+            tag("aws:k", "a"),
+            tag("AwS:k", "a"),
+            tag("k", "AWS:v"),
+            tag("k#", "a"),
+            tag("k", "a\tb"),
+            tag("k", "a,b"),
+        ] {
+            let err = validate_tags(std::slice::from_ref(&bad)).unwrap_err();
+            assert_eq!(err.code, "InvalidParameterException", "{bad:?}");
+        }
+        let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(validate_tags(&many).is_err());
+        assert!(validate_tags(&many[..50]).is_ok());
     }
 
     #[test]
