@@ -40,6 +40,9 @@ ECS_OPERATIONS = {
     "DescribeServiceDeployments",
     "UpdateService",
     "DescribeServices",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 }
 APPRUNNER_OPERATIONS = {
     "CreateService",
@@ -52,6 +55,8 @@ APPRUNNER_OPERATIONS = {
     "ResumeService",
     "StartDeployment",
     "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
 }
 
 _process = None
@@ -351,6 +356,56 @@ class EcsWireTest(SimTestCase):
         self.assertEqual(error_code(ecs.delete_express_gateway_service, serviceArn=arn), "InvalidParameterException")
         self.assertEqual(error_code(ecs.list_service_deployments, service=arn), "ServiceNotFoundException")
 
+    def test_tagging_changes_tags_only(self):
+        ecs = client("ecs")
+        arn = self.create(ecs, tags=[{"key": "team", "value": "a"}])
+        before = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+        ecs.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "prod"}, {"key": "team", "value": "b"}])
+        managed = {"key": "AmazonECSManaged", "value": "true"}
+        listed = ecs.list_tags_for_resource(resourceArn=arn)["tags"]
+        self.assertEqual(listed, [{"key": "team", "value": "b"}, {"key": "env", "value": "prod"}, managed])
+        # The same list Describe reports with include TAGS (docs/aws-behaviour.md E19, E30).
+        described = ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])["service"]
+        self.assertEqual(described["tags"], listed)
+        ecs.untag_resource(resourceArn=arn, tagKeys=["env", "never-set"])
+        listed = ecs.list_tags_for_resource(resourceArn=arn)["tags"]
+        self.assertEqual(listed, [{"key": "team", "value": "b"}, managed])
+        # No deployment, no new revision, updatedAt unchanged.
+        after = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+        self.assertEqual(after["updatedAt"], before["updatedAt"])
+        self.assertEqual(after["activeConfigurations"], before["activeConfigurations"])
+        self.assertEqual(self.statuses(ecs, arn), ["PENDING"])
+
+        invalid = "InvalidParameterException"
+        for tags in (
+            [{"key": "aws:team", "value": "a"}],
+            [{"key": "team", "value": "AWS:a"}],
+            [{"key": "team#", "value": "a"}],
+            [{"key": "k" * 129, "value": "a"}],
+            [{"key": "team", "value": "v" * 257}],
+            [{"key": f"k{i}", "value": "v"} for i in range(51)],
+        ):
+            self.assertEqual(error_code(ecs.tag_resource, resourceArn=arn, tags=tags), invalid, tags)
+        self.assertEqual(error_code(ecs.untag_resource, resourceArn=arn, tagKeys=["aws:team"]), invalid)
+        missing = "arn:aws:ecs:us-east-1:123456789012:service/default/missing"
+        not_found = "ResourceNotFoundException"
+        self.assertEqual(error_code(ecs.tag_resource, resourceArn=missing, tags=[{"key": "a"}]), not_found)
+        self.assertEqual(error_code(ecs.untag_resource, resourceArn=missing, tagKeys=["a"]), not_found)
+        # ListTagsForResource declares no not-found code: it answers like the Express calls (E2).
+        self.assertEqual(error_code(ecs.list_tags_for_resource, resourceArn=missing), invalid)
+        short = "arn:aws:ecs:us-east-1:123456789012:service/web"
+        self.assertEqual(error_code(ecs.tag_resource, resourceArn=short, tags=[{"key": "a", "value": "b"}]), invalid)
+        nowhere = "arn:aws:ecs:us-east-1:123456789012:service/nowhere/web"
+        self.assertEqual(error_code(ecs.list_tags_for_resource, resourceArn=nowhere), "ClusterNotFoundException")
+        # 49 more make 50 of the caller's (the managed tag does not count); one more is over the limit.
+        ecs.tag_resource(resourceArn=arn, tags=[{"key": f"k{i}", "value": "v"} for i in range(49)])
+        self.assertEqual(
+            error_code(ecs.tag_resource, resourceArn=arn, tags=[{"key": "one-more", "value": "v"}]),
+            "LimitExceededException",
+        )
+        # NB: not listed here: 50 tags plus the managed one exceed the model's `Tags` max of 50,
+        # which this harness enforces on responses too.
+
     def test_validation_errors_are_modeled_ecs_exceptions(self):
         ecs = client("ecs")
         self.assertEqual(
@@ -505,6 +560,48 @@ class AppRunnerWireTest(SimTestCase):
         self.assertEqual(error_code(apprunner.describe_service, ServiceArn=arn), "ResourceNotFoundException")
         self.assertEqual(error_code(apprunner.list_operations, ServiceArn=arn), "ResourceNotFoundException")
 
+    def test_tagging_starts_no_operation(self):
+        apprunner = client("apprunner")
+        created = apprunner.create_service(
+            ServiceName="web-app",
+            SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27"),
+            Tags=[{"Key": "team", "Value": "a"}],
+        )
+        arn = created["Service"]["ServiceArn"]
+        # Accepted while the create operation runs, and none of its own (A21).
+        tags = [{"Key": "team", "Value": "b"}, {"Key": "env", "Value": "prod"}, {"Key": "flag"}]
+        apprunner.tag_resource(ResourceArn=arn, Tags=tags)
+        # A tag without a value comes back without one, never as null.
+        self.assertEqual(apprunner.list_tags_for_resource(ResourceArn=arn)["Tags"], tags)
+        apprunner.untag_resource(ResourceArn=arn, TagKeys=["env", "flag", "never-set"])
+        self.assertEqual(apprunner.list_tags_for_resource(ResourceArn=arn)["Tags"], [{"Key": "team", "Value": "b"}])
+        self.assertEqual(self.operations(apprunner, arn), [("CREATE_SERVICE", "IN_PROGRESS")])
+        advance(STAGE)
+        updated_at = apprunner.describe_service(ServiceArn=arn)["Service"]["UpdatedAt"]
+        apprunner.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "prod"}])
+        service = apprunner.describe_service(ServiceArn=arn)["Service"]
+        self.assertEqual((service["Status"], service["UpdatedAt"]), ("RUNNING", updated_at))
+        self.assertEqual(self.operations(apprunner, arn), [("CREATE_SERVICE", "SUCCEEDED")])
+
+        invalid = "InvalidRequestException"
+        for tags in (
+            [{"Key": "aws:team", "Value": "a"}],
+            [{"Key": "AWS:team", "Value": "a"}],
+            [{"Key": "k" * 129, "Value": "a"}],
+            [{"Key": "team", "Value": "v" * 257}],
+            [{"Key": f"k{i}", "Value": "v"} for i in range(51)],
+        ):
+            self.assertEqual(error_code(apprunner.tag_resource, ResourceArn=arn, Tags=tags), invalid, tags)
+        self.assertEqual(error_code(apprunner.untag_resource, ResourceArn=arn, TagKeys=["aws:team"]), invalid)
+        # 2 + 48 = 50; one more is over the limit.
+        apprunner.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(48)])
+        self.assertEqual(len(apprunner.list_tags_for_resource(ResourceArn=arn)["Tags"]), 50)
+        self.assertEqual(error_code(apprunner.tag_resource, ResourceArn=arn, Tags=[{"Key": "one-more"}]), invalid)
+        missing = "arn:aws:apprunner:us-east-1:123456789012:service/missing/0123456789abcdef0123456789abcdef"
+        not_found = "ResourceNotFoundException"
+        self.assertEqual(error_code(apprunner.tag_resource, ResourceArn=missing, Tags=[{"Key": "a"}]), not_found)
+        self.assertEqual(error_code(apprunner.untag_resource, ResourceArn=missing, TagKeys=["a"]), not_found)
+
     def test_create_failed_and_listing(self):
         apprunner = client("apprunner")
         control("/_sim/inject", {"service": "apprunner", "name": "broken", "kind": "create_failed"})
@@ -584,6 +681,11 @@ class ZzCoverageTest(unittest.TestCase):
         errors = {(service, op, outcome) for service, op, outcome in VALIDATED if outcome != "ok"}
         self.assertIn(("apprunner", "UpdateService", "InvalidStateException"), errors)
         self.assertIn(("ecs", "UpdateExpressGatewayService", "ServiceNotActiveException"), errors)
+        self.assertIn(("ecs", "TagResource", "LimitExceededException"), errors)
+        self.assertIn(("ecs", "TagResource", "ResourceNotFoundException"), errors)
+        self.assertIn(("ecs", "ListTagsForResource", "InvalidParameterException"), errors)
+        self.assertIn(("apprunner", "TagResource", "InvalidRequestException"), errors)
+        self.assertIn(("apprunner", "UntagResource", "ResourceNotFoundException"), errors)
 
 
 class ValidatorSelfTest(unittest.TestCase):
