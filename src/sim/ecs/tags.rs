@@ -59,7 +59,7 @@ fn resolve(
         .filter(|arn| !arn.is_empty())
         .ok_or_else(|| invalid("resourceArn must be specified."))?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, _, "ecs", _, _, resource] = parts.as_slice() else {
+    let ["arn", _, "ecs", _, _, resource] = parts.as_slice() else {
         return Err(invalid("The ARN provided is invalid."));
     };
     let Some(path) = resource.strip_prefix("service/") else {
