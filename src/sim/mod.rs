@@ -1,6 +1,6 @@
 //! The AWS simulator behind `runway simulate-aws`: an HTTP server that speaks the AWS JSON
-//! protocols of Amazon ECS (awsJson1_1, Express Mode plus UpdateService/DescribeServices) and AWS
-//! App Runner (awsJson1_0), with AWS's shapes, error codes and state machines.
+//! protocols of Amazon ECS (awsJson1_1, Express Mode plus UpdateService/DescribeServices and the tag
+//! calls) and AWS App Runner (awsJson1_0), with AWS's shapes, error codes and state machines.
 //!
 //! Data flow of one call: `server` reads `X-Amz-Target` and the SigV4 region (`wire`), counts the
 //! call (`stats`), asks `faults` whether to delay, throttle or fail it, and otherwise hands the JSON
