@@ -87,8 +87,12 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
         .and_then(|v| v.to_str().ok())
         .and_then(region_from_authorization)
         .unwrap_or_else(|| DEFAULT_REGION.to_string());
-    state.stats.record_call(service.name(), action);
-    let decision = state.faults.decide(service.name(), action, state.clock.now());
+    state
+        .stats
+        .record_call(service.name(), action, Some(&state.account));
+    let decision = state
+        .faults
+        .decide(&state.account, service.name(), action, state.clock.now());
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
