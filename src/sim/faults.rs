@@ -26,9 +26,9 @@ pub struct FaultConfig {
     pub server_error_rate: f64,
     /// Delay added to every AWS call, in milliseconds.
     pub latency_ms: u64,
-    /// Requests per second allowed, by action family (`ecs:describe`, `ecs:mutate`,
-    /// `apprunner:describe`, `apprunner:mutate`) or by `service:Action`. Calls beyond the limit get
-    /// a throttling error. The burst is one second's worth of calls.
+    /// Requests per second allowed to each caller account, by action family (`ecs:describe`,
+    /// `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or by `service:Action`. Calls beyond
+    /// the limit get a throttling error. The burst is one second's worth of calls.
     pub rate_limit_per_second: BTreeMap<String, f64>,
 }
 

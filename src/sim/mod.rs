@@ -101,8 +101,9 @@ pub struct SimArgs {
     /// Milliseconds added to every AWS call.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// A requests-per-second limit, as KEY=N where KEY is an action family (`ecs:describe`,
-    /// `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or `service:Action`. Repeatable.
+    /// A requests-per-second limit for each caller account, as KEY=N where KEY is an action family
+    /// (`ecs:describe`, `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or `service:Action`.
+    /// Repeatable.
     #[arg(long = "rate-limit", value_name = "KEY=N", value_parser = parse_rate_limit)]
     pub rate_limits: Vec<(String, f64)>,
 }
