@@ -1,9 +1,10 @@
 //! The simulator's own endpoints, for tests, benchmarks and demos:
 //!
 //! - `GET /_sim/health`: `{"ok": true}` once the server is up.
-//! - `GET /_sim/stats`: call counts by `service:Action` and by `service:Action:outcome`.
+//! - `GET /_sim/stats`: call counts by `service:Action`, by `service:Action:outcome`, and by the
+//!   caller's account (`by_account`).
 //! - `POST /_sim/reset`: clears the counts; `{"state": true}` also forgets every service and
-//!   injection and restores the fault settings from the flags.
+//!   injection and restores the fault settings, roles and STS credential cap from the flags.
 //! - `POST /_sim/advance` `{"seconds": N}`: moves simulated time forward.
 //! - `GET|POST /_sim/faults`: reads or replaces the fault settings ([`FaultConfig`]).
 //! - `POST /_sim/inject` `{"service", "name", "kind"}`: arms a fault for one service's next
@@ -13,6 +14,11 @@
 //!   `seconds` after its first use, as while IAM propagates a new role.
 //! - `POST /_sim/push-image` `{"image"}`: an image push; App Runner starts its own deployment of
 //!   every running service of that image with automatic deployments on (`{"deployed": [ARN…]}`).
+//! - `GET|POST /_sim/roles`: lists the roles STS lets callers assume (`{"roles": [RoleConfig…]}`),
+//!   or adds one (`{"arn", "trust": […], "externalId", "maxSessionSeconds"}`; replaces a role with
+//!   the same ARN).
+//! - `GET|POST /_sim/sts` `{"credentialSeconds": N | null}`: reads or sets the cap on the lifetime
+//!   of the credentials STS issues from now on (wall-clock seconds; `null`: as requested).
 
 use std::sync::Arc;
 
@@ -26,6 +32,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use super::accounts::RoleConfig;
 use super::faults::FaultConfig;
 use super::state::{Injection, SimState};
 
@@ -40,6 +47,48 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/inject", post(inject))
         .route("/_sim/iam-propagation", post(iam_propagation))
         .route("/_sim/push-image", post(push_image))
+        .route("/_sim/roles", get(get_roles).post(add_role))
+        .route("/_sim/sts", get(get_sts).post(set_sts))
+}
+
+async fn get_roles(State(state): State<Arc<SimState>>) -> Response {
+    Json(json!({ "roles": state.accounts.roles() })).into_response()
+}
+
+async fn add_role(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let role: RoleConfig = match serde_json::from_slice(&body) {
+        Ok(role) => role,
+        Err(e) => return bad_request(format!("invalid role: {e}")),
+    };
+    match state.accounts.add_role(role) {
+        Ok(stored) => Json(stored).into_response(),
+        Err(message) => bad_request(message),
+    }
+}
+
+/// The STS knobs, as `GET|POST /_sim/sts` spell them.
+#[derive(Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StsSettings {
+    credential_seconds: Option<u64>,
+}
+
+async fn get_sts(State(state): State<Arc<SimState>>) -> Response {
+    Json(StsSettings {
+        credential_seconds: state.accounts.credential_seconds(),
+    })
+    .into_response()
+}
+
+async fn set_sts(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let settings: StsSettings = match serde_json::from_slice(&body) {
+        Ok(settings) => settings,
+        Err(e) => return bad_request(format!("invalid body: {e}")),
+    };
+    match state.accounts.set_credential_seconds(settings.credential_seconds) {
+        Ok(()) => Json(settings).into_response(),
+        Err(message) => bad_request(message),
+    }
 }
 
 #[derive(Deserialize)]

@@ -3,8 +3,9 @@
 //! fail it with a throttling error or a server error instead of running it.
 //!
 //! Rate limits are token buckets keyed by action family (`ecs:describe`, `ecs:mutate`,
-//! `apprunner:describe`, `apprunner:mutate`) or by a single action (`ecs:DescribeServices`). They
-//! refill on the simulated clock, so `advance` also refills them.
+//! `apprunner:describe`, `apprunner:mutate`) or by a single action (`ecs:DescribeServices`), one
+//! set of buckets per caller account, as AWS throttles each account separately
+//! (docs/aws-behaviour.md X5). They refill on the simulated clock, so `advance` also refills them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -25,9 +26,9 @@ pub struct FaultConfig {
     pub server_error_rate: f64,
     /// Delay added to every AWS call, in milliseconds.
     pub latency_ms: u64,
-    /// Requests per second allowed, by action family (`ecs:describe`, `ecs:mutate`,
-    /// `apprunner:describe`, `apprunner:mutate`) or by `service:Action`. Calls beyond the limit get
-    /// a throttling error. The burst is one second's worth of calls.
+    /// Requests per second allowed to each caller account, by action family (`ecs:describe`,
+    /// `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or by `service:Action`. Calls beyond
+    /// the limit get a throttling error. The burst is one second's worth of calls.
     pub rate_limit_per_second: BTreeMap<String, f64>,
 }
 
@@ -97,7 +98,8 @@ struct Bucket {
 #[derive(Debug, Default)]
 struct Inner {
     config: FaultConfig,
-    buckets: HashMap<String, Bucket>,
+    /// By (account, rate-limit key).
+    buckets: HashMap<(String, String), Bucket>,
 }
 
 /// The live fault settings and rate-limit buckets.
@@ -136,8 +138,9 @@ impl Faults {
         self.with(|inner| inner.config.clone())
     }
 
-    /// Decides the fate of one call to `service:action` at simulated time `now`.
-    pub fn decide(&self, service: &str, action: &str, now: Timestamp) -> Decision {
+    /// Decides the fate of one call to `service:action` by a principal of `account` at simulated
+    /// time `now`.
+    pub fn decide(&self, account: &str, service: &str, action: &str, now: Timestamp) -> Decision {
         self.with(|inner| {
             let latency = Duration::from_millis(inner.config.latency_ms);
             let keys = [format!("{service}:{action}"), action_family(service, action)];
@@ -146,10 +149,13 @@ impl Faults {
                     continue;
                 };
                 let burst = limit.max(1.0);
-                let bucket = inner.buckets.entry(key.clone()).or_insert(Bucket {
-                    tokens: burst,
-                    refilled_at: now,
-                });
+                let bucket = inner
+                    .buckets
+                    .entry((account.to_string(), key.clone()))
+                    .or_insert(Bucket {
+                        tokens: burst,
+                        refilled_at: now,
+                    });
                 let elapsed = (now - bucket.refilled_at).max(0.0);
                 bucket.tokens = (bucket.tokens + elapsed * limit).min(burst);
                 bucket.refilled_at = now;
@@ -184,6 +190,8 @@ fn roll(rng: &mut impl Rng, rate: f64) -> bool {
 mod tests {
     use super::*;
 
+    const A: &str = "123456789012";
+
     fn limited(key: &str, per_second: f64) -> Faults {
         Faults::new(FaultConfig {
             rate_limit_per_second: BTreeMap::from([(key.to_string(), per_second)]),
@@ -195,13 +203,24 @@ mod tests {
     fn rate_limit_allows_a_burst_then_refills_with_time() {
         let faults = limited("ecs:describe", 2.0);
         let verdicts: Vec<_> = (0..3)
-            .map(|_| faults.decide("ecs", "DescribeServices", 100.0).fault)
+            .map(|_| faults.decide(A, "ecs", "DescribeServices", 100.0).fault)
             .collect();
         assert_eq!(verdicts[0], None);
         assert_eq!(verdicts[1], None);
         assert!(matches!(verdicts[2], Some(Fault::Throttle(_))));
-        assert_eq!(faults.decide("ecs", "UpdateService", 100.0).fault, None);
-        assert_eq!(faults.decide("ecs", "DescribeServices", 100.5).fault, None);
+        assert_eq!(faults.decide(A, "ecs", "UpdateService", 100.0).fault, None);
+        assert_eq!(faults.decide(A, "ecs", "DescribeServices", 100.5).fault, None);
+    }
+
+    #[test]
+    fn each_account_has_its_own_buckets() {
+        let faults = limited("ecs:mutate", 1.0);
+        assert_eq!(faults.decide(A, "ecs", "UpdateService", 0.0).fault, None);
+        assert!(faults.decide(A, "ecs", "UpdateService", 0.0).fault.is_some());
+        assert_eq!(
+            faults.decide("210987654321", "ecs", "UpdateService", 0.0).fault,
+            None
+        );
     }
 
     #[test]
@@ -222,9 +241,14 @@ mod tests {
     #[test]
     fn per_action_limits_do_not_touch_other_actions() {
         let faults = limited("apprunner:ListOperations", 1.0);
-        assert_eq!(faults.decide("apprunner", "ListOperations", 0.0).fault, None);
-        assert!(faults.decide("apprunner", "ListOperations", 0.0).fault.is_some());
-        assert_eq!(faults.decide("apprunner", "DescribeService", 0.0).fault, None);
+        assert_eq!(faults.decide(A, "apprunner", "ListOperations", 0.0).fault, None);
+        assert!(
+            faults
+                .decide(A, "apprunner", "ListOperations", 0.0)
+                .fault
+                .is_some()
+        );
+        assert_eq!(faults.decide(A, "apprunner", "DescribeService", 0.0).fault, None);
     }
 
     #[test]
@@ -234,11 +258,11 @@ mod tests {
             latency_ms: 7,
             ..FaultConfig::default()
         });
-        let decision = faults.decide("ecs", "DescribeServices", 0.0);
+        let decision = faults.decide(A, "ecs", "DescribeServices", 0.0);
         assert_eq!(decision.fault, Some(Fault::ServerError));
         assert_eq!(decision.latency, Duration::from_millis(7));
         faults.set(FaultConfig::default());
-        assert_eq!(faults.decide("ecs", "DescribeServices", 0.0).fault, None);
+        assert_eq!(faults.decide(A, "ecs", "DescribeServices", 0.0).fault, None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Random identifiers in the formats AWS uses: UUIDs for App Runner operations, 32-hex-digit App
-//! Runner service IDs, and the short random tokens in ECS ARNs and endpoints.
+//! Runner service IDs, the short random tokens in ECS ARNs and endpoints, and the base32 access
+//! key IDs STS issues.
 
 use rand::Rng;
 
@@ -17,6 +18,17 @@ pub fn alphanumeric(n: usize) -> String {
     let mut rng = rand::rng();
     (0..n)
         .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
+}
+
+/// The characters of AWS's unique IDs and access key IDs (RFC 4648 base32: `A`–`Z`, `2`–`7`).
+pub const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// `n` random base32 characters, as in an access key ID (`ASIA` + 16 of them).
+pub fn base32(n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| char::from(BASE32[rng.random_range(0..BASE32.len())]))
         .collect()
 }
 
@@ -68,6 +80,9 @@ mod tests {
     fn hex_and_digits_have_the_requested_length() {
         assert_eq!(hex(32).len(), 32);
         assert!(hex(32).chars().all(|c| c.is_ascii_hexdigit()));
+        let key = base32(16);
+        assert_eq!(key.len(), 16);
+        assert!(key.bytes().all(|b| BASE32.contains(&b)));
         let d = digits(19);
         assert_eq!(d.len(), 19);
         assert!(!d.starts_with('0'));

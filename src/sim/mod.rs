@@ -1,14 +1,22 @@
 //! The AWS simulator behind `runway simulate-aws`: an HTTP server that speaks the AWS JSON
 //! protocols of Amazon ECS (awsJson1_1, Express Mode plus UpdateService/DescribeServices and the tag
-//! calls) and AWS App Runner (awsJson1_0), with AWS's shapes, error codes and state machines.
+//! calls) and AWS App Runner (awsJson1_0), and the awsQuery protocol of AWS STS (AssumeRole,
+//! GetCallerIdentity), with AWS's shapes, error codes and state machines, in as many accounts as
+//! there are roles.
 //!
-//! Data flow of one call: `server` reads `X-Amz-Target` and the SigV4 region (`wire`), counts the
-//! call (`stats`), asks `faults` whether to delay, throttle or fail it, and otherwise hands the JSON
-//! body to `ecs` or `apprunner`. Those derive every state from timestamps on the simulated
-//! `clock` (real time plus whatever `/_sim/advance` added), so nothing runs in the background.
-//! `control` serves the `/_sim/*` knobs; [`SimHandle`] offers the same knobs in process, and
-//! `client` builds SDK clients pointed at a simulator.
+//! Data flow of one call: `server` reads `X-Amz-Target` (or, for STS, the form body) and the SigV4
+//! access key and region (`wire`), and resolves the caller's account from the access key
+//! (`accounts`: the default account, or the account of the role an STS session was issued for;
+//! expired sessions are refused here). It counts the call (`stats`), asks `faults` whether to delay,
+//! throttle or fail it, refuses a resource ARN of another account, and otherwise hands the JSON
+//! body to `ecs` or `apprunner`, which run it in the caller's account, or the form to `sts`. The
+//! services derive every state from timestamps on the simulated `clock` (real time plus whatever
+//! `/_sim/advance` added), so nothing runs in the background; only STS credentials expire on the
+//! wall clock, which the SDKs compare them with. `control` serves the `/_sim/*` knobs;
+//! [`SimHandle`] offers the same knobs in process, and `client` builds SDK clients pointed at a
+//! simulator.
 
+pub mod accounts;
 pub mod apprunner;
 pub mod client;
 pub mod clock;
@@ -20,6 +28,7 @@ pub mod ids;
 pub mod server;
 pub mod state;
 pub mod stats;
+pub mod sts;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -28,6 +37,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+pub use accounts::RoleConfig;
 pub use faults::FaultConfig;
 pub use state::{InjectKind, InjectService, Injection};
 pub use stats::StatsSnapshot;
@@ -43,9 +53,19 @@ pub struct SimArgs {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, env = "RUNWAY_SIM_LISTEN", default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
-    /// The 12-digit account ID in every ARN.
+    /// The default account: the 12-digit account ID of every caller that does not sign with STS
+    /// session credentials.
     #[arg(long, env = "RUNWAY_SIM_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
+    /// A role STS lets callers assume, as
+    /// `ARN[,trust=PRINCIPAL|PRINCIPAL…][,external-id=ID][,max-session-seconds=N]`. PRINCIPAL is a
+    /// 12-digit account ID or a principal ARN (default: the default account). Repeatable.
+    #[arg(long = "role", value_name = "ROLE", value_parser = RoleConfig::parse_flag)]
+    pub roles: Vec<RoleConfig>,
+    /// Caps the lifetime of the credentials STS issues, in wall-clock seconds (default: as
+    /// requested, one hour unless `DurationSeconds` says otherwise).
+    #[arg(long, value_name = "N")]
+    pub sts_credential_seconds: Option<u64>,
     /// Seconds an ECS rollout takes from IN_PROGRESS to SUCCESSFUL (or to ROLLBACK_SUCCESSFUL).
     #[arg(long, default_value_t = 5.0)]
     pub ecs_rollout_seconds: f64,
@@ -82,8 +102,9 @@ pub struct SimArgs {
     /// Milliseconds added to every AWS call.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// A requests-per-second limit, as KEY=N where KEY is an action family (`ecs:describe`,
-    /// `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or `service:Action`. Repeatable.
+    /// A requests-per-second limit for each caller account, as KEY=N where KEY is an action family
+    /// (`ecs:describe`, `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or `service:Action`.
+    /// Repeatable.
     #[arg(long = "rate-limit", value_name = "KEY=N", value_parser = parse_rate_limit)]
     pub rate_limits: Vec<(String, f64)>,
 }
@@ -103,8 +124,12 @@ fn parse_rate_limit(value: &str) -> std::result::Result<(String, f64), String> {
 pub struct SimConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// The account ID in every ARN.
+    /// The default account: every caller's account unless it signs with STS session credentials.
     pub account_id: String,
+    /// The roles STS lets callers assume (an empty trust list means the default account).
+    pub roles: Vec<RoleConfig>,
+    /// Caps the lifetime of issued STS credentials, wall-clock seconds (`None`: as requested).
+    pub sts_credential_seconds: Option<u64>,
     /// ECS rollout duration, seconds.
     pub ecs_rollout_seconds: f64,
     /// ECS DRAINING duration, seconds.
@@ -126,11 +151,14 @@ pub struct SimConfig {
 }
 
 impl Default for SimConfig {
-    /// Loopback on a free port, five-second stages, AWS's eventual consistency on, no faults.
+    /// Loopback on a free port, five-second stages, AWS's eventual consistency on, no faults, no
+    /// roles.
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             account_id: "123456789012".to_string(),
+            roles: Vec::new(),
+            sts_credential_seconds: None,
             ecs_rollout_seconds: 5.0,
             ecs_drain_seconds: 5.0,
             ecs_inactive_seconds: 5.0,
@@ -169,6 +197,10 @@ impl SimConfig {
         if !valid_account {
             return Err(format!("account ID must be 12 digits, got {:?}", self.account_id));
         }
+        for role in &self.roles {
+            role.validate()?;
+        }
+        accounts::validate_credential_seconds(self.sts_credential_seconds)?;
         for (name, seconds) in [
             ("ecs-rollout-seconds", self.ecs_rollout_seconds),
             ("ecs-drain-seconds", self.ecs_drain_seconds),
@@ -195,6 +227,8 @@ impl From<SimArgs> for SimConfig {
         let SimArgs {
             listen,
             account_id,
+            roles,
+            sts_credential_seconds,
             ecs_rollout_seconds,
             ecs_drain_seconds,
             ecs_inactive_seconds,
@@ -211,6 +245,8 @@ impl From<SimArgs> for SimConfig {
         Self {
             listen,
             account_id,
+            roles,
+            sts_credential_seconds,
             ecs_rollout_seconds,
             ecs_drain_seconds,
             ecs_inactive_seconds,
@@ -339,6 +375,33 @@ impl SimHandle {
         self.state.apprunner().service_quota = quota;
     }
 
+    /// Adds a role STS lets callers assume, or replaces the role with the same ARN. An empty trust
+    /// list means the default account. Returns the role as stored.
+    pub fn add_role(&self, role: RoleConfig) -> std::result::Result<RoleConfig, String> {
+        self.state.accounts.add_role(role)
+    }
+
+    /// Every role, by ARN.
+    pub fn roles(&self) -> Vec<RoleConfig> {
+        self.state.accounts.roles()
+    }
+
+    /// Caps the lifetime of the STS credentials issued from now on, in wall-clock seconds (`None`:
+    /// as requested). Credentials already issued keep their expiration.
+    pub fn set_sts_credential_seconds(&self, seconds: Option<u64>) -> std::result::Result<(), String> {
+        self.state.accounts.set_credential_seconds(seconds)
+    }
+
+    /// The STS credential lifetime cap.
+    pub fn sts_credential_seconds(&self) -> Option<u64> {
+        self.state.accounts.credential_seconds()
+    }
+
+    /// The default account: every caller's account unless it signs with STS session credentials.
+    pub fn account_id(&self) -> &str {
+        self.state.accounts.default_account()
+    }
+
     /// A copy of the call counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.state.stats.snapshot()
@@ -349,7 +412,8 @@ impl SimHandle {
         self.state.reset(false);
     }
 
-    /// Clears the counters, every service and injection, and restores the initial faults.
+    /// Clears the counters, every service and injection, and restores the initial faults, roles
+    /// and STS credential cap. Issued STS sessions stay valid until they expire.
     pub fn reset_all(&self) {
         self.state.reset(true);
     }
@@ -428,8 +492,18 @@ mod tests {
             "ecs:describe=3",
             "--rate-limit",
             "apprunner:mutate=1.5",
+            "--role",
+            "arn:aws:iam::210987654321:role/team-a,trust=123456789012,external-id=xyz",
+            "--role",
+            "arn:aws:iam::345678901234:role/team-b",
+            "--sts-credential-seconds",
+            "5",
         ]);
         let config = SimConfig::from(cli.args);
+        assert_eq!(config.roles.len(), 2);
+        assert_eq!(config.roles[0].external_id.as_deref(), Some("xyz"));
+        assert_eq!(config.roles[1].account(), "345678901234");
+        assert_eq!(config.sts_credential_seconds, Some(5));
         assert_eq!(config.ecs_rollout_seconds, 2.0);
         assert_eq!(config.faults.throttle_rate, 0.5);
         assert_eq!(config.faults.rate_limit_per_second["ecs:describe"], 3.0);
@@ -445,5 +519,16 @@ mod tests {
         };
         assert!(config.validate().is_err());
         assert!(parse_rate_limit("ecs:describe").is_err());
+        let no_lifetime = SimConfig {
+            sts_credential_seconds: Some(0),
+            ..SimConfig::default()
+        };
+        assert!(no_lifetime.validate().is_err());
+        let bad_role = SimConfig {
+            roles: vec![RoleConfig::new("arn:aws:iam::1:role/x")],
+            ..SimConfig::default()
+        };
+        assert!(bad_role.validate().is_err());
+        assert!(Cli::try_parse_from(["sim", "--role", "arn:aws:iam::210987654321:user/x"]).is_err());
     }
 }

@@ -1,11 +1,13 @@
 //! The state every request handler shares: the simulated clock, the call counters, the fault
-//! settings, and the two services' state machines behind their own locks.
+//! settings, the accounts (roles and STS sessions), and the two services' state machines behind
+//! their own locks.
 
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
 use super::SimConfig;
+use super::accounts::Accounts;
 use super::apprunner::{AppRunnerFault, AppRunnerState};
 use super::clock::SimClock;
 use super::ecs::EcsState;
@@ -131,8 +133,8 @@ pub struct SimState {
     pub faults: Faults,
     /// The fault settings from the flags, restored by a full reset.
     pub initial_faults: FaultConfig,
-    /// The simulated account ID.
-    pub account: String,
+    /// Roles, issued sessions and the default account.
+    pub accounts: Accounts,
     ecs: Mutex<EcsState>,
     apprunner: Mutex<AppRunnerState>,
 }
@@ -145,7 +147,7 @@ impl SimState {
             stats: Stats::default(),
             faults: Faults::new(config.faults.clone()),
             initial_faults: config.faults.clone(),
-            account: config.account_id.clone(),
+            accounts: Accounts::new(&config.account_id, &config.roles, config.sts_credential_seconds),
             ecs: Mutex::new(EcsState::new(config.ecs_timings())),
             apprunner: Mutex::new(AppRunnerState::new(config.apprunner_timings())),
         }
@@ -209,13 +211,16 @@ impl SimState {
         Ok(())
     }
 
-    /// Clears the counters; with `everything`, also every service, injection and fault setting.
+    /// Clears the counters; with `everything`, also every service and injection, and restores the
+    /// fault settings, the roles and the STS credential cap from the flags. Issued STS sessions
+    /// stay valid until they expire.
     pub fn reset(&self, everything: bool) {
         self.stats.reset();
         if everything {
             self.ecs().clear();
             self.apprunner().clear();
             self.faults.set(self.initial_faults.clone());
+            self.accounts.reset();
         }
     }
 }

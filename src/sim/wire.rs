@@ -1,5 +1,6 @@
 //! The AWS JSON protocol details shared by both services: which service a request is for, how an
-//! error is encoded, and which region a SigV4 signature names.
+//! error is encoded, which members name the resources a call acts on, and which access key and
+//! region a SigV4 signature names.
 //!
 //! The state machines return `Result<serde_json::Value, AwsError>`; the server turns that into an
 //! HTTP response with the service's content type, `x-amzn-requestid`, and for errors the
@@ -62,6 +63,76 @@ impl AwsService {
         AwsError::new("ThrottlingException", message)
     }
 
+    /// The error for session credentials past their expiration: AWS's common
+    /// `ExpiredTokenException`, HTTP 403 (docs/aws-behaviour.md X8).
+    pub fn expired_token(self) -> AwsError {
+        AwsError::with_status(
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+            403,
+        )
+    }
+
+    /// The error for a temporary access key the simulator never issued (or forgot an hour after it
+    /// expired): AWS's common `UnrecognizedClientException`, HTTP 403.
+    pub fn unrecognized_client(self) -> AwsError {
+        AwsError::with_status(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            403,
+        )
+    }
+
+    /// IAM's refusal of a call on a resource of another account: neither service has
+    /// resource-based policies, so a principal can never act on another account's resources.
+    /// NB: ECS models `AccessDeniedException` without a status, so it is sent with 400 (as observed
+    /// from real accounts); App Runner does not model it, so it gets the 403 of AWS's common errors.
+    pub fn access_denied(self, caller: &str, action: &str, resource: &str) -> AwsError {
+        let status = match self {
+            Self::Ecs => 400,
+            Self::AppRunner => 403,
+        };
+        let permission = format!("{}:{action}", self.name());
+        AwsError::with_status(
+            "AccessDeniedException",
+            format!(
+                "User: {caller} is not authorized to perform: {permission} on resource: {resource} \
+                 because no resource-based policy allows the {permission} action"
+            ),
+            status,
+        )
+    }
+
+    /// The request members that name a resource the call acts on (a name or an ARN, or a list of
+    /// them). Role ARNs are not among them: those are passed to the service, not acted on.
+    pub fn resource_members(self) -> &'static [&'static str] {
+        match self {
+            Self::Ecs => &[
+                "serviceArn",
+                "service",
+                "services",
+                "cluster",
+                "serviceDeploymentArns",
+                // NB: the tag calls (E30) name their service this way.
+                "resourceArn",
+            ],
+            Self::AppRunner => &["ServiceArn", "ResourceArn"],
+        }
+    }
+
+    /// The first ARN among the resource members of `input` whose account is not `account`.
+    pub fn foreign_resource<'a>(self, input: &'a Value, account: &str) -> Option<&'a str> {
+        self.resource_members()
+            .iter()
+            .filter_map(|member| input.get(member))
+            .flat_map(|value| match value {
+                Value::Array(items) => items.iter().collect(),
+                other => vec![other],
+            })
+            .filter_map(Value::as_str)
+            .find(|arn| crate::sim::accounts::arn_account(arn).is_some_and(|a| a != account))
+    }
+
     /// Renders an error body. ECS members are `message`, App Runner members are `Message`, as the
     /// models spell them.
     pub fn error_body(self, error: &AwsError) -> Value {
@@ -106,13 +177,17 @@ impl std::fmt::Display for AwsError {
     }
 }
 
+/// The `Credential=` value of a SigV4 `Authorization` header: `AKID/date/region/service/aws4_request`.
+fn credential_scope(header: &str) -> Option<&str> {
+    header
+        .split([',', ' '])
+        .find_map(|part| part.trim().strip_prefix("Credential="))
+}
+
 /// The region named by the credential scope of a SigV4 `Authorization` header, such as
 /// `AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/ecs/aws4_request, ...`.
 pub fn region_from_authorization(header: &str) -> Option<String> {
-    let credential = header
-        .split([',', ' '])
-        .find_map(|part| part.trim().strip_prefix("Credential="))?;
-    let mut scope = credential.split('/');
+    let mut scope = credential_scope(header)?.split('/');
     let region = scope.nth(2)?;
     let valid = !region.is_empty()
         && region
@@ -121,12 +196,20 @@ pub fn region_from_authorization(header: &str) -> Option<String> {
     valid.then(|| region.to_string())
 }
 
+/// The access key ID that signed a request: the first element of the credential scope of a SigV4
+/// `Authorization` header (`AKID` in `Credential=AKID/20250101/eu-west-1/ecs/aws4_request`).
+pub fn access_key_from_authorization(header: &str) -> Option<String> {
+    let key = credential_scope(header)?.split('/').next()?;
+    (!key.is_empty()).then(|| key.to_string())
+}
+
 /// Who is asking and when: what every handler needs besides the request body.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     /// The region from the signature.
     pub region: String,
-    /// The simulated account.
+    /// The caller's account: the simulator's default account, or the account of the role whose
+    /// session credentials signed the request.
     pub account: String,
     /// Simulated time of the request.
     pub now: f64,
@@ -167,6 +250,21 @@ mod tests {
     }
 
     #[test]
+    fn the_access_key_is_the_first_element_of_the_credential_scope() {
+        let header = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20250101/us-east-1/sts/aws4_request, \
+                      SignedHeaders=host, Signature=abc";
+        assert_eq!(
+            access_key_from_authorization(header).as_deref(),
+            Some("ASIAEXAMPLE")
+        );
+        assert_eq!(
+            access_key_from_authorization("AWS4-HMAC-SHA256 Credential=/x/y"),
+            None
+        );
+        assert_eq!(access_key_from_authorization("Bearer token"), None);
+    }
+
+    #[test]
     fn targets_name_the_service_and_action() {
         assert_eq!(
             AwsService::from_target("AmazonEC2ContainerServiceV20141113.DescribeServices"),
@@ -177,6 +275,49 @@ mod tests {
             Some((AwsService::AppRunner, "ListServices"))
         );
         assert_eq!(AwsService::from_target("DynamoDB_20120810.GetItem"), None);
+    }
+
+    #[test]
+    fn resources_of_other_accounts_are_found_in_names_arns_and_lists() {
+        let mine = "arn:aws:ecs:us-east-1:123456789012:service/default/web";
+        let theirs = "arn:aws:ecs:us-east-1:210987654321:service/default/web";
+        let input = json!({
+            "services": ["web", mine, theirs],
+            "infrastructureRoleArn": "arn:aws:iam::999999999999:role/x",
+        });
+        assert_eq!(
+            AwsService::Ecs.foreign_resource(&input, "123456789012"),
+            Some(theirs)
+        );
+        assert_eq!(
+            AwsService::Ecs.foreign_resource(&input, "210987654321"),
+            Some(mine)
+        );
+        let roles_only = json!({"serviceName": "web", "taskRoleArn": "arn:aws:iam::999999999999:role/x"});
+        assert_eq!(
+            AwsService::Ecs.foreign_resource(&roles_only, "123456789012"),
+            None
+        );
+        let tagging = json!({"resourceArn": "arn:aws:ecs:us-east-1:210987654321:service/default/web"});
+        assert!(
+            AwsService::Ecs
+                .foreign_resource(&tagging, "123456789012")
+                .is_some()
+        );
+        let apprunner = json!({"ResourceArn": "arn:aws:apprunner:us-east-1:210987654321:service/a/b"});
+        assert!(
+            AwsService::AppRunner
+                .foreign_resource(&apprunner, "123456789012")
+                .is_some()
+        );
+        let denied = AwsService::Ecs.access_denied("arn:aws:iam::1:user/x", "DescribeServices", theirs);
+        assert_eq!((denied.code, denied.status), ("AccessDeniedException", 400));
+        assert!(
+            denied
+                .message
+                .contains("ecs:DescribeServices on resource: arn:aws:ecs")
+        );
+        assert_eq!(AwsService::AppRunner.access_denied("a", "b", "c").status, 403);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 Every response the simulator sends is checked against botocore's service model before boto3 parses
 it: successful bodies must match the operation's output shape strictly (required members present,
 no unknown members, enums valid, types right) and error bodies must carry a `__type` that the
-operation models (or ThrottlingException, which the SDKs treat as throttling everywhere).
+operation models (or ThrottlingException, which the SDKs treat as throttling everywhere, or one of
+AWS's common errors). STS speaks the awsQuery protocol: its XML answers are checked the same way,
+element by element, and its errors must be `<ErrorResponse>`s with a modeled or common code.
 
 The simulator comes from RUNWAY_SIM_ENDPOINT if set; otherwise the test starts
 `$RUNWAY_BIN simulate-aws --listen 127.0.0.1:0` (RUNWAY_BIN defaults to target/debug/runway) and
@@ -16,8 +18,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -30,6 +35,12 @@ STAGE = 60.0
 INFRA_ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
 EXEC_ROLE = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 THROTTLING = "ThrottlingException"
+DEFAULT_ACCOUNT = "123456789012"
+# Given to the simulator by --role (tests/boto3 exercises the flag); team B is added by the control
+# endpoint in the tests that need it.
+TEAM_A = "arn:aws:iam::210987654321:role/runway-team-a"
+TEAM_A_EXTERNAL_ID = "team-a-secret"
+TEAM_B = "arn:aws:iam::345678901234:role/runway-team-b"
 
 ECS_OPERATIONS = {
     "CreateExpressGatewayService",
@@ -57,6 +68,23 @@ APPRUNNER_OPERATIONS = {
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
+}
+STS_OPERATIONS = {"AssumeRole", "GetCallerIdentity"}
+
+# AWS's common errors (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html
+# for the JSON services, https://docs.aws.amazon.com/cloudsearch/latest/developerguide/CommonErrors.html
+# for awsQuery) that any operation may answer although no model declares them, with their status.
+# ECS models AccessDeniedException itself (without a status, so 400).
+JSON_COMMON_ERRORS = {
+    "AccessDeniedException": 403,
+    "ExpiredTokenException": 403,
+    "UnrecognizedClientException": 403,
+}
+QUERY_COMMON_ERRORS = {
+    "AccessDenied": 403,
+    "ValidationError": 400,
+    "ExpiredToken": 403,
+    "InvalidClientTokenId": 403,
 }
 
 _process = None
@@ -131,9 +159,96 @@ OBSERVED_UNDECLARED = {
 }
 
 
+def local(tag):
+    """An XML tag without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def check_xml_shape(shape, element, path):
+    """Strictly validates one XML element against a botocore shape, as the query protocol sends it."""
+    kind = shape.type_name
+    meta = shape.metadata
+    text = element.text or ""
+    if kind == "structure":
+        names = {member.serialization.get("name", name): name for name, member in shape.members.items()}
+        seen = [local(child.tag) for child in element]
+        unknown = set(seen) - set(names)
+        if unknown:
+            raise ShapeError(f"{path}: elements {sorted(unknown)} are not in {shape.name}")
+        if len(seen) != len(set(seen)):
+            raise ShapeError(f"{path}: repeated elements {seen}")
+        missing = {n for n, name in names.items() if name in shape.required_members} - set(seen)
+        if missing:
+            raise ShapeError(f"{path}: required elements {sorted(missing)} of {shape.name} missing")
+        for child in element:
+            tag = local(child.tag)
+            check_xml_shape(shape.members[names[tag]], child, f"{path}.{tag}")
+    elif kind == "string":
+        if len(element):
+            raise ShapeError(f"{path}: expected text, got child elements")
+        if shape.enum and text not in shape.enum:
+            raise ShapeError(f"{path}: {text!r} is not one of {shape.enum}")
+        if "min" in meta and len(text) < meta["min"] or "max" in meta and len(text) > meta["max"]:
+            raise ShapeError(f"{path}: string length {len(text)} outside {meta}")
+    elif kind in ("integer", "long"):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ShapeError(f"{path}: expected an integer, got {text!r}") from None
+        if "min" in meta and value < meta["min"] or "max" in meta and value > meta["max"]:
+            raise ShapeError(f"{path}: {value} outside {meta}")
+    elif kind == "timestamp":
+        # awsQuery timestamps are ISO 8601 in UTC.
+        if not text.endswith("Z"):
+            raise ShapeError(f"{path}: expected an ISO 8601 UTC timestamp, got {text!r}")
+        try:
+            datetime.fromisoformat(text[:-1] + "+00:00")
+        except ValueError:
+            raise ShapeError(f"{path}: {text!r} is not ISO 8601") from None
+    else:
+        raise ShapeError(f"{path}: unexpected shape type {kind}")
+
+
+def validate_query_response(operation_model, response_dict):
+    """Checks an awsQuery (STS) response: XML in the service's namespace, result or ErrorResponse."""
+    service = operation_model.service_model
+    namespace = service.metadata["xmlNamespace"]
+    headers = {k.lower(): v for k, v in response_dict["headers"].items()}
+    assert headers.get("content-type", "").startswith("text/xml"), headers
+    request_id = headers.get("x-amzn-requestid")
+    assert request_id, "x-amzn-requestid header missing"
+    root = ET.fromstring(response_dict["body"])
+    status = response_dict["status_code"]
+    name = operation_model.name
+    if status < 300:
+        assert root.tag == f"{{{namespace}}}{name}Response", root.tag
+        assert [local(child.tag) for child in root] == [f"{name}Result", "ResponseMetadata"], list(root)
+        check_xml_shape(operation_model.output_shape, root[0], name)
+        assert root[1].findtext(f"{{{namespace}}}RequestId") == request_id
+        VALIDATED.add((service.service_name, name, "ok"))
+        return
+    assert root.tag == f"{{{namespace}}}ErrorResponse", root.tag
+    assert [local(child.tag) for child in root] == ["Error", "RequestId"], list(root)
+    assert root.findtext(f"{{{namespace}}}RequestId") == request_id
+    error = {local(child.tag): child.text for child in root[0]}
+    assert set(error) == {"Type", "Code", "Message"}, error
+    code = error["Code"]
+    assert error["Type"] == ("Receiver" if status >= 500 else "Sender"), (error, status)
+    modeled = {shape.error_code: shape for shape in operation_model.error_shapes}
+    if code in modeled:
+        assert status == modeled[code].metadata["error"]["httpStatusCode"], (code, status)
+    else:
+        assert code in QUERY_COMMON_ERRORS, f"{name} does not model {code}: {error}"
+        assert status == QUERY_COMMON_ERRORS[code], (code, status)
+    VALIDATED.add((service.service_name, name, code))
+
+
 def validate_response(operation_model, response_dict, **_):
     """before-parse hook: checks the raw response against the operation's model."""
     service = operation_model.service_model
+    if service.metadata["protocol"] == "query":
+        validate_query_response(operation_model, response_dict)
+        return
     protocol_type = f"application/x-amz-json-{service.metadata['jsonVersion']}"
     headers = {k.lower(): v for k, v in response_dict["headers"].items()}
     assert headers.get("content-type") == protocol_type, headers
@@ -157,6 +272,12 @@ def validate_response(operation_model, response_dict, **_):
             # Real accounts answer it although the operation does not declare it (aws-behaviour X2);
             # the error shape itself must still match the service's model.
             modeled[code] = service.shape_for(code)
+        if code not in modeled and code in JSON_COMMON_ERRORS:
+            message_key = "message" if name == "ecs" else "Message"
+            assert set(body) == {"__type", message_key}, body
+            assert status == JSON_COMMON_ERRORS[code], (code, status)
+            VALIDATED.add((name, operation_model.name, code))
+            return
         assert code in modeled, f"{operation_model.name} does not model {code}: {body}"
         error_shape = modeled[code]
         members = {k: v for k, v in body.items() if k != "__type"}
@@ -184,24 +305,39 @@ def advance(seconds):
     control("/_sim/advance", {"seconds": seconds})
 
 
-def client(service, attempts=1, region="us-east-1"):
+def client(service, attempts=1, region="us-east-1", credentials=None, validate_parameters=True):
+    """A client signing as the default account's AKIDSIMULATOR, or with STS `credentials`."""
+    keys = {"aws_access_key_id": "AKIDSIMULATOR", "aws_secret_access_key": "simulator-secret"}
+    if credentials is not None:
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
     c = boto3.client(
         service,
         endpoint_url=ENDPOINT,
         region_name=region,
-        aws_access_key_id="AKIDSIMULATOR",
-        aws_secret_access_key="simulator-secret",
-        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}),
+        config=Config(
+            retries={"total_max_attempts": attempts, "mode": "standard"},
+            parameter_validation=validate_parameters,
+        ),
+        **keys,
     )
     c.meta.events.register("before-parse.*.*", validate_response)
     return c
 
 
 def error_code(call, *args, **kwargs):
+    return client_error(call, *args, **kwargs)["Code"]
+
+
+def client_error(call, *args, **kwargs):
+    """The `Error` member of the ClientError a call raises."""
     try:
         call(*args, **kwargs)
     except ClientError as err:
-        return err.response["Error"]["Code"]
+        return err.response["Error"]
     raise AssertionError(f"{call.__name__} succeeded but an error was expected")
 
 
@@ -227,6 +363,8 @@ def setUpModule():
             str(STAGE),
             "--apprunner-deleted-seconds",
             str(STAGE),
+            "--role",
+            f"{TEAM_A},trust={DEFAULT_ACCOUNT},external-id={TEAM_A_EXTERNAL_ID}",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -671,12 +809,141 @@ class FaultWireTest(SimTestCase):
         self.assertEqual(outcomes["apprunner:ListServices:ThrottlingException"], 1)
 
 
+class StsWireTest(SimTestCase):
+    def assume_team_a(self, sts, **extra):
+        return sts.assume_role(
+            RoleArn=TEAM_A, RoleSessionName="ns-a", ExternalId=TEAM_A_EXTERNAL_ID, **extra
+        )
+
+    def test_assume_role_gives_credentials_in_the_roles_account(self):
+        sts = client("sts")
+        me = sts.get_caller_identity()
+        self.assertEqual(me["Account"], DEFAULT_ACCOUNT)
+        self.assertEqual(me["Arn"], "arn:aws:iam::123456789012:user/AKIDSIMULATOR")
+
+        assumed = self.assume_team_a(sts, DurationSeconds=900)
+        credentials = assumed["Credentials"]
+        self.assertRegex(credentials["AccessKeyId"], r"^ASIA[A-Z2-7]{16}$")
+        lifetime = credentials["Expiration"] - datetime.now(timezone.utc)
+        self.assertTrue(890 < lifetime.total_seconds() <= 901, lifetime)
+        user = assumed["AssumedRoleUser"]
+        self.assertEqual(user["Arn"], "arn:aws:sts::210987654321:assumed-role/runway-team-a/ns-a")
+        self.assertRegex(user["AssumedRoleId"], r"^AROA[A-Z2-7]{17}:ns-a$")
+        role = client("sts", credentials=credentials).get_caller_identity()
+        self.assertEqual(role["Account"], "210987654321")
+        self.assertEqual(role["Arn"], user["Arn"])
+        self.assertEqual(role["UserId"], user["AssumedRoleId"])
+
+        # ECS and App Runner run the session's calls in the role's account; the default account
+        # sees none of it, and an ARN of another account is AccessDeniedException.
+        ecs_a = client("ecs", credentials=credentials)
+        arn = ecs_a.create_express_gateway_service(
+            serviceName="web",
+            infrastructureRoleArn="arn:aws:iam::210987654321:role/ecsInfrastructureRole",
+            primaryContainer=container("public.ecr.aws/nginx/nginx:1.27"),
+        )["service"]["serviceArn"]
+        self.assertEqual(arn, "arn:aws:ecs:us-east-1:210987654321:service/default/web")
+        ecs = client("ecs")
+        self.assertEqual(ecs.describe_services(services=["web"])["failures"][0]["reason"], "MISSING")
+        denied = client_error(ecs.describe_express_gateway_service, serviceArn=arn)
+        self.assertEqual(denied["Code"], "AccessDeniedException")
+        self.assertIn("is not authorized to perform: ecs:DescribeExpressGatewayService", denied["Message"])
+        apprunner_a = client("apprunner", credentials=credentials)
+        runner = apprunner_a.create_service(
+            ServiceName="web-app", SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27")
+        )["Service"]["ServiceArn"]
+        self.assertEqual(client("apprunner").list_services()["ServiceSummaryList"], [])
+        self.assertEqual(
+            error_code(client("apprunner").describe_service, ServiceArn=runner), "AccessDeniedException"
+        )
+        by_account = control("/_sim/stats", method="GET")["by_account"]
+        self.assertEqual(by_account["210987654321"]["ecs:CreateExpressGatewayService"], 1)
+        self.assertEqual(by_account[DEFAULT_ACCOUNT]["sts:AssumeRole"], 1)
+        self.assertNotIn("ecs:CreateExpressGatewayService", by_account[DEFAULT_ACCOUNT])
+
+    def test_untrusted_callers_and_wrong_external_ids_are_access_denied(self):
+        control(
+            "/_sim/roles",
+            {"arn": TEAM_B, "trust": ["arn:aws:iam::123456789012:user/controller"]},
+        )
+        roles = [role["arn"] for role in control("/_sim/roles", method="GET")["roles"]]
+        self.assertEqual(roles, [TEAM_A, TEAM_B])
+        sts = client("sts")
+        for call in [
+            lambda: sts.assume_role(RoleArn=TEAM_B, RoleSessionName="ns"),
+            lambda: sts.assume_role(RoleArn=TEAM_A, RoleSessionName="ns", ExternalId="wrong-id"),
+            lambda: sts.assume_role(RoleArn=TEAM_A, RoleSessionName="ns"),
+            lambda: sts.assume_role(RoleArn="arn:aws:iam::210987654321:role/nobody", RoleSessionName="ns"),
+        ]:
+            error = client_error(call)
+            self.assertEqual(error["Code"], "AccessDenied")
+            self.assertRegex(
+                error["Message"],
+                r"^User: arn:aws:iam::123456789012:user/AKIDSIMULATOR is not authorized to perform: "
+                r"sts:AssumeRole on resource: arn:aws:iam::\d{12}:role/\S+$",
+            )
+        # The control endpoint's role persists until a full reset; the flag's role stays.
+        control("/_sim/reset", {"state": True})
+        roles = [role["arn"] for role in control("/_sim/roles", method="GET")["roles"]]
+        self.assertEqual(roles, [TEAM_A])
+
+    def test_inputs_outside_the_model_are_validation_errors(self):
+        # Client-side validation off, so the constraints botocore checks itself reach the simulator.
+        sts = client("sts", validate_parameters=False)
+        error = client_error(
+            sts.assume_role, RoleArn=TEAM_A, RoleSessionName="bad name!", DurationSeconds=60
+        )
+        self.assertEqual(error["Code"], "ValidationError")
+        self.assertEqual(
+            error["Message"],
+            "2 validation errors detected: Value 'bad name!' at 'roleSessionName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; Value '60' at "
+            "'durationSeconds' failed to satisfy constraint: Member must have value greater than or "
+            "equal to 900",
+        )
+        error = client_error(self.assume_team_a, sts, DurationSeconds=7200)
+        self.assertEqual(
+            error,
+            {
+                "Type": "Sender",
+                "Code": "ValidationError",
+                "Message": "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            },
+        )
+
+    def test_expired_session_credentials_get_expired_token(self):
+        control("/_sim/sts", {"credentialSeconds": 1})
+        credentials = self.assume_team_a(client("sts"))["Credentials"]
+        client("ecs", credentials=credentials).describe_services(services=["web"])
+        remaining = (credentials["Expiration"] - datetime.now(timezone.utc)).total_seconds()
+        self.assertLessEqual(remaining, 2)
+        time.sleep(max(remaining, 0) + 0.2)
+        error = client_error(client("ecs", credentials=credentials).describe_services, services=["web"])
+        self.assertEqual(
+            error, {"Code": "ExpiredTokenException", "Message": "The security token included in the request is expired"}
+        )
+        self.assertEqual(
+            error_code(client("apprunner", credentials=credentials).list_services), "ExpiredTokenException"
+        )
+        self.assertEqual(error_code(client("sts", credentials=credentials).get_caller_identity), "ExpiredToken")
+        outcomes = control("/_sim/stats", method="GET")["outcomes"]
+        self.assertEqual(outcomes["ecs:DescribeServices:ExpiredTokenException"], 1)
+        self.assertEqual(outcomes["sts:GetCallerIdentity:ExpiredToken"], 1)
+        # A full reset lifts the cap.
+        control("/_sim/reset", {"state": True})
+        self.assertEqual(control("/_sim/sts", method="GET"), {"credentialSeconds": None})
+
+
 class ZzCoverageTest(unittest.TestCase):
     """Runs last (unittest sorts classes by name): every operation's responses were validated."""
 
     def test_every_operation_response_was_validated_against_the_model(self):
         seen = {(service, op) for service, op, outcome in VALIDATED if outcome == "ok"}
-        expected = {("ecs", op) for op in ECS_OPERATIONS} | {("apprunner", op) for op in APPRUNNER_OPERATIONS}
+        expected = (
+            {("ecs", op) for op in ECS_OPERATIONS}
+            | {("apprunner", op) for op in APPRUNNER_OPERATIONS}
+            | {("sts", op) for op in STS_OPERATIONS}
+        )
         self.assertEqual(expected - seen, set())
         errors = {(service, op, outcome) for service, op, outcome in VALIDATED if outcome != "ok"}
         self.assertIn(("apprunner", "UpdateService", "InvalidStateException"), errors)
@@ -686,6 +953,11 @@ class ZzCoverageTest(unittest.TestCase):
         self.assertIn(("ecs", "ListTagsForResource", "InvalidParameterException"), errors)
         self.assertIn(("apprunner", "TagResource", "InvalidRequestException"), errors)
         self.assertIn(("apprunner", "UntagResource", "ResourceNotFoundException"), errors)
+        for code in ["AccessDenied", "ValidationError"]:
+            self.assertIn(("sts", "AssumeRole", code), errors)
+        self.assertIn(("sts", "GetCallerIdentity", "ExpiredToken"), errors)
+        self.assertIn(("ecs", "DescribeServices", "ExpiredTokenException"), errors)
+        self.assertIn(("apprunner", "DescribeService", "AccessDeniedException"), errors)
 
 
 class ValidatorSelfTest(unittest.TestCase):
@@ -709,6 +981,30 @@ class ValidatorSelfTest(unittest.TestCase):
         service = model.operation_model("DescribeService").output_shape
         with self.assertRaises(ShapeError):
             check_shape(service, {"Service": {"ServiceName": "abcd"}}, "missing required")
+
+    def test_xml_validator_rejects_unknown_missing_and_mistyped_elements(self):
+        sts = botocore.session.get_session().get_service_model("sts")
+        output = sts.operation_model("AssumeRole").output_shape
+        ns = sts.metadata["xmlNamespace"]
+
+        def result(inner):
+            return ET.fromstring(f'<AssumeRoleResult xmlns="{ns}">{inner}</AssumeRoleResult>')
+
+        user = "<AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/a/x</Arn></AssumedRoleUser>"
+        credentials = (
+            "<Credentials><AccessKeyId>ASIAAAAAAAAAAAAAAAAA</AccessKeyId><SecretAccessKey>s</SecretAccessKey>"
+            "<SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>"
+        )
+        check_xml_shape(output, result(credentials + user), "ok")
+        bad = [
+            credentials.replace("<SessionToken>t</SessionToken>", "") + user,
+            credentials.replace("2030-01-01T00:00:00Z", "tomorrow") + user,
+            credentials.replace("ASIAAAAAAAAAAAAAAAAA", "ASIA") + user,
+            credentials + user + "<Surprise>1</Surprise>",
+        ]
+        for inner in bad:
+            with self.assertRaises(ShapeError, msg=inner):
+                check_xml_shape(output, result(inner), "bad")
 
 
 if __name__ == "__main__":

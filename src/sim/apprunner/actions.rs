@@ -115,19 +115,22 @@ pub(super) fn create(
     validate_tags(&tags)?;
     refused_role(state, &input.config, ctx.now)?;
     let config = input.config.validated(true)?.with_defaults();
-    let taken = state.services.iter().any(|svc| {
-        svc.region == ctx.region && svc.name == name && svc.status(ctx.now) != ServiceStatus::Deleted
-    });
+    let live_here = |svc: &&AppRunnerService| {
+        svc.account == ctx.account
+            && svc.region == ctx.region
+            && svc.status(ctx.now) != ServiceStatus::Deleted
+    };
+    let taken = state
+        .services
+        .iter()
+        .filter(live_here)
+        .any(|svc| svc.name == name);
     if taken {
         return Err(invalid(format!(
             "Service with the provided name already exists: {name}"
         )));
     }
-    let in_region = state
-        .services
-        .iter()
-        .filter(|svc| svc.region == ctx.region && svc.status(ctx.now) != ServiceStatus::Deleted)
-        .count();
+    let in_region = state.services.iter().filter(live_here).count();
     if in_region >= state.service_quota {
         return Err(AwsError::new(
             "ServiceQuotaExceededException",
@@ -501,7 +504,11 @@ pub(super) fn list_services(
     let items: Vec<Value> = state
         .services
         .iter()
-        .filter(|svc| svc.region == ctx.region && svc.status(ctx.now) != ServiceStatus::Deleted)
+        .filter(|svc| {
+            svc.account == ctx.account
+                && svc.region == ctx.region
+                && svc.status(ctx.now) != ServiceStatus::Deleted
+        })
         .map(|svc| render::summary(svc, ctx.now))
         .collect();
     Ok(paged(items, offset, size, "ServiceSummaryList"))

@@ -54,7 +54,7 @@ pub enum AppRunnerFault {
     ConcurrentOperation,
 }
 
-/// All simulated App Runner services, in every region.
+/// All simulated App Runner services, in every account and region.
 #[derive(Debug)]
 pub struct AppRunnerState {
     services: Vec<AppRunnerService>,
@@ -62,7 +62,7 @@ pub struct AppRunnerState {
     timings: AppRunnerTimings,
     /// Roles IAM has not propagated yet.
     pub iam: crate::sim::iam::Propagation,
-    /// Services per Region (CREATE_FAILED ones included) before CreateService answers
+    /// Services per account and Region (CREATE_FAILED ones included) before CreateService answers
     /// `ServiceQuotaExceededException` (docs/aws-behaviour.md A9; the default number is assumed).
     pub service_quota: usize,
 }
@@ -134,10 +134,11 @@ impl AppRunnerState {
         });
     }
 
+    /// The service with this ARN in the caller's account and region.
     fn find(&self, ctx: &RequestContext, arn: &str) -> Option<usize> {
         self.services
             .iter()
-            .position(|svc| svc.arn == arn && svc.region == ctx.region)
+            .position(|svc| svc.arn == arn && svc.region == ctx.region && svc.account == ctx.account)
     }
 
     /// Runs one App Runner action.

@@ -102,7 +102,7 @@ pub(super) fn describe(state: &mut EcsState, ctx: &RequestContext, body: Value) 
         let hit = state
             .services
             .iter()
-            .filter(|svc| svc.region == ctx.region)
+            .filter(|svc| svc.region == ctx.region && svc.account == ctx.account)
             .find_map(|svc| {
                 svc.deployments
                     .iter()

@@ -171,7 +171,9 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
     svc.start_deployment(config, ctx.now, fails);
     let out = json!({ "service": super::render::express_service(&svc, ctx.now, true) });
     // NB: Express creates a named cluster with its first service, and the cluster outlives it.
-    state.clusters.insert((svc.region.clone(), svc.cluster.clone()));
+    state
+        .clusters
+        .insert((svc.account.clone(), svc.region.clone(), svc.cluster.clone()));
     state.services.push(svc);
     Ok(out)
 }

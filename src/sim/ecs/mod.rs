@@ -39,13 +39,13 @@ pub const ACTIONS: &[&str] = &[
     "ListTagsForResource",
 ];
 
-/// All simulated ECS services, in every region.
+/// All simulated ECS services, in every account and region.
 #[derive(Debug)]
 pub struct EcsState {
     services: Vec<ExpressService>,
-    /// Named clusters by (region, name): Express created them with their first service, and they
-    /// stay when the services are gone. `default` always exists.
-    clusters: HashSet<(String, String)>,
+    /// Named clusters by (account, region, name): Express created them with their first service,
+    /// and they stay when the services are gone. `default` always exists.
+    clusters: HashSet<(String, String, String)>,
     /// Rollout failures injected by service name, consumed by the next deployment.
     pending_failures: HashMap<String, u32>,
     timings: EcsTimings,
@@ -119,19 +119,22 @@ impl EcsState {
         self.services.retain(|svc| svc.lifecycle(now) != Lifecycle::Gone);
     }
 
-    /// The service with this ARN in the caller's region.
+    /// The service with this ARN in the caller's account and region.
     fn find_by_arn(&self, ctx: &RequestContext, arn: &str) -> Option<usize> {
         self.services
             .iter()
-            .rposition(|svc| svc.arn == arn && svc.region == ctx.region)
+            .rposition(|svc| svc.arn == arn && svc.region == ctx.region && svc.account == ctx.account)
     }
 
     /// `ClusterNotFoundException` for a named cluster no Express service was ever created in, in
-    /// the caller's region. The `default` cluster always exists; Express Mode creates a named
-    /// cluster with its first service (docs/aws-behaviour.md E21).
+    /// the caller's account and region. The `default` cluster always exists; Express Mode creates
+    /// a named cluster with its first service (docs/aws-behaviour.md E21).
     fn require_cluster(&self, ctx: &RequestContext, cluster: Option<&str>) -> Result<(), AwsError> {
         let name = cluster_name(cluster);
-        let known = name == "default" || self.clusters.contains(&(ctx.region.clone(), name));
+        let known = name == "default"
+            || self
+                .clusters
+                .contains(&(ctx.account.clone(), ctx.region.clone(), name));
         if known {
             Ok(())
         } else {
@@ -139,15 +142,19 @@ impl EcsState {
         }
     }
 
-    /// The service named by a name or ARN, in a cluster (a name or ARN, default `default`).
+    /// The service named by a name or ARN, in a cluster (a name or ARN, default `default`) of the
+    /// caller's account and region.
     fn find(&self, ctx: &RequestContext, cluster: Option<&str>, service: &str) -> Option<usize> {
         if service.starts_with("arn:") {
             return self.find_by_arn(ctx, service);
         }
         let cluster = cluster_name(cluster);
-        self.services
-            .iter()
-            .rposition(|svc| svc.region == ctx.region && svc.cluster == cluster && svc.name == service)
+        self.services.iter().rposition(|svc| {
+            svc.account == ctx.account
+                && svc.region == ctx.region
+                && svc.cluster == cluster
+                && svc.name == service
+        })
     }
 
     /// Runs one ECS action.
