@@ -83,6 +83,12 @@ struct RunArgs {
     /// the whole list in memory; Kubernetes 1.34 serves it by default) or `list` (paginated LIST).
     #[arg(long, env = "RUNWAY_INITIAL_LIST", value_enum, default_value_t = InitialList::Stream)]
     initial_list: InitialList,
+    /// Account IDs (12 digits, comma-separated) that a Namespace's `runway.dev/aws-role-arn` may
+    /// name. A role in any other account leaves the namespace's resources Stalled
+    /// (`AccountNotAllowed`). Empty allows any account the controller's identity can assume a role
+    /// in. See docs/multi-account.md.
+    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
+    allowed_account_ids: Vec<String>,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -211,6 +217,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         namespace,
         watch_selector,
         initial_list,
+        allowed_account_ids,
         metrics_addr,
         leader_election,
         lease_name,
@@ -256,6 +263,17 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         streaming_list: matches!(initial_list, InitialList::Stream),
         metrics_addr,
         leader_election,
+        allowed_accounts: allowed_account_ids,
     })
     .await
+}
+
+/// A 12-digit AWS account ID.
+fn parse_account_id(value: &str) -> Result<String, String> {
+    let id = value.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_string())
+    } else {
+        Err(format!("{value:?} is not a 12-digit AWS account ID"))
+    }
 }

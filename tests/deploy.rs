@@ -52,11 +52,15 @@ fn run_ok(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `helm template` of the chart as release `runway` in `runway-system`, with `--set` values.
+/// `helm template` of the chart as release `runway` in `runway-system`, with `--set` values (or
+/// `--set-string` for a value written `string:<key>=<value>`).
 fn template(sets: &[&str]) -> Output {
     let mut args = vec!["template", "runway", CHART, "--namespace", "runway-system"];
     for s in sets {
-        args.extend(["--set", s]);
+        match s.strip_prefix("string:") {
+            Some(value) => args.extend(["--set-string", value]),
+            None => args.extend(["--set", s]),
+        }
     }
     run("helm", &args, None)
 }
@@ -725,6 +729,7 @@ fn every_setting_the_chart_passes_is_read_by_runway_run() {
         "watchNamespace=apps",
         "watchSelector=team=a",
         "awsBudget.rateLimits.ecs:service-modify=2/10",
+        "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
     ]);
     let env = env_of(find(&objects, "Deployment", "runway"));
     let help = Command::new(env!("CARGO_BIN_EXE_runway"))
@@ -775,6 +780,7 @@ fn values_reach_the_deployment() {
         "awsBudget.fraction=0.25",
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "awsBudget.rateLimits.apprunner:read=3",
+        "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
     ]);
     let deployment = find(&objects, "Deployment", "runway");
     let pod = &deployment["spec"]["template"];
@@ -806,10 +812,18 @@ fn values_reach_the_deployment() {
             "RUNWAY_AWS_RATE_LIMITS",
             "apprunner:read=3,ecs:service-modify=2/10",
         ),
+        ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321,012345678901"),
     ] {
         assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
     }
     assert!(!env.contains_key("RUNWAY_LEASE_NAME"));
+    // An account ID given as a number (which would lose a leading zero) is refused by the schema.
+    let numeric = template(&["multiAccount.allowedAccountIds={210987654321}"]);
+    assert!(
+        !numeric.status.success() && String::from_utf8_lossy(&numeric.stderr).contains("allowedAccountIds"),
+        "{}",
+        String::from_utf8_lossy(&numeric.stderr)
+    );
     assert_eq!(
         find(&objects, "ServiceAccount", "runway")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
         "arn:aws:iam::123456789012:role/runway"
@@ -900,6 +914,17 @@ fn resource_rules() -> Value {
     ])
 }
 
+/// Namespaces are read (metadata only, `get` before a first create, `list` and `watch` for the
+/// store) for their `runway.dev/aws-role-arn` annotation (controller/accounts.rs); with a watched
+/// namespace, that one only.
+fn namespace_rule(only: Option<&str>) -> Value {
+    match only {
+        Some(ns) => json!({"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [ns],
+                           "verbs": ["get", "list", "watch"]}),
+        None => json!({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]}),
+    }
+}
+
 fn crd_rule() -> Value {
     json!({"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
            "resourceNames": ["expressservices.runway.dev", "apprunnerservices.runway.dev"], "verbs": ["get"]})
@@ -915,7 +940,7 @@ fn lease_rule() -> Value {
 #[test]
 fn rbac_grants_exactly_what_the_controller_needs() {
     let objects = render(&[]);
-    let mut cluster_rules = vec![crd_rule()];
+    let mut cluster_rules = vec![crd_rule(), namespace_rule(None)];
     cluster_rules.extend(resource_rules().as_array().expect("rules").iter().cloned());
     assert_eq!(
         find(&objects, "ClusterRole", "runway")["rules"],
@@ -943,7 +968,7 @@ fn rbac_grants_exactly_what_the_controller_needs() {
     let scoped = render(&["watchNamespace=apps"]);
     assert_eq!(
         find(&scoped, "ClusterRole", "runway")["rules"],
-        json!([crd_rule()])
+        json!([crd_rule(), namespace_rule(Some("apps"))])
     );
     let role = scoped
         .iter()
@@ -1190,8 +1215,14 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
         &["create", "leases.coordination.k8s.io", "-n", &ns],
         &["patch", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
         &["get", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
+        &["get", "namespaces", &other],
+        &["list", "namespaces"],
+        &["watch", "namespaces"],
     ];
     let denied: &[&[&str]] = &[
+        &["patch", "namespaces", &other],
+        &["delete", "namespaces", &other],
+        &["create", "namespaces"],
         &["get", "secrets", "-n", &ns],
         &["list", "secrets", "--all-namespaces"],
         // Verbs the controller never calls are not granted.

@@ -68,7 +68,7 @@ fn leader_options(identity: &str, ns: &str, metrics_port: u16) -> Options {
             "--metrics-addr".into(),
             format!("127.0.0.1:{metrics_port}"),
         ],
-        kubeconfig: None,
+        ..Options::default()
     }
 }
 
@@ -263,6 +263,7 @@ async fn the_controller_works_as_the_charts_service_account_and_nothing_more() {
             ],
             args: vec!["--leader-election".into()],
             kubeconfig: Some(path.clone()),
+            ..Options::default()
         },
     );
     cluster.apply(&apps, &manifest("web"));

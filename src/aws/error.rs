@@ -73,6 +73,10 @@ const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailableException",
     "RequestTimeout",
     "RequestTimeoutException",
+    // NB: an expired session credential (docs/aws-behaviour.md X8); the SDK's identity cache
+    // loads a fresh one for the retry.
+    "ExpiredTokenException",
+    "ExpiredToken",
 ];
 
 const NOT_FOUND_CODES: &[&str] = &["ServiceNotFoundException", "ResourceNotFoundException"];
@@ -132,7 +136,11 @@ where
             (classify_code(&code, &message, Some(status)), code, message)
         }
         SdkError::TimeoutError(_) => (AwsErrorKind::Transient, "Timeout".into(), err_chain(err)),
-        SdkError::DispatchFailure(_) => (AwsErrorKind::Transient, "DispatchFailure".into(), err_chain(err)),
+        SdkError::DispatchFailure(_) => {
+            let chain = err_chain(err);
+            let (kind, code) = classify_dispatch(&chain);
+            (kind, code.into(), chain)
+        }
         SdkError::ResponseError(_) => (AwsErrorKind::Transient, "ResponseError".into(), err_chain(err)),
         SdkError::ConstructionFailure(_) => (
             AwsErrorKind::Terminal,
@@ -140,6 +148,23 @@ where
             err_chain(err),
         ),
         _ => (AwsErrorKind::Transient, "Unknown".into(), err_chain(err)),
+    }
+}
+
+/// The kind and code of a request that never reached the service. The SDK reports a credential
+/// provider's failure this way, before anything is sent: for an assumed role (docs/multi-account.md)
+/// that is STS refusing `AssumeRole`. A refusal right after the role or its trust policy was
+/// created is IAM propagation (retried; Stalled once it lasts); any other failure to load
+/// credentials, like every other dispatch failure, is transient.
+pub fn classify_dispatch(chain: &str) -> (AwsErrorKind, &'static str) {
+    if !chain.contains("loading credentials") {
+        return (AwsErrorKind::Transient, "DispatchFailure");
+    }
+    let lower = chain.to_ascii_lowercase();
+    if IAM_PROPAGATION_MESSAGES.iter().any(|m| lower.contains(m)) {
+        (AwsErrorKind::IamPropagation, "AssumeRoleDenied")
+    } else {
+        (AwsErrorKind::Transient, "CredentialsNotLoaded")
     }
 }
 
@@ -158,6 +183,37 @@ fn err_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_assume_role_is_iam_propagation_and_other_dispatch_failures_are_transient() {
+        let denied = "dispatch failure: other: an error occurred while loading credentials: service \
+                      error: unhandled error (AccessDenied): Error { code: \"AccessDenied\", message: \
+                      \"User: arn:aws:iam::123456789012:user/x is not authorized to perform: \
+                      sts:AssumeRole on resource: arn:aws:iam::210987654321:role/a\" }";
+        assert_eq!(
+            classify_dispatch(denied),
+            (AwsErrorKind::IamPropagation, "AssumeRoleDenied")
+        );
+        assert_eq!(
+            classify_dispatch(
+                "dispatch failure: other: an error occurred while loading credentials: timeout"
+            ),
+            (AwsErrorKind::Transient, "CredentialsNotLoaded")
+        );
+        assert_eq!(
+            classify_dispatch("dispatch failure: io: connection refused"),
+            (AwsErrorKind::Transient, "DispatchFailure")
+        );
+        // A session that expired before the cache renewed it: the retry gets a fresh one.
+        assert_eq!(
+            classify_code(
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+                Some(403)
+            ),
+            AwsErrorKind::Transient
+        );
+    }
 
     #[test]
     fn throttling_codes_and_429_are_throttling() {

@@ -1,6 +1,7 @@
 //! AWS SDK adapters. `error` classifies SDK errors, `ecs` speaks ECS Express Mode and `apprunner` App
-//! Runner. [`AwsClients`] builds one set of SDK clients per Region on first use and reuses it, all
-//! sharing one rustls HTTPS client. Every call is counted in the metrics by service, operation and
+//! Runner. [`AwsClients`] builds one set of SDK clients per identity (the controller's own, or an IAM
+//! role assumed for a namespace) and Region on first use and reuses it, all sharing one rustls HTTPS
+//! client. Every call is counted in the metrics by service, operation and
 //! outcome.
 
 pub mod apprunner;
@@ -11,7 +12,8 @@ pub mod error;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -20,6 +22,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 use crate::error::AwsFailure;
+use crate::plan::account::AssumedRole;
 use crate::server::metrics::Metrics;
 use crate::{Error, Result};
 use error::classify;
@@ -43,7 +46,7 @@ pub struct AwsSettings {
     pub budget: budget::BudgetSettings,
 }
 
-/// The SDK clients for one Region.
+/// The SDK clients for one identity in one Region.
 #[derive(Clone, Debug)]
 pub struct RegionClients {
     /// The Region these clients call.
@@ -56,15 +59,22 @@ pub struct RegionClients {
     pub metrics: Metrics,
     /// The request budget every call waits for.
     pub budget: Arc<budget::Budget>,
+    /// The budget's bucket scope: the Region for the controller's own account, `<account>/<Region>`
+    /// for an assumed role's account (AWS's buckets are per account and Region).
+    pub scope: String,
 }
 
-/// Per-Region SDK clients, created on first use and reused.
+/// SDK clients per identity (the controller's own or an assumed role) and Region, created on first
+/// use and reused. Each identity has one `SdkConfig`, so its credentials are cached once for all
+/// Regions (aws-config's lazy identity cache refreshes them shortly before they expire).
 pub struct AwsClients {
     settings: AwsSettings,
     http: SharedHttpClient,
     metrics: Metrics,
     budget: Arc<budget::Budget>,
-    cache: Mutex<HashMap<String, RegionClients>>,
+    configs: Mutex<HashMap<Option<AssumedRole>, SdkConfig>>,
+    cache: Mutex<HashMap<(Option<AssumedRole>, String), RegionClients>>,
+    own_account: tokio::sync::OnceCell<String>,
 }
 
 impl AwsClients {
@@ -80,7 +90,9 @@ impl AwsClients {
             http,
             budget,
             metrics,
+            configs: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
+            own_account: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -89,19 +101,126 @@ impl AwsClients {
         &self.settings.default_region
     }
 
-    /// The clients for `region`, built on first use.
+    /// The controller's own clients for `region`, built on first use.
     pub async fn for_region(&self, region: &str) -> RegionClients {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.get(region) {
+        self.clients(None, region).await
+    }
+
+    /// The clients for `role` (the controller's own identity when `None`) in `region`, built on
+    /// first use. Nothing is called here: a role that cannot be assumed fails the first AWS call.
+    pub async fn clients(&self, role: Option<&AssumedRole>, region: &str) -> RegionClients {
+        let key = (role.cloned(), region.to_string());
+        if let Some(c) = self.cache.lock().await.get(&key) {
             return c.clone();
         }
+        let config = self.config(role).await;
+        let region_name = Region::new(region.to_string());
+        let ecs = aws_sdk_ecs::config::Builder::from(&config)
+            .region(region_name.clone())
+            .build();
+        let apprunner = aws_sdk_apprunner::config::Builder::from(&config)
+            .region(region_name)
+            .build();
+        let scope = match role.and_then(|r| crate::plan::account::account_of_arn(&r.arn)) {
+            Some(account) => format!("{account}/{region}"),
+            None => region.to_string(),
+        };
+        let clients = RegionClients {
+            region: region.to_string(),
+            ecs: aws_sdk_ecs::Client::from_conf(ecs),
+            apprunner: aws_sdk_apprunner::Client::from_conf(apprunner),
+            metrics: self.metrics.clone(),
+            budget: Arc::clone(&self.budget),
+            scope,
+        };
+        self.cache.lock().await.insert(key, clients.clone());
+        clients
+    }
+
+    /// The account of the controller's own identity (STS GetCallerIdentity, asked once and kept).
+    pub async fn own_account(&self) -> Result<String> {
+        let account = self
+            .own_account
+            .get_or_try_init(|| async {
+                let config = self.config(None).await;
+                let sts = aws_sdk_sts::Client::new(&config);
+                match sts.get_caller_identity().send().await {
+                    Ok(out) => {
+                        self.metrics.aws_call("sts", "GetCallerIdentity", "ok");
+                        out.account().map(str::to_string).ok_or_else(|| {
+                            Error::Aws(Box::new(AwsFailure {
+                                service: "sts",
+                                operation: "GetCallerIdentity",
+                                region: self.settings.default_region.clone(),
+                                target: String::new(),
+                                kind: error::AwsErrorKind::Transient,
+                                code: "NoAccount".into(),
+                                message: "GetCallerIdentity returned no account".into(),
+                            }))
+                        })
+                    }
+                    Err(err) => {
+                        let (kind, code, message) = classify(&err);
+                        self.metrics.aws_call("sts", "GetCallerIdentity", kind.label());
+                        Err(Error::Aws(Box::new(AwsFailure {
+                            service: "sts",
+                            operation: "GetCallerIdentity",
+                            region: self.settings.default_region.clone(),
+                            target: String::new(),
+                            kind,
+                            code,
+                            message,
+                        })))
+                    }
+                }
+            })
+            .await?;
+        Ok(account.clone())
+    }
+
+    /// The SDK configuration of an identity: the controller's own, loaded once from the default
+    /// chain; or an assumed role's, whose credentials come from aws-config's AssumeRoleProvider
+    /// signed with the controller's own.
+    async fn config(&self, role: Option<&AssumedRole>) -> SdkConfig {
+        // NB: the lock is held while a configuration is built, so that two first uses of a role
+        // share one provider (and one cache partition) instead of assuming the role twice.
+        let mut configs = self.configs.lock().await;
+        let key = role.cloned();
+        if let Some(c) = configs.get(&key) {
+            return c.clone();
+        }
+        let own = match configs.get(&None) {
+            Some(c) => c.clone(),
+            None => {
+                let c = self.load_own().await;
+                configs.insert(None, c.clone());
+                c
+            }
+        };
+        let Some(role) = role else { return own };
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+            .session_name(SESSION_NAME)
+            .configure(&own);
+        if let Some(id) = &role.external_id {
+            provider = provider.external_id(id.clone());
+        }
+        let provider = provider.build().await;
+        let config = own
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        configs.insert(key, config.clone());
+        config
+    }
+
+    async fn load_own(&self) -> SdkConfig {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(std::time::Duration::from_secs(5).min(self.settings.attempt_timeout))
             .operation_attempt_timeout(self.settings.attempt_timeout)
             .operation_timeout(self.settings.operation_timeout)
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
+            .region(Region::new(self.settings.default_region.clone()))
             .timeout_config(timeouts)
             .http_client(self.http.clone());
         if let Some(url) = &self.settings.endpoint_url {
@@ -116,18 +235,12 @@ impl AwsClients {
                 "runway-simulator",
             ));
         }
-        let config = loader.load().await;
-        let clients = RegionClients {
-            region: region.to_string(),
-            ecs: aws_sdk_ecs::Client::new(&config),
-            apprunner: aws_sdk_apprunner::Client::new(&config),
-            metrics: self.metrics.clone(),
-            budget: Arc::clone(&self.budget),
-        };
-        cache.insert(region.to_string(), clients.clone());
-        clients
+        loader.load().await
     }
 }
+
+/// The role session name runway uses; it shows in CloudTrail as `assumed-role/<role>/runway`.
+pub const SESSION_NAME: &str = "runway";
 
 impl RegionClients {
     /// Waits for a budget token, awaits one SDK call (the SDK sends nothing before it is polled),
@@ -142,7 +255,7 @@ impl RegionClients {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.budget.take(&self.region, service, operation).await;
+        self.budget.take(&self.scope, service, operation).await;
         match fut.await {
             Ok(v) => {
                 self.metrics.aws_call(service, operation, "ok");

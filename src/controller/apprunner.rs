@@ -18,7 +18,7 @@ use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
 use super::tags::{self, TagApi, TagInput};
-use super::{Context, Failpoint, events};
+use super::{Context, Failpoint, accounts, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::apprunner::{self, Started};
@@ -51,7 +51,17 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         &obj.status.clone().unwrap_or_default().common,
         ctx.aws.default_region(),
     );
-    let aws = ctx.aws.for_region(&region).await;
+    let aws = match accounts::resolve(
+        &ctx,
+        &obj.namespace().unwrap_or_default(),
+        &region,
+        managed_arn(&obj),
+    )
+    .await?
+    {
+        Ok(aws) => aws,
+        Err(refused) => return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await,
+    };
     let spec_request = AppRunnerRequest::from_spec(&obj.spec);
     if status.common.applied_fields.is_empty()
         && status.common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
@@ -141,6 +151,15 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
+}
+
+/// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or
+/// recorded in status.
+fn managed_arn(obj: &AppRunnerService) -> Option<&str> {
+    obj.spec
+        .service_arn
+        .as_deref()
+        .or_else(|| obj.status.as_ref().and_then(|s| s.common.service_arn.as_deref()))
 }
 
 /// Finds the service this resource manages.
@@ -475,7 +494,15 @@ async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action
         &obj.status.clone().unwrap_or_default().common,
         ctx.aws.default_region(),
     );
-    let aws = ctx.aws.for_region(&region).await;
+    let namespace = obj.namespace().unwrap_or_default();
+    let aws = match accounts::resolve(&ctx, &namespace, &region, managed_arn(&obj)).await? {
+        Ok(aws) => aws,
+        // NB: the finalizer stays: the service may exist in the account runway must not act in.
+        Err(refused) => {
+            let previous = obj.status.clone();
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
+        }
+    };
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
         // NB: nothing was created, or the service with our name is not ours: nothing to delete. The

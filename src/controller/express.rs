@@ -17,7 +17,7 @@ use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
 use super::tags::{self, TagApi, TagInput};
-use super::{Context, Failpoint, events};
+use super::{Context, Failpoint, accounts, events};
 use crate::api::common::RECONCILE_REQUESTED_ANNOTATION;
 use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
@@ -51,7 +51,14 @@ fn region_of(obj: &ExpressService, ctx: &Context) -> String {
 async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
     let region = region_of(&obj, &ctx);
-    let aws = ctx.aws.for_region(&region).await;
+    let known_arn = managed_arn(&obj);
+    let aws = match accounts::resolve(&ctx, &obj.namespace().unwrap_or_default(), &region, known_arn).await? {
+        Ok(aws) => aws,
+        Err(refused) => {
+            let status = previous.clone().unwrap_or_default();
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
+        }
+    };
     let mut step = Step {
         obj: &obj,
         ctx: &ctx,
@@ -101,6 +108,15 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), step.status, phase, region).await
+}
+
+/// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or
+/// recorded in status.
+fn managed_arn(obj: &ExpressService) -> Option<&str> {
+    obj.spec
+        .service_arn
+        .as_deref()
+        .or_else(|| obj.status.as_ref().and_then(|s| s.common.service_arn.as_deref()))
 }
 
 /// Finds the service this resource manages.
@@ -529,7 +545,15 @@ async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> 
         return Ok(done);
     }
     let region = region_of(&obj, &ctx);
-    let aws = ctx.aws.for_region(&region).await;
+    let namespace = obj.namespace().unwrap_or_default();
+    let aws = match accounts::resolve(&ctx, &namespace, &region, managed_arn(&obj)).await? {
+        Ok(aws) => aws,
+        // NB: the finalizer stays: the service may exist in the account runway must not act in.
+        Err(refused) => {
+            let previous = obj.status.clone();
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
+        }
+    };
     let arn = match resolve(&obj, &aws, &status).await? {
         Resolved::Arn(Some(arn)) => arn,
         // NB: nothing was created, or the service with our name is not ours: nothing to delete. The

@@ -5,6 +5,7 @@
 //! `reconcile` in the kind's module (`express`, `apprunner`) → `lifecycle` (finalizer) → plan (pure)
 //! → AWS calls → `lifecycle::finish` (status patch by server-side apply) → requeue by the phase.
 
+pub mod accounts;
 pub mod apprunner;
 pub mod cache;
 pub mod events;
@@ -56,7 +57,7 @@ impl Failpoint {
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
-    /// Per-Region AWS clients.
+    /// AWS clients per identity and Region.
     pub aws: Arc<AwsClients>,
     /// Publishes Events.
     pub recorder: events::Recorder,
@@ -75,6 +76,8 @@ pub struct Context {
     pub changes: Pool,
     /// Admits background reconciles (resyncs, progress polls).
     pub background: Pool,
+    /// Which account each namespace maps to.
+    pub accounts: accounts::Accounts,
 }
 
 /// How many reconciles of one class may be inside kube-runtime's runner at once (running, or
@@ -141,6 +144,7 @@ impl Context {
         metrics: Metrics,
         resync: Duration,
         concurrency: u16,
+        accounts: accounts::Accounts,
     ) -> Arc<Self> {
         Arc::new(Self {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
@@ -153,6 +157,7 @@ impl Context {
             seen: Mutex::new(HashMap::new()),
             changes: Pool::new(concurrency),
             background: Pool::new(concurrency),
+            accounts,
         })
     }
 

@@ -17,7 +17,8 @@ use super::cache::{Compact, compact_event};
 use super::leader::{Leadership, LeaseSettings};
 use super::lifecycle::Managed;
 use super::{
-    Context, Readiness, apprunner, check_crds, error_policy, express, runner_concurrency, trigger_hash,
+    Context, Readiness, accounts, apprunner, check_crds, error_policy, express, runner_concurrency,
+    trigger_hash,
 };
 use crate::aws::{AwsClients, AwsSettings};
 use crate::server::{self, metrics::Metrics};
@@ -43,6 +44,8 @@ pub struct RunConfig {
     pub metrics_addr: SocketAddr,
     /// Elect a leader on this Lease before reconciling; `None` runs unconditionally.
     pub leader_election: Option<LeaseSettings>,
+    /// Account IDs that a namespace's `runway.dev/aws-role-arn` may name; empty allows any.
+    pub allowed_accounts: Vec<String>,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -128,6 +131,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         streaming_list,
         metrics_addr,
         leader_election,
+        allowed_accounts,
     } = config;
     let watch = watch_config(watch_selector.as_deref(), streaming_list);
     let client = Client::try_default()
@@ -151,7 +155,17 @@ pub async fn run(config: RunConfig) -> Result<()> {
     };
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency);
+    let namespaces = accounts::watch_namespaces(&client, namespace.as_deref());
+    if store_synced(&namespaces).await.is_err() {
+        return Err(Error::Config(
+            "the namespace watch stopped before its cache synced".into(),
+        ));
+    }
+    let accounts = accounts::Accounts {
+        namespaces,
+        allowed: allowed_accounts,
+    };
+    let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency, accounts);
 
     let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
     let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());

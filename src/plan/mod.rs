@@ -3,6 +3,7 @@
 //! no calls; `controller` acts on their answers. `conditions` turns an outcome into kstatus
 //! conditions, the same way for both kinds.
 
+pub mod account;
 pub mod apprunner;
 pub mod conditions;
 pub mod express;

@@ -36,6 +36,9 @@ pub struct Options {
     pub args: Vec<String>,
     /// Use this kubeconfig instead of the admin one.
     pub kubeconfig: Option<PathBuf>,
+    /// Watch every namespace instead of the test's own (pair it with `--watch-selector`, so that
+    /// other tests' resources are left alone).
+    pub all_namespaces: bool,
 }
 
 /// A running `runway run` process; killed on drop.
@@ -63,8 +66,11 @@ impl Runway {
             .clone()
             .unwrap_or_else(|| PathBuf::from(cluster.kubeconfig_path()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
-        cmd.args(["run", "--namespace", namespace, "--aws-endpoint-url", endpoint])
-            .env("RUNWAY_METRICS_ADDR", "127.0.0.1:0")
+        cmd.args(["run", "--aws-endpoint-url", endpoint]);
+        if !options.all_namespaces {
+            cmd.args(["--namespace", namespace]);
+        }
+        cmd.env("RUNWAY_METRICS_ADDR", "127.0.0.1:0")
             .env("RUNWAY_LOG_LEVEL", "runway=debug,kube=info")
             .args(&options.args)
             .env("KUBECONFIG", kubeconfig)

@@ -1,0 +1,97 @@
+//! Which AWS account each resource's calls go to: a metadata-only watch of Namespaces keeps their
+//! `runway.dev/aws-role-arn` and `runway.dev/aws-external-id` annotations at hand, and [`resolve`]
+//! turns them (through the pure `plan::account`) into the SDK clients of that identity, or into the
+//! Stalled phase that says why runway does not act.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Client;
+use kube::api::{Api, PartialObjectMeta};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+
+use super::Context;
+use crate::aws::RegionClients;
+use crate::plan::Phase;
+use crate::plan::account::{self, Decision};
+use crate::{Error, Result};
+
+/// The Namespaces' annotations, and the accounts that assumed roles may be in.
+pub struct Accounts {
+    /// Namespaces, metadata only.
+    pub namespaces: Store<PartialObjectMeta<Namespace>>,
+    /// Account IDs an assumed role may be in; empty allows any.
+    pub allowed: Vec<String>,
+}
+
+/// Starts the Namespace watch (only `namespace` when the controller watches one) and returns its
+/// store; the task runs until the process ends. Callers wait for the store to sync before
+/// reconciling, so that no resource is handled with a namespace's mapping still unknown.
+pub fn watch_namespaces(client: &Client, namespace: Option<&str>) -> Store<PartialObjectMeta<Namespace>> {
+    // NB: an Api of PartialObjectMeta makes metadata-only requests: no spec or status is kept.
+    let api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
+    let mut config = watcher::Config::default();
+    if let Some(ns) = namespace {
+        // NB: RBAC then needs the namespace by name only (resourceNames), for list and watch too.
+        config = config.fields(&format!("metadata.name={ns}"));
+    }
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects();
+    tokio::spawn(async move {
+        stream
+            .for_each(|event| {
+                if let Err(err) = event {
+                    tracing::warn!(%err, "namespace watch error; retrying");
+                }
+                futures::future::ready(())
+            })
+            .await;
+    });
+    reader
+}
+
+/// The annotations of `namespace`: from the watch, or, when `fresh` is asked for (before a
+/// resource's first create, which is the one call that cannot be taken back) or the watch does
+/// not know it yet, from a GET.
+async fn annotations(ctx: &Context, namespace: &str, fresh: bool) -> Result<BTreeMap<String, String>> {
+    if !fresh && let Some(ns) = ctx.accounts.namespaces.get(&ObjectRef::new(namespace)) {
+        return Ok(ns.metadata.annotations.clone().unwrap_or_default());
+    }
+    let api: Api<Namespace> = Api::all(ctx.client.clone());
+    let ns = api
+        .get_metadata(namespace)
+        .await
+        .map_err(|e| Error::kube("reading the namespace's account annotations", e))?;
+    Ok(ns.metadata.annotations.unwrap_or_default())
+}
+
+/// The SDK clients for a resource in `namespace`, in `region`: those of the role its namespace names,
+/// else the controller's own. `service_arn` is the service the resource already manages (adopted
+/// or created), if any. Returns the Stalled phase instead when the namespace's annotations are
+/// invalid, name an account outside the allow-list, or the service lives in another account than
+/// the namespace maps to: runway then calls nothing.
+pub async fn resolve(
+    ctx: &Context,
+    namespace: &str,
+    region: &str,
+    service_arn: Option<&str>,
+) -> Result<std::result::Result<RegionClients, Phase>> {
+    let annotations = annotations(ctx, namespace, service_arn.is_none()).await?;
+    let (role, expected) = match account::decide(namespace, &annotations, &ctx.accounts.allowed) {
+        Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
+        Decision::Own => (None, ctx.aws.own_account().await?),
+        Decision::Role { role, account } => (Some(role), account),
+    };
+    if let Some(message) = account::mismatch(service_arn, &expected, namespace) {
+        return Ok(Err(Phase::Stalled {
+            reason: "AccountMismatch",
+            message,
+        }));
+    }
+    Ok(Ok(ctx.aws.clients(role.as_ref(), region).await))
+}

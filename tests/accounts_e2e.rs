@@ -1,0 +1,298 @@
+//! Many AWS accounts from one controller, end to end: the real `runway run` binary against the real
+//! kube-apiserver and the multi-account AWS simulator. Namespaces name the role to assume with
+//! `runway.dev/aws-role-arn`; one controller serves them all. Assertions about AWS are on the
+//! simulator's per-account call counts and the ARNs it hands out.
+
+mod support;
+
+use std::time::Duration;
+
+use runway::sim::SimHandle;
+use runway::sim::accounts::RoleConfig;
+use serde_json::{Value, json};
+use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true};
+
+const XSVC: &str = "expressservice";
+const DEFAULT_ACCOUNT: &str = "123456789012";
+const ACCOUNT_A: &str = "210987654321";
+const ACCOUNT_B: &str = "310987654321";
+const ROLE_A: &str = "arn:aws:iam::210987654321:role/runway-team-a";
+const ROLE_B: &str = "arn:aws:iam::310987654321:role/runway-team-b";
+const EXTERNAL_ID_A: &str = "team-a-7f3c";
+const TEST_LABEL: &str = "runway.dev/e2e";
+
+/// An Express service labelled for this test's controller, whose roles live in `account` (ECS
+/// refuses to pass a role of another account).
+fn express(name: &str, label: &str, account: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "ExpressService",
+        "metadata": {"name": name, "labels": {TEST_LABEL: label}},
+        "spec": {
+            "infrastructureRoleArn": format!("arn:aws:iam::{account}:role/ecsInfrastructureRole"),
+            "executionRoleArn": format!("arn:aws:iam::{account}:role/ecsTaskExecutionRole"),
+            "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27", "containerPort": 80}
+        }
+    })
+}
+
+/// One controller for every namespace, limited by label to this test's resources, with a 3 s
+/// resync and the allow-list given.
+fn all_namespaces(label: &str, allowed: &str) -> Options {
+    Options {
+        all_namespaces: true,
+        args: vec![
+            "--watch-selector".into(),
+            format!("{TEST_LABEL}={label}"),
+            "--resync-seconds".into(),
+            "3".into(),
+            "--allowed-account-ids".into(),
+            allowed.into(),
+        ],
+        ..Options::default()
+    }
+}
+
+fn annotate_namespace(env: &Env, ns: &str, pairs: &[(&str, &str)]) {
+    let mut args = vec![
+        "annotate".to_string(),
+        "--overwrite".into(),
+        "namespace".into(),
+        ns.into(),
+    ];
+    args.extend(pairs.iter().map(|(k, v)| format!("{k}={v}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.cluster.kubectl_ok(&args, None);
+}
+
+fn add_roles(sim: &SimHandle) {
+    sim.add_role(RoleConfig {
+        external_id: Some(EXTERNAL_ID_A.into()),
+        ..RoleConfig::new(ROLE_A)
+    })
+    .expect("role A");
+    sim.add_role(RoleConfig::new(ROLE_B)).expect("role B");
+}
+
+/// Waits until `pred` holds for `ns/name`, moving simulated time past every stage meanwhile.
+fn wait_in(env: &Env, ns: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    eventually(WAIT, what, || {
+        env.sim.advance(STAGE_SECONDS + 1.0);
+        env.cluster.get_json(XSVC, ns, name).filter(|o| pred(o))
+    })
+}
+
+fn arn(obj: &Value) -> String {
+    obj["status"]["serviceArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn errors(sim: &SimHandle) -> Vec<(String, u64)> {
+    sim.stats()
+        .outcomes
+        .into_iter()
+        .filter(|(key, n)| *n > 0 && !key.ends_with(":ok"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_namespaces_land_in_two_accounts_and_a_moved_namespace_stalls_without_a_second_service() {
+    let env = Env::new("acct-a", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("acct-b");
+    let ns_own = env.cluster.namespace("acct-own");
+    add_roles(&env.sim);
+    annotate_namespace(
+        &env,
+        &ns_a,
+        &[
+            ("runway.dev/aws-role-arn", ROLE_A),
+            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+        ],
+    );
+    annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    let _runway = env.runway_with(all_namespaces(&ns_a, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+
+    env.cluster.apply(&ns_a, &express("web", &ns_a, ACCOUNT_A));
+    env.cluster.apply(&ns_b, &express("web", &ns_a, ACCOUNT_B));
+    env.cluster
+        .apply(&ns_own, &express("web", &ns_a, DEFAULT_ACCOUNT));
+    let a = wait_in(&env, &ns_a, "web", "Ready in account A", |o| is_true(o, "Ready"));
+    let b = wait_in(&env, &ns_b, "web", "Ready in account B", |o| is_true(o, "Ready"));
+    let own = wait_in(&env, &ns_own, "web", "Ready in the own account", |o| {
+        is_true(o, "Ready")
+    });
+    assert!(arn(&a).contains(&format!(":{ACCOUNT_A}:service/")), "{}", arn(&a));
+    assert!(arn(&b).contains(&format!(":{ACCOUNT_B}:service/")), "{}", arn(&b));
+    assert!(
+        arn(&own).contains(&format!(":{DEFAULT_ACCOUNT}:service/")),
+        "{}",
+        arn(&own)
+    );
+
+    let stats = env.sim.stats();
+    for account in [ACCOUNT_A, ACCOUNT_B, DEFAULT_ACCOUNT] {
+        assert_eq!(
+            stats.account_calls(account, "ecs:CreateExpressGatewayService"),
+            1,
+            "one service in {account}: {:?}",
+            stats.by_account
+        );
+    }
+    // One AssumeRole per role; the credentials are cached, not fetched per reconcile.
+    let assumed = stats.calls("sts:AssumeRole");
+    assert!((2..=4).contains(&assumed), "{assumed} AssumeRole calls");
+    assert!(errors(&env.sim).is_empty(), "{:?}", errors(&env.sim));
+
+    // The platform team moves namespace B to account A: B's service stays where it is, runway
+    // refuses to act on it from account A, and never creates a second one there.
+    env.sim.reset_stats();
+    annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_A)]);
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            XSVC,
+            "web",
+            "-n",
+            &ns_b,
+            "runway.dev/reconcile-requested-at=moved",
+        ],
+        None,
+    );
+    let stalled = wait_in(&env, &ns_b, "web", "Stalled by the account mismatch", |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "AccountMismatch");
+    assert!(
+        message.contains(ACCOUNT_A) && message.contains(ACCOUNT_B),
+        "{message}"
+    );
+    // Two resync periods: still nothing sent for B in either account.
+    std::thread::sleep(Duration::from_secs(8));
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.calls("ecs:UpdateExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.account_calls(ACCOUNT_B, "ecs:DescribeExpressGatewayService"),
+        0
+    );
+    // A and the own account are still served.
+    assert!(is_true(
+        &env.cluster.get_json(XSVC, &ns_a, "web").expect("a"),
+        "Ready"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disallowed_account_stalls_and_an_untrusted_role_is_reported_without_a_call_to_ecs() {
+    let env = Env::new("acct-deny", XSVC).await;
+    let ns_outside = env.ns.clone();
+    let ns_untrusted = env.cluster.namespace("acct-untrusted");
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns_outside, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    // Role A needs its External ID; this namespace gives the wrong one.
+    annotate_namespace(
+        &env,
+        &ns_untrusted,
+        &[
+            ("runway.dev/aws-role-arn", ROLE_A),
+            ("runway.dev/aws-external-id", "not-the-one"),
+        ],
+    );
+    let _runway = env.runway_with(all_namespaces(&ns_outside, ACCOUNT_A));
+    env.cluster
+        .apply(&ns_outside, &express("web", &ns_outside, ACCOUNT_B));
+    env.cluster
+        .apply(&ns_untrusted, &express("web", &ns_outside, ACCOUNT_A));
+
+    let refused = wait_in(&env, &ns_outside, "web", "Stalled: account not allowed", |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&refused, "Stalled").expect("Stalled");
+    assert_eq!(reason, "AccountNotAllowed");
+    assert!(
+        message.contains(ACCOUNT_B) && message.contains(ACCOUNT_A),
+        "{message}"
+    );
+    assert!(refused["status"]["serviceArn"].is_null());
+
+    let denied = wait_in(
+        &env,
+        &ns_untrusted,
+        "web",
+        "the AssumeRole refusal reported",
+        |o| condition(o, "Ready").is_some_and(|(_, _, m)| m.contains("AssumeRole")),
+    );
+    let (_, _, message) = condition(&denied, "Ready").expect("Ready condition");
+    assert!(message.contains("AccessDenied"), "{message}");
+    // Retried like IAM propagation (a trust policy written a moment ago), Stalled once it lasts.
+    let (status, reason, _) = condition(&denied, "Reconciling").expect("Reconciling");
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "IamPropagation"));
+
+    let stats = env.sim.stats();
+    assert_eq!(stats.account_calls(ACCOUNT_B, "sts:AssumeRole"), 0);
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.total_calls("ecs"),
+        0,
+        "no ECS call without usable credentials: {:?}",
+        stats.calls
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_role_credentials_are_refreshed_before_a_call_fails() {
+    let env = Env::new("acct-expiry", XSVC).await;
+    add_roles(&env.sim);
+    // Sessions last 15 s; the SDK's identity cache renews them within 10 s of expiry.
+    env.sim.set_sts_credential_seconds(Some(15)).expect("cap");
+    annotate_namespace(
+        &env,
+        &env.ns,
+        &[
+            ("runway.dev/aws-role-arn", ROLE_A),
+            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+        ],
+    );
+    let _runway = env.runway_with(all_namespaces(&env.ns, ACCOUNT_A));
+    env.cluster.apply(&env.ns, &express("web", &env.ns, ACCOUNT_A));
+    env.wait_ready("web");
+    env.sim.reset_stats();
+
+    // Three credential lifetimes of resyncs, every 3 s.
+    std::thread::sleep(Duration::from_secs(45));
+    let stats = env.sim.stats();
+    let describes = stats.account_calls(ACCOUNT_A, "ecs:DescribeExpressGatewayService");
+    assert!(describes >= 10, "{describes} resyncs in 45 s: {:?}", stats.calls);
+    let renewals = stats.outcome("sts:AssumeRole:ok");
+    assert!(
+        renewals >= 2,
+        "{renewals} renewals in three lifetimes: {:?}",
+        stats.calls
+    );
+    assert!(
+        errors(&env.sim).is_empty(),
+        "no call failed: {:?}",
+        errors(&env.sim)
+    );
+    let obj = env.get("web").expect("object");
+    assert!(is_true(&obj, "Ready"), "{}", obj["status"]);
+}
