@@ -129,8 +129,7 @@ fn apprunner(name: &str) -> AppRunnerService {
 }
 
 fn is_mutating(key: &str) -> bool {
-    let action = key.split_once(':').map_or(key, |(_, a)| a);
-    !(action.starts_with("Describe") || action.starts_with("List"))
+    runway::sim::stats::is_mutating(key)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

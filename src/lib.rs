@@ -11,7 +11,9 @@
 pub mod api;
 pub mod aws;
 pub mod controller;
+pub mod diff;
 pub mod error;
+pub mod migrate;
 pub mod plan;
 pub mod server;
 pub mod sim;

@@ -127,6 +127,21 @@ enum Command {
     },
     /// Serve the AWS simulator (ECS Express Mode and App Runner) over the real wire protocols.
     SimulateAws(runway::sim::SimArgs),
+    /// Generate a manifest for another kind from an existing resource; never changes anything.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Show what applying manifests would make runway do in AWS (create, update with a field diff,
+    /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: blocked or error.
+    /// docs/gitops.md.
+    Diff(runway::diff::DiffArgs),
+}
+
+/// What `runway migrate` converts.
+#[derive(Subcommand, Debug)]
+enum MigrateCommand {
+    /// Print an ExpressService equivalent to an AppRunnerService (from the cluster or a file), with
+    /// a comment header that reports every mapping decision. docs/migrating-from-apprunner.md.
+    Apprunner(runway::migrate::MigrateArgs),
 }
 
 /// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says otherwise.
@@ -162,10 +177,21 @@ fn main() -> std::process::ExitCode {
 async fn async_main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, &cli.log_level);
+    if let Command::Diff(args) = cli.command {
+        return match runway::diff::run(args).await {
+            Ok(code) => std::process::ExitCode::from(code),
+            Err(err) => {
+                eprintln!("runway: {err}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let result = match cli.command {
+        Command::Diff(_) => Ok(()),
         Command::Run(args) => run(args).await,
         Command::Crds { out_dir } => write_crds(out_dir),
         Command::SimulateAws(args) => runway::sim::run(args).await,
+        Command::Migrate(MigrateCommand::Apprunner(args)) => runway::migrate::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

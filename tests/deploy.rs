@@ -1215,13 +1215,13 @@ fn helm_install_creates_a_restricted_controller_with_least_privilege() {
         &["create", "leases.coordination.k8s.io", "-n", &ns],
         &["patch", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
         &["get", "leases.coordination.k8s.io/runway-leader", "-n", &ns],
-        &["get", "namespaces", &other],
+        &["get", &format!("namespaces/{other}")],
         &["list", "namespaces"],
         &["watch", "namespaces"],
     ];
     let denied: &[&[&str]] = &[
-        &["patch", "namespaces", &other],
-        &["delete", "namespaces", &other],
+        &["patch", &format!("namespaces/{other}")],
+        &["delete", &format!("namespaces/{other}")],
         &["create", "namespaces"],
         &["get", "secrets", "-n", &ns],
         &["list", "secrets", "--all-namespaces"],

@@ -57,15 +57,7 @@ fn apprunner(name: &str) -> Value {
 
 /// Calls other than `Describe*` and `List*`.
 fn mutating_calls(stats: &runway::sim::StatsSnapshot) -> u64 {
-    stats
-        .calls
-        .iter()
-        .filter(|(key, _)| {
-            let action = key.split_once(':').map_or(key.as_str(), |(_, a)| a);
-            !(action.starts_with("Describe") || action.starts_with("List"))
-        })
-        .map(|(_, n)| n)
-        .sum()
+    stats.mutating_calls()
 }
 
 /// Waits until every named object of `resource` is Ready, advancing simulated time meanwhile.

@@ -13,7 +13,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 
 use super::Context;
-use crate::aws::RegionClients;
+use crate::aws::{AwsClients, RegionClients};
 use crate::plan::Phase;
 use crate::plan::account::{self, Decision};
 use crate::{Error, Result};
@@ -82,9 +82,29 @@ pub async fn resolve(
     service_arn: Option<&str>,
 ) -> Result<std::result::Result<RegionClients, Phase>> {
     let annotations = annotations(ctx, namespace, service_arn.is_none()).await?;
-    let (role, expected) = match account::decide(namespace, &annotations, &ctx.accounts.allowed) {
+    resolve_with(
+        &ctx.aws,
+        &ctx.accounts.allowed,
+        namespace,
+        &annotations,
+        region,
+        service_arn,
+    )
+    .await
+}
+
+/// [`resolve`] with the namespace's annotations at hand (`runway diff` reads them itself).
+pub async fn resolve_with(
+    aws: &AwsClients,
+    allowed: &[String],
+    namespace: &str,
+    annotations: &BTreeMap<String, String>,
+    region: &str,
+    service_arn: Option<&str>,
+) -> Result<std::result::Result<RegionClients, Phase>> {
+    let (role, expected) = match account::decide(namespace, annotations, allowed) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
-        Decision::Own => (None, ctx.aws.own_account().await?),
+        Decision::Own => (None, aws.own_account().await?),
         Decision::Role { role, account } => (Some(role), account),
     };
     if let Some(message) = account::mismatch(service_arn, &expected, namespace) {
@@ -93,5 +113,5 @@ pub async fn resolve(
             message,
         }));
     }
-    Ok(Ok(ctx.aws.clients(role.as_ref(), region).await))
+    Ok(Ok(aws.clients(role.as_ref(), region).await))
 }

@@ -44,7 +44,7 @@ pub async fn reconcile(obj: Arc<Compact<AppRunnerService>>, ctx: Arc<Context>) -
 
 async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
-    let mut status = previous.clone().unwrap_or_default();
+    let status = previous.clone().unwrap_or_default();
     let region = crate::plan::pinned_region(
         obj.spec.region.as_deref(),
         obj.spec.service_arn.as_deref(),
@@ -62,55 +62,19 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         Ok(aws) => aws,
         Err(refused) => return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await,
     };
-    let spec_request = AppRunnerRequest::from_spec(&obj.spec);
-    if status.common.applied_fields.is_empty()
-        && status.common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
-    {
-        // NB: written before runway tracked appliedFields: the last applied request is the spec's.
-        status.common.applied_fields = spec_request.fields();
-    }
-    let desired = spec_request.clearing(&status.common.applied_fields);
-
-    let phase = match resolve(&obj, &aws, &status).await? {
-        Resolved::Conflict(message) => Phase::Stalled {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let (mut status, decided) = preview(&obj, &aws, ctx.resync, now).await?;
+    let phase = match decided {
+        Decided::Conflict(message) => Phase::Stalled {
             reason: "ServiceNameInUse",
             message,
         },
-        Resolved::Arn(arn) => {
-            let (service, operations) = observe(&aws, arn.as_deref(), &status).await?;
-            if let Some(s) = &service {
-                status.common.service_arn = Some(s.arn.clone());
-                if baseline(&status, &desired, s) {
-                    // Adopted, or found after a crash: App Runner already runs this spec.
-                    status.common.last_applied_hash = Some(desired.digest());
-                    status.common.applied_fields = desired.fields();
-                    if status.common.last_redeploy_token.is_none() {
-                        status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
-                    }
-                }
-                fill_observed(&mut status, s);
-            }
-            let tracked = tracked_operation(&status, &operations);
-            if let Some(op) = &tracked {
-                record_operation(&mut status, &op.id, &op.operation_type, &op.status);
-            }
-            let clock = Clock {
-                now: k8s_openapi::jiff::Timestamp::now(),
-                resync: ctx.resync,
-                requested_at: obj
-                    .annotations()
-                    .get(crate::api::common::RECONCILE_REQUESTED_ANNOTATION)
-                    .map(String::as_str),
-            };
-            let next = plan(PlanInput {
-                spec: &obj.spec,
-                status: &status,
-                desired: &desired,
-                service: service.as_ref(),
-                tracked: tracked.as_ref(),
-                newest: operations.first(),
-                clock,
-            });
+        Decided::Planned {
+            next,
+            desired,
+            service,
+        } => {
+            let clock = clock(&obj, ctx.resync, now);
             let settled = matches!(next, Plan::Ready { .. });
             // NB: tags only while no operation runs or starts: App Runner may refuse tag calls
             // during one (InvalidStateException is declared), and a failing tag call must never
@@ -151,6 +115,98 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), status, phase, region).await
+}
+
+/// What a reconcile decided before acting: the service name belongs to someone else, or a plan.
+// NB: one value per reconcile, moved once into `act`; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Decided {
+    /// The service by this name is not this resource's (ServiceNameInUse).
+    Conflict(String),
+    /// The planner's step, with what it was decided from.
+    Planned {
+        /// The next step.
+        next: Plan,
+        /// The canonical desired request, with its clears.
+        desired: AppRunnerRequest,
+        /// The service as App Runner describes it.
+        service: Option<ObservedService>,
+    },
+}
+
+/// The time, resync interval and reconcile-requested-at annotation a plan is made with.
+pub fn clock(
+    obj: &AppRunnerService,
+    resync: std::time::Duration,
+    now: k8s_openapi::jiff::Timestamp,
+) -> Clock<'_> {
+    Clock {
+        now,
+        resync,
+        requested_at: obj
+            .annotations()
+            .get(crate::api::common::RECONCILE_REQUESTED_ANNOTATION)
+            .map(String::as_str),
+    }
+}
+
+/// What the controller would do for `obj` now, found with read-only calls only: the resolution
+/// (status, `spec.serviceArn`, or ListServices by name and the owner tag), the observation, the
+/// status as it would be written, and the pure planner's step. A reconcile carries the step out;
+/// `runway diff` reports it.
+pub async fn preview(
+    obj: &AppRunnerService,
+    aws: &RegionClients,
+    resync: std::time::Duration,
+    now: k8s_openapi::jiff::Timestamp,
+) -> Result<(AppRunnerServiceStatus, Decided)> {
+    let mut status = obj.status.clone().unwrap_or_default();
+    let spec_request = AppRunnerRequest::from_spec(&obj.spec);
+    if status.common.applied_fields.is_empty()
+        && status.common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+    {
+        // NB: written before runway tracked appliedFields: the last applied request is the spec's.
+        status.common.applied_fields = spec_request.fields();
+    }
+    let desired = spec_request.clearing(&status.common.applied_fields);
+    let arn = match resolve(obj, aws, &status).await? {
+        Resolved::Conflict(message) => return Ok((status, Decided::Conflict(message))),
+        Resolved::Arn(arn) => arn,
+    };
+    let (service, operations) = observe(aws, arn.as_deref(), &status).await?;
+    if let Some(s) = &service {
+        status.common.service_arn = Some(s.arn.clone());
+        if baseline(&status, &desired, s) {
+            // Adopted, or found after a crash: App Runner already runs this spec.
+            status.common.last_applied_hash = Some(desired.digest());
+            status.common.applied_fields = desired.fields();
+            if status.common.last_redeploy_token.is_none() {
+                status.common.last_redeploy_token = obj.spec.redeploy_token.clone();
+            }
+        }
+        fill_observed(&mut status, s);
+    }
+    let tracked = tracked_operation(&status, &operations);
+    if let Some(op) = &tracked {
+        record_operation(&mut status, &op.id, &op.operation_type, &op.status);
+    }
+    let next = plan(PlanInput {
+        spec: &obj.spec,
+        status: &status,
+        desired: &desired,
+        service: service.as_ref(),
+        tracked: tracked.as_ref(),
+        newest: operations.first(),
+        clock: clock(obj, resync, now),
+    });
+    Ok((
+        status,
+        Decided::Planned {
+            next,
+            desired,
+            service,
+        },
+    ))
 }
 
 /// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or

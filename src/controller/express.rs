@@ -59,38 +59,26 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
             return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
         }
     };
+    let now = Timestamp::now();
+    let (status, decided) = preview(&obj, &aws, ctx.resync, now).await?;
     let mut step = Step {
         obj: &obj,
         ctx: &ctx,
         aws: &aws,
-        status: previous.clone().unwrap_or_default(),
+        status,
     };
-    let phase = match resolve(&obj, &aws, &step.status).await? {
-        Resolved::Conflict(message) => Phase::Stalled {
+    let phase = match decided {
+        Decided::Conflict(message) => Phase::Stalled {
             reason: "ServiceNameInUse",
             message,
         },
-        Resolved::Arn(arn) => {
-            let (service, current) = observe(&aws, arn.as_deref(), &step.status).await?;
-            let deployment = awaited_deployment(&aws, &mut step.status, service.as_ref(), current).await?;
-            step.observed(service.as_ref(), deployment.as_ref());
-            let desired = step.desired();
-            let clock = Clock {
-                now: Timestamp::now(),
-                resync: ctx.resync,
-                requested_at: obj
-                    .annotations()
-                    .get(RECONCILE_REQUESTED_ANNOTATION)
-                    .map(String::as_str),
-            };
-            let next = plan(PlanInput {
-                spec: &obj.spec,
-                status: &step.status,
-                desired: &desired,
-                service: service.as_ref(),
-                deployment: deployment.as_ref(),
-                clock,
-            });
+        Decided::Planned {
+            next,
+            desired,
+            service,
+            deployment,
+        } => {
+            let clock = clock(&obj, ctx.resync, now);
             let settled = matches!(next, Plan::Ready { .. });
             // NB: after a mutating call the tags wait for the next reconcile (a few seconds away),
             // so that a failing tag call can never cost the status write that records the call.
@@ -108,6 +96,75 @@ async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
         }
     };
     finish(obj.as_ref(), &ctx, previous.as_ref(), step.status, phase, region).await
+}
+
+/// What a reconcile decided before acting: the service name belongs to someone else, or a plan.
+// NB: one value per reconcile, moved once into `act`; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Decided {
+    /// The service by this name is not this resource's (ServiceNameInUse).
+    Conflict(String),
+    /// The planner's step, with what it was decided from.
+    Planned {
+        /// The next step.
+        next: Plan,
+        /// The canonical desired request, with its clears.
+        desired: ExpressRequest,
+        /// The service as AWS describes it.
+        service: Option<ObservedExpress>,
+        /// The deployment planned with.
+        deployment: Option<ObservedDeployment>,
+    },
+}
+
+/// The time, resync interval and reconcile-requested-at annotation a plan is made with.
+pub fn clock(obj: &ExpressService, resync: std::time::Duration, now: Timestamp) -> Clock<'_> {
+    Clock {
+        now,
+        resync,
+        requested_at: obj
+            .annotations()
+            .get(RECONCILE_REQUESTED_ANNOTATION)
+            .map(String::as_str),
+    }
+}
+
+/// What the controller would do for `obj` now, found with read-only calls only: the resolution
+/// (status, `spec.serviceArn`, or the lookup by name and owner tag), the observation, the status as
+/// it would be written, and the pure planner's step. A reconcile carries the step out; `runway
+/// diff` reports it.
+pub async fn preview(
+    obj: &ExpressService,
+    aws: &RegionClients,
+    resync: std::time::Duration,
+    now: Timestamp,
+) -> Result<(ExpressServiceStatus, Decided)> {
+    let mut status = obj.status.clone().unwrap_or_default();
+    let arn = match resolve(obj, aws, &status).await? {
+        Resolved::Conflict(message) => return Ok((status, Decided::Conflict(message))),
+        Resolved::Arn(arn) => arn,
+    };
+    let (service, current) = observe(aws, arn.as_deref(), &status).await?;
+    let deployment = awaited_deployment(aws, &mut status, service.as_ref(), current).await?;
+    observed(obj, &mut status, service.as_ref(), deployment.as_ref());
+    let desired = desired(obj, &mut status);
+    let next = plan(PlanInput {
+        spec: &obj.spec,
+        status: &status,
+        desired: &desired,
+        service: service.as_ref(),
+        deployment: deployment.as_ref(),
+        clock: clock(obj, resync, now),
+    });
+    Ok((
+        status,
+        Decided::Planned {
+            next,
+            desired,
+            service,
+            deployment,
+        },
+    ))
 }
 
 /// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or
@@ -219,6 +276,54 @@ async fn awaited_deployment(
     Ok(found.or(current))
 }
 
+/// Copies what AWS reports into the status: names, status code, the configuration (redacted),
+/// and the current deployment.
+fn observed(
+    obj: &ExpressService,
+    status: &mut ExpressServiceStatus,
+    service: Option<&ObservedExpress>,
+    deployment: Option<&ObservedDeployment>,
+) {
+    if let Some(s) = service {
+        status.common.service_arn = Some(s.arn.clone());
+        status.service_name = s.service_name.clone();
+        status.cluster = s.cluster.clone();
+        status.status_code = s.status_code.clone();
+        status.status_reason = s.status_reason.clone();
+        status.updated_at = s.updated_at.clone();
+        if let Some(current) = crate::plan::express::current_configuration(s, deployment) {
+            status.target_configuration = Some(redacted(current, &obj.spec));
+        }
+        if s.current_deployment.is_some() {
+            status.current_deployment = s.current_deployment.clone();
+        }
+    }
+    if let Some(d) = deployment {
+        status.current_deployment = Some(d.arn.clone());
+        status.deployment_status = Some(d.status.clone());
+        status.deployment_status_reason = d.status_reason.clone();
+        status.deployment_target_revision = d.target_revision.clone();
+    }
+    status.endpoint = status
+        .target_configuration
+        .as_ref()
+        .and_then(|t| t.ingress_paths.first())
+        .map(|p| p.endpoint.clone());
+}
+
+/// The desired request, clearing what runway applied earlier and the spec dropped. A status
+/// written before runway tracked `appliedFields` gets them from the spec it last applied.
+fn desired(obj: &ExpressService, status: &mut ExpressServiceStatus) -> ExpressRequest {
+    let spec_request = ExpressRequest::from_spec(&obj.spec);
+    let common = &mut status.common;
+    if common.applied_fields.is_empty()
+        && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+    {
+        common.applied_fields = spec_request.fields();
+    }
+    spec_request.clearing(&common.applied_fields)
+}
+
 /// One reconcile's act layer: the status it builds and the calls that build it.
 struct Step<'a> {
     obj: &'a ExpressService,
@@ -228,50 +333,6 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// Copies what AWS reports into the status: names, status code, the configuration (redacted),
-    /// and the current deployment.
-    fn observed(&mut self, service: Option<&ObservedExpress>, deployment: Option<&ObservedDeployment>) {
-        let status = &mut self.status;
-        if let Some(s) = service {
-            status.common.service_arn = Some(s.arn.clone());
-            status.service_name = s.service_name.clone();
-            status.cluster = s.cluster.clone();
-            status.status_code = s.status_code.clone();
-            status.status_reason = s.status_reason.clone();
-            status.updated_at = s.updated_at.clone();
-            if let Some(current) = crate::plan::express::current_configuration(s, deployment) {
-                status.target_configuration = Some(redacted(current, &self.obj.spec));
-            }
-            if s.current_deployment.is_some() {
-                status.current_deployment = s.current_deployment.clone();
-            }
-        }
-        if let Some(d) = deployment {
-            status.current_deployment = Some(d.arn.clone());
-            status.deployment_status = Some(d.status.clone());
-            status.deployment_status_reason = d.status_reason.clone();
-            status.deployment_target_revision = d.target_revision.clone();
-        }
-        status.endpoint = status
-            .target_configuration
-            .as_ref()
-            .and_then(|t| t.ingress_paths.first())
-            .map(|p| p.endpoint.clone());
-    }
-
-    /// The desired request, clearing what runway applied earlier and the spec dropped. A status
-    /// written before runway tracked `appliedFields` gets them from the spec it last applied.
-    fn desired(&mut self) -> ExpressRequest {
-        let spec_request = ExpressRequest::from_spec(&self.obj.spec);
-        let common = &mut self.status.common;
-        if common.applied_fields.is_empty()
-            && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
-        {
-            common.applied_fields = spec_request.fields();
-        }
-        spec_request.clearing(&common.applied_fields)
-    }
-
     /// Records a request AWS accepted.
     fn accepted(&mut self, desired: &ExpressRequest) {
         let common = &mut self.status.common;

@@ -38,6 +38,73 @@ pub struct TagInput<'a> {
     pub clock: Clock<'a>,
 }
 
+/// What the tag step would do, found with read-only calls only.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TagStep {
+    /// Nothing to look at: the spec's tags are the ones runway last applied, and AWS's are not at
+    /// hand for free.
+    Unchanged,
+    /// AWS already holds the spec's tags; only the record in status is brought up to date.
+    InSync(Vec<Tag>),
+    /// An earlier rejection of this very change still holds it back.
+    Blocked(&'static str, String),
+    /// Calls to make.
+    Send {
+        /// The tags to set and the keys to remove.
+        change: tags::TagChange,
+        /// Its digest, for the rejection record.
+        hash: String,
+        /// Whether the spec's tags changed (else AWS's drifted).
+        spec_changed: bool,
+        /// The spec's tags, recorded once the calls succeed.
+        desired: Vec<Tag>,
+    },
+}
+
+/// Decides the tag step: reads the tags only when they must be compared and are not at hand
+/// (`ListTagsForResource`), and makes no change.
+pub async fn preview(
+    aws: &RegionClients,
+    api: TagApi,
+    input: &TagInput<'_>,
+    common: &CommonStatus,
+) -> Result<TagStep> {
+    let desired = tags::desired(input.spec_tags);
+    let recorded = common.applied_tags.as_ref();
+    let requested_again = input.clock.requested_at.is_some()
+        && input.clock.requested_at != common.reconcile_requested_at.as_deref();
+    let spec_changed = tags::needs_read(&desired, recorded, requested_again);
+    let free_to_compare = input.reported.is_some() && input.settled;
+    if !spec_changed && !free_to_compare {
+        return Ok(TagStep::Unchanged);
+    }
+    let actual = match (input.reported, api) {
+        (Some(reported), _) => reported.to_vec(),
+        (None, TagApi::Ecs) => ecs::list_tags(aws, input.arn).await?,
+        (None, TagApi::AppRunner) => apprunner::list_tags(aws, input.arn).await?,
+    };
+    let applied = tags::applied(recorded, &desired);
+    let change = tags::change(&desired, &applied, &actual);
+    if change.is_empty() {
+        return Ok(TagStep::InSync(desired));
+    }
+    let hash = tags::digest(&change);
+    if tags::blocks(common.tag_rejection.as_ref(), &hash, &input.clock) {
+        let message = common
+            .tag_rejection
+            .as_ref()
+            .map(|r| r.message.clone())
+            .unwrap_or_default();
+        return Ok(TagStep::Blocked("AwsRejectedTags", message));
+    }
+    Ok(TagStep::Send {
+        change,
+        hash,
+        spec_changed,
+        desired,
+    })
+}
+
 /// Brings the service's tags to the spec. Returns the Stalled reason and message when AWS rejected
 /// the tag change (now, or earlier and its backoff has not passed); retryable failures are errors,
 /// retried with backoff like any other.
@@ -52,36 +119,21 @@ pub async fn reconcile<K>(
 where
     K: Resource<DynamicType = ()>,
 {
-    let desired = tags::desired(input.spec_tags);
-    let recorded = common.applied_tags.clone();
-    let requested_again = input.clock.requested_at.is_some()
-        && input.clock.requested_at != common.reconcile_requested_at.as_deref();
-    let spec_changed = tags::needs_read(&desired, recorded.as_ref(), requested_again);
-    let free_to_compare = input.reported.is_some() && input.settled;
-    if !spec_changed && !free_to_compare {
-        return Ok(None);
-    }
-    let actual = match (input.reported, api) {
-        (Some(reported), _) => reported.to_vec(),
-        (None, TagApi::Ecs) => ecs::list_tags(aws, input.arn).await?,
-        (None, TagApi::AppRunner) => apprunner::list_tags(aws, input.arn).await?,
+    let (change, hash, spec_changed, desired) = match preview(aws, api, &input, common).await? {
+        TagStep::Unchanged => return Ok(None),
+        TagStep::InSync(desired) => {
+            common.applied_tags = Some(tags::record(&desired));
+            common.tag_rejection = None;
+            return Ok(None);
+        }
+        TagStep::Blocked(reason, message) => return Ok(Some((reason, message))),
+        TagStep::Send {
+            change,
+            hash,
+            spec_changed,
+            desired,
+        } => (change, hash, spec_changed, desired),
     };
-    let applied = tags::applied(recorded.as_ref(), &desired);
-    let change = tags::change(&desired, &applied, &actual);
-    if change.is_empty() {
-        common.applied_tags = Some(tags::record(&desired));
-        common.tag_rejection = None;
-        return Ok(None);
-    }
-    let hash = tags::digest(&change);
-    if tags::blocks(common.tag_rejection.as_ref(), &hash, &input.clock) {
-        let message = common
-            .tag_rejection
-            .as_ref()
-            .map(|r| r.message.clone())
-            .unwrap_or_default();
-        return Ok(Some(("AwsRejectedTags", message)));
-    }
     if let Err(err) = send(aws, api, input.arn, &change).await {
         return match &err {
             Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {

@@ -54,6 +54,16 @@ impl StatsSnapshot {
             .unwrap_or(0)
     }
 
+    /// Calls that change an ECS or App Runner resource: every action but `Describe*` and `List*`.
+    /// STS calls never count: they hand out credentials and change nothing.
+    pub fn mutating_calls(&self) -> u64 {
+        self.calls
+            .iter()
+            .filter(|(key, _)| is_mutating(key))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// All calls to one service (`ecs`, `apprunner` or `sts`).
     pub fn total_calls(&self, service: &str) -> u64 {
         let prefix = format!("{service}:");
@@ -62,6 +72,16 @@ impl StatsSnapshot {
             .filter(|(key, _)| key.starts_with(&prefix))
             .map(|(_, n)| n)
             .sum()
+    }
+}
+
+/// Whether `key` (`service:Action`) changes an ECS or App Runner resource (see
+/// [`StatsSnapshot::mutating_calls`]).
+pub fn is_mutating(key: &str) -> bool {
+    match key.split_once(':') {
+        Some(("sts", _)) => false,
+        Some((_, action)) => !(action.starts_with("Describe") || action.starts_with("List")),
+        None => true,
     }
 }
 

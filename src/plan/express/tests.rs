@@ -85,40 +85,90 @@ fn message(plan: &Plan) -> &str {
     }
 }
 
-#[test]
-fn every_fixture_scenario_plans_as_expected() {
+/// One fixture scenario, planned: its name and fixture, the desired request's digest, the status
+/// it was planned with, and the plan.
+struct Planned {
+    name: String,
+    fixture: Value,
+    digest: String,
+    status: ExpressServiceStatus,
+    plan: Plan,
+}
+
+/// Every fixture scenario, planned with the scenarios' clock.
+fn planned_scenarios() -> Vec<Planned> {
     let scenarios = yaml(SCENARIOS);
     let scenarios = scenarios.as_array().expect("a list of scenarios");
     assert!(scenarios.len() >= 15);
+    scenarios
+        .iter()
+        .map(|sc| {
+            let mut spec_json = yaml(BASE);
+            if let Some(patch) = sc.get("spec") {
+                merge(&mut spec_json, patch);
+            }
+            let spec: ExpressServiceSpec = serde_json::from_value(spec_json).expect("spec");
+            let desired = ExpressRequest::from_spec(&spec);
+            let digest = desired.digest();
+            let config = spec_config(&desired);
+            let mut rest = sc.clone();
+            substitute(&mut rest, &digest, &config);
+            let status: ExpressServiceStatus =
+                serde_json::from_value(rest.get("status").cloned().unwrap_or(Value::Null))
+                    .unwrap_or_default();
+            let service: Option<ObservedExpress> = rest
+                .get("service")
+                .map(|s| serde_json::from_value(s.clone()).expect("service"));
+            let deployment: Option<ObservedDeployment> = rest
+                .get("deployment")
+                .map(|d| serde_json::from_value(d.clone()).expect("deployment"));
+            let plan = plan(PlanInput {
+                spec: &spec,
+                status: &status,
+                desired: &desired,
+                service: service.as_ref(),
+                deployment: deployment.as_ref(),
+                clock: clock(),
+            });
+            Planned {
+                name: sc["name"].as_str().expect("name").to_string(),
+                fixture: sc.clone(),
+                digest,
+                status,
+                plan,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_scenarios_diff_verdict_is_the_controllers_next_call() {
+    use crate::diff::{Verdict, express_call, express_verdict};
+    for p in planned_scenarios() {
+        let pending = p.status.common.last_applied_hash.as_deref() != Some(p.digest.as_str());
+        let (verdict, _) = express_verdict(&p.plan, pending);
+        let want = match express_call(&p.plan) {
+            Some("CreateExpressGatewayService") => Verdict::Create,
+            Some("UpdateExpressGatewayService") => Verdict::Update,
+            Some("UpdateService") => Verdict::Redeploy,
+            Some(other) => panic!("{}: unexpected call {other}", p.name),
+            // No call now: nothing changes, or runway is blocked, or an update waits for the rollout
+            // in flight (diff reports it as the update it will be).
+            None => match &p.plan {
+                Plan::Stalled { .. } => Verdict::Blocked,
+                Plan::Wait { .. } if pending => Verdict::Update,
+                _ => Verdict::NoChange,
+            },
+        };
+        assert_eq!(verdict, want, "{}: {:?}", p.name, p.plan);
+    }
+}
+
+#[test]
+fn every_fixture_scenario_plans_as_expected() {
     let mut failures = Vec::new();
-    for sc in scenarios {
-        let name = sc["name"].as_str().expect("name");
-        let mut spec_json = yaml(BASE);
-        if let Some(patch) = sc.get("spec") {
-            merge(&mut spec_json, patch);
-        }
-        let spec: ExpressServiceSpec = serde_json::from_value(spec_json).expect("spec");
-        let desired = ExpressRequest::from_spec(&spec);
-        let digest = desired.digest();
-        let config = spec_config(&desired);
-        let mut rest = sc.clone();
-        substitute(&mut rest, &digest, &config);
-        let status: ExpressServiceStatus =
-            serde_json::from_value(rest.get("status").cloned().unwrap_or(Value::Null)).unwrap_or_default();
-        let service: Option<ObservedExpress> = rest
-            .get("service")
-            .map(|s| serde_json::from_value(s.clone()).expect("service"));
-        let deployment: Option<ObservedDeployment> = rest
-            .get("deployment")
-            .map(|d| serde_json::from_value(d.clone()).expect("deployment"));
-        let plan = plan(PlanInput {
-            spec: &spec,
-            status: &status,
-            desired: &desired,
-            service: service.as_ref(),
-            deployment: deployment.as_ref(),
-            clock: clock(),
-        });
+    for p in planned_scenarios() {
+        let (name, sc, plan) = (p.name.as_str(), &p.fixture, p.plan);
         let want = sc["expect"].as_str().expect("expect");
         if label(&plan) != want {
             failures.push(format!("{name}: expected {want}, planned {plan:?}"));

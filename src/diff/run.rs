@@ -1,0 +1,546 @@
+//! The I/O of `runway diff`: parse the manifests, read what the cluster knows (status, Namespace
+//! annotations), ask the controller's own read-only `preview` and tag step, and print the reports.
+//! Every AWS call made here is a Describe, List, GetCallerIdentity or AssumeRole.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::PartialObjectMeta;
+use kube::{Api, Client};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Report, Verdict, apprunner_call, apprunner_changes, apprunner_verdict, exit_code, express_call,
+    express_changes, express_verdict, render_text, with_tags,
+};
+use crate::api::apprunner::AppRunnerService;
+use crate::api::common::PAUSED_ANNOTATION;
+use crate::api::express::ExpressService;
+use crate::aws::{AwsClients, AwsSettings, RegionClients};
+use crate::controller::tags::{TagApi, TagInput, TagStep};
+use crate::controller::{accounts, apprunner as ar_ctl, express as xp_ctl, tags as tag_ctl};
+use crate::plan::{Phase, pinned_region};
+use crate::server::metrics::Metrics;
+use crate::{Error, Result};
+
+/// Output formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Human-readable text with a summary line.
+    Text,
+    /// One JSON object per resource per line, for CI bots.
+    Json,
+}
+
+/// Flags of `runway diff`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// Manifest files (`-` for standard input, so `kustomize build | runway diff -f -` works).
+    /// Every ExpressService and AppRunnerService in them is compared; other kinds are skipped.
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// The namespace of manifests that name none.
+    #[arg(short = 'n', long, default_value = "default")]
+    pub namespace: String,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// The controller's default Region, for resources that name none and have no service yet.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Send every AWS call to this endpoint (for example `runway simulate-aws`).
+    #[arg(long, env = "RUNWAY_AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+    /// The controller's allow-list of account IDs (as `runway run --allowed-account-ids`).
+    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',')]
+    pub allowed_account_ids: Vec<String>,
+    /// The controller's resync interval in seconds, which paces retries of rejected requests.
+    #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
+    pub resync_seconds: u64,
+}
+
+/// One resource from the manifests.
+enum Doc {
+    Express(Box<ExpressService>),
+    AppRunner(Box<AppRunnerService>),
+}
+
+/// Runs the command and returns its exit code: 0 nothing would change, 2 something would, 1 a
+/// resource is blocked. Errors (unreadable input, no cluster, AWS failures) are `Err` (exit 1).
+pub async fn run(args: DiffArgs) -> Result<u8> {
+    let docs = load(&args)?;
+    let client = Client::try_default()
+        .await
+        .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
+    let aws = AwsClients::new(
+        AwsSettings {
+            default_region: args.region.clone(),
+            endpoint_url: args.aws_endpoint_url.clone(),
+            placeholder_credentials: false,
+            attempt_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(30),
+            budget: crate::aws::budget::BudgetSettings::default(),
+        },
+        Metrics::new(),
+    );
+    let resync = Duration::from_secs(args.resync_seconds.max(1));
+    let mut reports = Vec::new();
+    for doc in docs {
+        let report = match doc {
+            Doc::Express(obj) => express(&client, &aws, &args, resync, *obj).await?,
+            Doc::AppRunner(obj) => apprunner(&client, &aws, &args, resync, *obj).await?,
+        };
+        reports.push(report);
+    }
+    match args.output {
+        Output::Text => print!("{}", render_text(&reports)),
+        Output::Json => {
+            for r in &reports {
+                let line = serde_json::to_string(r).map_err(|source| Error::Serialize {
+                    what: "a diff report".into(),
+                    source,
+                })?;
+                println!("{line}");
+            }
+        }
+    }
+    Ok(exit_code(&reports))
+}
+
+fn load(args: &DiffArgs) -> Result<Vec<Doc>> {
+    let mut docs = Vec::new();
+    for path in &args.files {
+        let text = if path.as_os_str() == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|source| Error::Io {
+                    context: "reading standard input".into(),
+                    source,
+                })?;
+            s
+        } else {
+            std::fs::read_to_string(path).map_err(|source| Error::Io {
+                context: format!("reading {}", path.display()),
+                source,
+            })?
+        };
+        docs.extend(parse(&text, &args.namespace)?);
+    }
+    Ok(docs)
+}
+
+/// Every runway resource in a multi-document YAML text, with `namespace` filled in where the
+/// manifest names none; other kinds are skipped.
+fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
+    let yaml_err = |source| Error::Yaml {
+        what: "the manifests".into(),
+        source,
+    };
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let mut value = serde_yaml::Value::deserialize(doc).map_err(yaml_err)?;
+        let (Some(api), Some(kind)) = (
+            value
+                .get("apiVersion")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            value.get("kind").and_then(|v| v.as_str()).map(str::to_string),
+        ) else {
+            continue;
+        };
+        if api != "runway.dev/v1alpha1" {
+            continue;
+        }
+        if value.get("metadata").and_then(|m| m.get("namespace")).is_none()
+            && let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_mapping_mut())
+        {
+            meta.insert("namespace".into(), namespace.into());
+        }
+        match kind.as_str() {
+            "ExpressService" => out.push(Doc::Express(Box::new(
+                serde_yaml::from_value(value).map_err(yaml_err)?,
+            ))),
+            "AppRunnerService" => out.push(Doc::AppRunner(Box::new(
+                serde_yaml::from_value(value).map_err(yaml_err)?,
+            ))),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The Namespace's annotations (none when it does not exist yet).
+async fn namespace_annotations(client: &Client, namespace: &str) -> Result<BTreeMap<String, String>> {
+    let api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
+    let ns = api
+        .get_opt(namespace)
+        .await
+        .map_err(|e| Error::kube(format!("reading namespace {namespace}"), e))?;
+    Ok(ns.and_then(|n| n.metadata.annotations).unwrap_or_default())
+}
+
+fn blocked(kind: &str, namespace: &str, name: &str, reason: String) -> Report {
+    Report {
+        kind: kind.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        verdict: Verdict::Blocked,
+        call: None,
+        reason: Some(reason),
+        changes: Vec::new(),
+        request: None,
+        notes: Vec::new(),
+    }
+}
+
+fn unchanged(kind: &str, namespace: &str, name: &str, note: &str) -> Report {
+    Report {
+        verdict: Verdict::NoChange,
+        reason: None,
+        notes: vec![note.into()],
+        ..blocked(kind, namespace, name, String::new())
+    }
+}
+
+/// The AWS clients the controller would use for this resource, or the blocked report.
+async fn clients(
+    client: &Client,
+    aws: &AwsClients,
+    args: &DiffArgs,
+    kind: &str,
+    (namespace, name): (&str, &str),
+    region: &str,
+    arn: Option<&str>,
+) -> Result<std::result::Result<RegionClients, Report>> {
+    let annotations = namespace_annotations(client, namespace).await?;
+    match accounts::resolve_with(
+        aws,
+        &args.allowed_account_ids,
+        namespace,
+        &annotations,
+        region,
+        arn,
+    )
+    .await?
+    {
+        Ok(c) => Ok(Ok(c)),
+        Err(Phase::Stalled { reason, message }) => Ok(Err(blocked(
+            kind,
+            namespace,
+            name,
+            format!("{reason}: {message}"),
+        ))),
+        Err(_) => Ok(Err(blocked(kind, namespace, name, "refused".into()))),
+    }
+}
+
+async fn express(
+    client: &Client,
+    aws: &AwsClients,
+    args: &DiffArgs,
+    resync: Duration,
+    mut obj: ExpressService,
+) -> Result<Report> {
+    const KIND: &str = "ExpressService";
+    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    if paused(&obj.metadata) {
+        return Ok(unchanged(
+            KIND,
+            &namespace,
+            &name,
+            "runway.dev/paused: runway sends nothing",
+        ));
+    }
+    let live = Api::<ExpressService>::namespaced(client.clone(), &namespace)
+        .get_opt(&name)
+        .await
+        .map_err(|e| Error::kube(format!("reading {KIND} {namespace}/{name}"), e))?;
+    obj.status = live.and_then(|l| l.status);
+    let status = obj.status.clone().unwrap_or_default();
+    let region = pinned_region(
+        obj.spec.region.as_deref(),
+        obj.spec.service_arn.as_deref(),
+        &status.common,
+        &args.region,
+    );
+    let arn = obj
+        .spec
+        .service_arn
+        .clone()
+        .or_else(|| status.common.service_arn.clone());
+    let c = match clients(
+        client,
+        aws,
+        args,
+        KIND,
+        (&namespace, &name),
+        &region,
+        arn.as_deref(),
+    )
+    .await?
+    {
+        Ok(c) => c,
+        Err(report) => return Ok(report),
+    };
+    let now = Timestamp::now();
+    let (status, decided) = xp_ctl::preview(&obj, &c, resync, now).await?;
+    let (next, desired, service, deployment) = match decided {
+        xp_ctl::Decided::Conflict(message) => {
+            return Ok(blocked(
+                KIND,
+                &namespace,
+                &name,
+                format!("ServiceNameInUse: {message}"),
+            ));
+        }
+        xp_ctl::Decided::Planned {
+            next,
+            desired,
+            service,
+            deployment,
+        } => (next, desired, service, deployment),
+    };
+    let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
+    let (mut verdict, reason) = express_verdict(&next, pending);
+    let mut report = Report {
+        kind: KIND.into(),
+        namespace: namespace.clone(),
+        name: name.clone(),
+        verdict,
+        call: express_call(&next).map(str::to_string),
+        reason: None,
+        changes: Vec::new(),
+        request: None,
+        notes: Vec::new(),
+    };
+    match verdict {
+        Verdict::Blocked => report.reason = reason,
+        _ => report.notes.extend(reason),
+    }
+    match &next {
+        crate::plan::express::Plan::Create => {
+            match crate::plan::express::create_request(&obj.spec, &namespace, &name) {
+                Ok(req) => {
+                    let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
+                    if let Some(map) = body.as_object_mut() {
+                        map.insert("serviceName".into(), json!(req.service_name));
+                        map.insert("infrastructureRoleArn".into(), json!(req.infrastructure_role_arn));
+                        if let Some(cluster) = &req.cluster {
+                            map.insert("cluster".into(), json!(cluster));
+                        }
+                        map.insert(
+                            "tags".into(),
+                            serde_json::to_value(&req.tags).unwrap_or(Value::Null),
+                        );
+                    }
+                    report.request = Some(body);
+                }
+                Err(message) => {
+                    return Ok(blocked(
+                        KIND,
+                        &namespace,
+                        &name,
+                        format!("InvalidSpec: {message}"),
+                    ));
+                }
+            }
+        }
+        crate::plan::express::Plan::Update { .. } | crate::plan::express::Plan::Wait { .. }
+            if pending || matches!(next, crate::plan::express::Plan::Update { .. }) =>
+        {
+            let current = service
+                .as_ref()
+                .and_then(|s| crate::plan::express::current_configuration(s, deployment.as_ref()));
+            report.changes = express_changes(&desired, current, &obj.spec);
+        }
+        _ => {}
+    }
+    if let Some(s) = service
+        .as_ref()
+        .filter(|s| s.status_code.as_deref() == Some("ACTIVE"))
+        && verdict != Verdict::Blocked
+    {
+        let input = TagInput {
+            arn: &s.arn,
+            spec_tags: &obj.spec.tags,
+            reported: s.tags.as_deref(),
+            settled: matches!(next, crate::plan::express::Plan::Ready { .. }),
+            clock: xp_ctl::clock(&obj, resync, now),
+        };
+        let step = tag_ctl::preview(&c, TagApi::Ecs, &input, &status.common).await?;
+        verdict = apply_tags(verdict, step, &mut report);
+    }
+    report.verdict = verdict;
+    Ok(report)
+}
+
+async fn apprunner(
+    client: &Client,
+    aws: &AwsClients,
+    args: &DiffArgs,
+    resync: Duration,
+    mut obj: AppRunnerService,
+) -> Result<Report> {
+    const KIND: &str = "AppRunnerService";
+    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    if paused(&obj.metadata) {
+        return Ok(unchanged(
+            KIND,
+            &namespace,
+            &name,
+            "runway.dev/paused: runway sends nothing",
+        ));
+    }
+    let live = Api::<AppRunnerService>::namespaced(client.clone(), &namespace)
+        .get_opt(&name)
+        .await
+        .map_err(|e| Error::kube(format!("reading {KIND} {namespace}/{name}"), e))?;
+    obj.status = live.and_then(|l| l.status);
+    let status = obj.status.clone().unwrap_or_default();
+    let region = pinned_region(
+        obj.spec.region.as_deref(),
+        obj.spec.service_arn.as_deref(),
+        &status.common,
+        &args.region,
+    );
+    let arn = obj
+        .spec
+        .service_arn
+        .clone()
+        .or_else(|| status.common.service_arn.clone());
+    let c = match clients(
+        client,
+        aws,
+        args,
+        KIND,
+        (&namespace, &name),
+        &region,
+        arn.as_deref(),
+    )
+    .await?
+    {
+        Ok(c) => c,
+        Err(report) => return Ok(report),
+    };
+    let now = Timestamp::now();
+    let (status, decided) = ar_ctl::preview(&obj, &c, resync, now).await?;
+    let (next, desired, service) = match decided {
+        ar_ctl::Decided::Conflict(message) => {
+            return Ok(blocked(
+                KIND,
+                &namespace,
+                &name,
+                format!("ServiceNameInUse: {message}"),
+            ));
+        }
+        ar_ctl::Decided::Planned {
+            next,
+            desired,
+            service,
+        } => (next, desired, service),
+    };
+    let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
+    let (mut verdict, reason) = apprunner_verdict(&next, pending);
+    let mut report = Report {
+        kind: KIND.into(),
+        namespace: namespace.clone(),
+        name: name.clone(),
+        verdict,
+        call: apprunner_call(&next).map(str::to_string),
+        reason: None,
+        changes: Vec::new(),
+        request: None,
+        notes: Vec::new(),
+    };
+    match verdict {
+        Verdict::Blocked => report.reason = reason,
+        _ => report.notes.extend(reason),
+    }
+    match &next {
+        crate::plan::apprunner::Plan::Create => {
+            match crate::plan::apprunner::create_request(&obj.spec, &namespace, &name) {
+                Ok(req) => {
+                    let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
+                    if let Some(map) = body.as_object_mut() {
+                        map.insert("serviceName".into(), json!(req.service_name));
+                        if let Some(e) = &req.encryption_configuration {
+                            map.insert(
+                                "encryptionConfiguration".into(),
+                                serde_json::to_value(e).unwrap_or(Value::Null),
+                            );
+                        }
+                        map.insert(
+                            "tags".into(),
+                            serde_json::to_value(&req.tags).unwrap_or(Value::Null),
+                        );
+                    }
+                    report.request = Some(body);
+                }
+                Err(message) => {
+                    return Ok(blocked(
+                        KIND,
+                        &namespace,
+                        &name,
+                        format!("InvalidSpec: {message}"),
+                    ));
+                }
+            }
+        }
+        crate::plan::apprunner::Plan::Update { .. } => {
+            report.changes = apprunner_changes(&desired, service.as_ref().map(|s| &s.config));
+        }
+        crate::plan::apprunner::Plan::Wait { .. } if pending => {
+            report.changes = apprunner_changes(&desired, service.as_ref().map(|s| &s.config));
+        }
+        _ => {}
+    }
+    if let Some(s) = service
+        .as_ref()
+        .filter(|s| matches!(s.status.as_str(), "RUNNING" | "PAUSED"))
+        && verdict != Verdict::Blocked
+    {
+        let input = TagInput {
+            arn: &s.arn,
+            spec_tags: &obj.spec.tags,
+            reported: None,
+            settled: matches!(next, crate::plan::apprunner::Plan::Ready { .. }),
+            clock: ar_ctl::clock(&obj, resync, now),
+        };
+        let step = tag_ctl::preview(&c, TagApi::AppRunner, &input, &status.common).await?;
+        verdict = apply_tags(verdict, step, &mut report);
+    }
+    report.verdict = verdict;
+    Ok(report)
+}
+
+/// Folds the tag step into the report: tag calls make an update; a rejected change blocks.
+fn apply_tags(verdict: Verdict, step: TagStep, report: &mut Report) -> Verdict {
+    match step {
+        TagStep::Send { change, .. } => {
+            if report.call.is_none() {
+                report.call = Some("TagResource/UntagResource".into());
+            }
+            with_tags(verdict, Some(&change), &mut report.changes)
+        }
+        TagStep::Blocked(reason, message) if verdict == Verdict::NoChange => {
+            report.reason = Some(format!("{reason}: {message}"));
+            Verdict::Blocked
+        }
+        _ => verdict,
+    }
+}
+
+fn paused(meta: &kube::api::ObjectMeta) -> bool {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(PAUSED_ANNOTATION))
+        .is_some_and(|v| v == "true")
+}
