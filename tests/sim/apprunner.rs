@@ -1537,11 +1537,13 @@ async fn every_account_has_the_default_configuration_and_services_without_one_re
         )
         .await,
     );
-    let (theirs, _) = create(&team_a, "web-app").await;
-    assert_eq!(
-        scaling_and_egress(&team_a, &theirs).await.0,
-        DEFAULT_CONFIG_ARN.replace("123456789012", "210987654321")
+    let their_default = DEFAULT_CONFIG_ARN.replace("123456789012", "210987654321");
+    assert!(
+        listed_tags(&team_a, &their_default).await.is_empty(),
+        "there before the account used App Runner"
     );
+    let (theirs, _) = create(&team_a, "web-app").await;
+    assert_eq!(scaling_and_egress(&team_a, &theirs).await.0, their_default);
     let listed = team_a.list_auto_scaling_configurations().send().await.unwrap();
     assert_eq!(listed.auto_scaling_configuration_summary_list().len(), 1);
 }

@@ -464,6 +464,8 @@ fn tags_of<'a>(
     ctx: &RequestContext,
     arn: &str,
 ) -> Option<(&'a mut Vec<Tag>, bool)> {
+    // NB: the built-in auto scaling configuration exists before anything used it.
+    scaling::ensure_default(state, ctx);
     if let Some(index) = state.find(ctx, arn) {
         let deleted = state.services[index].status(ctx.now) == ServiceStatus::Deleted;
         return Some((&mut state.services[index].tags, deleted));
