@@ -1,8 +1,8 @@
 //! The AWS simulator behind `runway simulate-aws`: an HTTP server that speaks the AWS JSON
 //! protocols of Amazon ECS (awsJson1_1, Express Mode plus UpdateService/DescribeServices and the tag
-//! calls) and AWS App Runner (awsJson1_0), and the awsQuery protocol of AWS STS (AssumeRole,
-//! GetCallerIdentity), with AWS's shapes, error codes and state machines, in as many accounts as
-//! there are roles.
+//! calls) and AWS App Runner (awsJson1_0, services plus their auto scaling configurations and VPC
+//! connectors), and the awsQuery protocol of AWS STS (AssumeRole, GetCallerIdentity), with AWS's
+//! shapes, error codes and state machines, in as many accounts as there are roles.
 //!
 //! Data flow of one call: `server` reads `X-Amz-Target` (or, for STS, the form body) and the SigV4
 //! access key and region (`wire`), and resolves the caller's account from the access key
@@ -89,7 +89,8 @@ pub struct SimArgs {
     /// Seconds every App Runner operation takes.
     #[arg(long, default_value_t = 5.0)]
     pub apprunner_operation_seconds: f64,
-    /// Seconds a deleted App Runner service stays describable as DELETED before it is gone.
+    /// Seconds a deleted App Runner service stays describable as DELETED before it is gone (and a
+    /// deleted auto scaling configuration or VPC connector as INACTIVE).
     #[arg(long, default_value_t = 5.0)]
     pub apprunner_deleted_seconds: f64,
     /// Fraction (0 to 1) of AWS calls answered with ThrottlingException.
@@ -144,7 +145,7 @@ pub struct SimConfig {
     pub ecs_deployment_lag_seconds: f64,
     /// App Runner operation duration, seconds.
     pub apprunner_operation_seconds: f64,
-    /// App Runner DELETED retention, seconds.
+    /// App Runner DELETED (and INACTIVE) retention, seconds.
     pub apprunner_deleted_seconds: f64,
     /// Initial fault settings.
     pub faults: FaultConfig,

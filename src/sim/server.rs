@@ -147,7 +147,7 @@ async fn serve(
         None => {}
     }
     let input = parse_body(body)?;
-    if let Some(resource) = service.foreign_resource(&input, &caller.account) {
+    if let Some(resource) = service.foreign_resource_of(action, &input, &caller.account) {
         return Err(service.access_denied(&caller.arn, action, resource));
     }
     let ctx = RequestContext {

@@ -116,14 +116,39 @@ impl AwsService {
                 // NB: the tag calls (E30) name their service this way.
                 "resourceArn",
             ],
-            Self::AppRunner => &["ServiceArn", "ResourceArn"],
+            Self::AppRunner => &[
+                "ServiceArn",
+                "ResourceArn",
+                // NB: the auto scaling configuration and VPC connector calls (A22, A23).
+                "AutoScalingConfigurationArn",
+                "VpcConnectorArn",
+            ],
+        }
+    }
+
+    /// The resource members `action` does not act on but passes to the service, like a role:
+    /// App Runner's CreateService and UpdateService name the auto scaling configuration the service
+    /// is to use. Such an ARN of another account is not refused by IAM; the service does not find it
+    /// in the caller's account (`InvalidRequestException`, docs/aws-behaviour.md A22).
+    pub fn passed_members(self, action: &str) -> &'static [&'static str] {
+        match (self, action) {
+            (Self::AppRunner, "CreateService" | "UpdateService") => &["AutoScalingConfigurationArn"],
+            _ => &[],
         }
     }
 
     /// The first ARN among the resource members of `input` whose account is not `account`.
     pub fn foreign_resource<'a>(self, input: &'a Value, account: &str) -> Option<&'a str> {
+        self.foreign_resource_of("", input, account)
+    }
+
+    /// The first ARN among the resource members `action` acts on (all of them but its
+    /// [`passed_members`](Self::passed_members)) whose account is not `account`.
+    pub fn foreign_resource_of<'a>(self, action: &str, input: &'a Value, account: &str) -> Option<&'a str> {
+        let passed = self.passed_members(action);
         self.resource_members()
             .iter()
+            .filter(|member| !passed.contains(member))
             .filter_map(|member| input.get(member))
             .flat_map(|value| match value {
                 Value::Array(items) => items.iter().collect(),
@@ -318,6 +343,42 @@ mod tests {
                 .contains("ecs:DescribeServices on resource: arn:aws:ecs")
         );
         assert_eq!(AwsService::AppRunner.access_denied("a", "b", "c").status, 403);
+    }
+
+    #[test]
+    fn auto_scaling_configurations_and_vpc_connectors_of_other_accounts_are_found_unless_passed() {
+        let config = json!({
+            "AutoScalingConfigurationArn":
+                "arn:aws:apprunner:us-east-1:210987654321:autoscalingconfiguration/fast/1/0123"
+        });
+        let connector = json!({
+            "VpcConnectorArn": "arn:aws:apprunner:us-east-1:210987654321:vpcconnector/vpc/1/0123"
+        });
+        let app_runner = AwsService::AppRunner;
+        let mine = "123456789012";
+        for action in [
+            "DescribeAutoScalingConfiguration",
+            "DeleteAutoScalingConfiguration",
+        ] {
+            assert!(
+                app_runner.foreign_resource_of(action, &config, mine).is_some(),
+                "{action}"
+            );
+        }
+        assert!(
+            app_runner
+                .foreign_resource_of("DescribeVpcConnector", &connector, mine)
+                .is_some()
+        );
+        // Passed to the service like a role: the service answers, not IAM.
+        for action in ["CreateService", "UpdateService"] {
+            assert_eq!(
+                app_runner.foreign_resource_of(action, &config, mine),
+                None,
+                "{action}"
+            );
+        }
+        assert!(app_runner.foreign_resource(&config, mine).is_some());
     }
 
     #[test]

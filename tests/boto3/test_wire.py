@@ -68,6 +68,14 @@ APPRUNNER_OPERATIONS = {
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
+    "CreateAutoScalingConfiguration",
+    "DescribeAutoScalingConfiguration",
+    "ListAutoScalingConfigurations",
+    "DeleteAutoScalingConfiguration",
+    "CreateVpcConnector",
+    "DescribeVpcConnector",
+    "ListVpcConnectors",
+    "DeleteVpcConnector",
 }
 STS_OPERATIONS = {"AssumeRole", "GetCallerIdentity"}
 
@@ -780,6 +788,140 @@ class AppRunnerWireTest(SimTestCase):
             "InvalidRequestException",
         )
 
+    def test_auto_scaling_configurations_and_vpc_connectors(self):
+        # docs/aws-behaviour.md A22 and A23.
+        apprunner = client("apprunner")
+        prefix = "arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration"
+        default_arn = f"{prefix}/DefaultConfiguration/1/00000000000000000000000000000001"
+        default = apprunner.describe_auto_scaling_configuration(
+            AutoScalingConfigurationArn=f"{prefix}/DefaultConfiguration"
+        )["AutoScalingConfiguration"]
+        self.assertEqual(default["AutoScalingConfigurationArn"], default_arn)
+        self.assertEqual(
+            {k: default[k] for k in ("MaxConcurrency", "MinSize", "MaxSize", "IsDefault", "Latest", "Status")},
+            {"MaxConcurrency": 100, "MinSize": 1, "MaxSize": 25, "IsDefault": True, "Latest": True, "Status": "ACTIVE"},
+        )
+        self.assertNotIn("DeletedAt", default)
+        first = apprunner.create_auto_scaling_configuration(
+            AutoScalingConfigurationName="fast", MaxConcurrency=50, MinSize=2, MaxSize=10,
+            Tags=[{"Key": "team", "Value": "a"}],
+        )["AutoScalingConfiguration"]
+        self.assertRegex(first["AutoScalingConfigurationArn"], rf"^{prefix}/fast/1/[0-9a-f]{{32}}$")
+        second = apprunner.create_auto_scaling_configuration(AutoScalingConfigurationName="fast")[
+            "AutoScalingConfiguration"
+        ]
+        self.assertEqual((second["AutoScalingConfigurationRevision"], second["MaxSize"]), (2, 25))
+        latest = apprunner.describe_auto_scaling_configuration(AutoScalingConfigurationArn=f"{prefix}/fast")
+        self.assertEqual(latest["AutoScalingConfiguration"]["AutoScalingConfigurationRevision"], 2)
+        listed = apprunner.list_auto_scaling_configurations(LatestOnly=False, MaxResults=2)
+        self.assertEqual(len(listed["AutoScalingConfigurationSummaryList"]), 2)
+        self.assertIn("NextToken", listed)
+        self.assertEqual(
+            apprunner.list_tags_for_resource(ResourceArn=first["AutoScalingConfigurationArn"])["Tags"],
+            [{"Key": "team", "Value": "a"}],
+        )
+
+        connector = apprunner.create_vpc_connector(VpcConnectorName="private-db", Subnets=["subnet-0123"])[
+            "VpcConnector"
+        ]
+        # No SecurityGroups given: AWS uses the VPC's default group; the simulator reports none.
+        self.assertEqual((connector["VpcConnectorRevision"], connector["SecurityGroups"]), (1, []))
+        connector_arn = connector["VpcConnectorArn"]
+        self.assertEqual(apprunner.list_vpc_connectors()["VpcConnectors"], [connector])
+        self.assertEqual(apprunner.describe_vpc_connector(VpcConnectorArn=connector_arn)["VpcConnector"], connector)
+        service = apprunner.create_service(
+            ServiceName="web-app",
+            SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27"),
+            AutoScalingConfigurationArn=f"{prefix}/fast/1",
+            NetworkConfiguration={"EgressConfiguration": {"EgressType": "VPC", "VpcConnectorArn": connector_arn}},
+        )["Service"]
+        summary = service["AutoScalingConfigurationSummary"]
+        self.assertEqual(summary["AutoScalingConfigurationArn"], first["AutoScalingConfigurationArn"])
+        self.assertTrue(summary["HasAssociatedService"])
+        self.assertEqual(service["NetworkConfiguration"]["EgressConfiguration"]["VpcConnectorArn"], connector_arn)
+
+        invalid, not_found = "InvalidRequestException", "ResourceNotFoundException"
+        in_use = {"AutoScalingConfigurationArn": first["AutoScalingConfigurationArn"]}
+        self.assertEqual(error_code(apprunner.delete_auto_scaling_configuration, **in_use), invalid)
+        self.assertEqual(
+            error_code(apprunner.delete_auto_scaling_configuration, AutoScalingConfigurationArn=default_arn), invalid
+        )
+        self.assertEqual(error_code(apprunner.delete_vpc_connector, VpcConnectorArn=connector_arn), invalid)
+        deleted = apprunner.delete_auto_scaling_configuration(
+            AutoScalingConfigurationArn=second["AutoScalingConfigurationArn"]
+        )["AutoScalingConfiguration"]
+        self.assertEqual((deleted["Status"], deleted["Latest"]), ("INACTIVE", False))
+        self.assertIn("DeletedAt", deleted)
+        missing = f"{prefix}/missing/1/0123456789abcdef0123456789abcdef"
+        for call in (apprunner.describe_auto_scaling_configuration, apprunner.delete_auto_scaling_configuration):
+            self.assertEqual(error_code(call, AutoScalingConfigurationArn=missing), not_found)
+        missing_connector = connector_arn.replace("private-db", "missing")
+        self.assertEqual(error_code(apprunner.describe_vpc_connector, VpcConnectorArn=missing_connector), not_found)
+        self.assertEqual(error_code(apprunner.delete_vpc_connector, VpcConnectorArn=missing_connector), not_found)
+        self.assertEqual(
+            error_code(
+                apprunner.create_service,
+                ServiceName="refused",
+                SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27"),
+                AutoScalingConfigurationArn=missing,
+            ),
+            invalid,
+        )
+        self.assertEqual(
+            error_code(apprunner.create_vpc_connector, VpcConnectorName="private-db", Subnets=["subnet-1"]), invalid
+        )
+        # Client-side validation off, so the model's ranges reach the simulator.
+        unchecked = client("apprunner", validate_parameters=False)
+        for bad in (
+            {"MaxConcurrency": 0},
+            {"MaxConcurrency": 201},
+            {"MinSize": 26},
+            {"MaxSize": 26},
+            {"MinSize": 5, "MaxSize": 2},
+        ):
+            self.assertEqual(
+                error_code(unchecked.create_auto_scaling_configuration, AutoScalingConfigurationName="bounds", **bad),
+                invalid,
+                bad,
+            )
+        self.assertEqual(error_code(unchecked.create_vpc_connector, VpcConnectorName="no-subnets", Subnets=[]), invalid)
+        for _ in range(5):
+            apprunner.create_auto_scaling_configuration(AutoScalingConfigurationName="busy")
+        self.assertEqual(
+            error_code(apprunner.create_auto_scaling_configuration, AutoScalingConfigurationName="busy"),
+            "ServiceQuotaExceededException",
+        )
+
+        # Another account's configuration: IAM refuses the describe, the service the create.
+        foreign = default_arn.replace("123456789012", "210987654321")
+        self.assertEqual(
+            error_code(apprunner.describe_auto_scaling_configuration, AutoScalingConfigurationArn=foreign),
+            "AccessDeniedException",
+        )
+        self.assertEqual(
+            error_code(
+                apprunner.create_service,
+                ServiceName="foreign",
+                SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27"),
+                AutoScalingConfigurationArn=foreign,
+            ),
+            invalid,
+        )
+
+        # Back to the default configuration and DEFAULT egress: both are free to delete.
+        advance(STAGE)
+        apprunner.update_service(
+            ServiceArn=service["ServiceArn"],
+            AutoScalingConfigurationArn=f"{prefix}/DefaultConfiguration",
+            NetworkConfiguration={"EgressConfiguration": {"EgressType": "DEFAULT"}},
+        )
+        egress = apprunner.describe_service(ServiceArn=service["ServiceArn"])["Service"]["NetworkConfiguration"]
+        self.assertEqual(egress["EgressConfiguration"], {"EgressType": "DEFAULT"})
+        apprunner.delete_auto_scaling_configuration(**in_use)
+        gone = apprunner.delete_vpc_connector(VpcConnectorArn=connector_arn)["VpcConnector"]
+        self.assertEqual(gone["Status"], "INACTIVE")
+        self.assertEqual(apprunner.list_vpc_connectors()["VpcConnectors"], [])
+
 
 class FaultWireTest(SimTestCase):
     def test_throttling_is_throttling_exception_and_botocore_retries_it(self):
@@ -953,6 +1095,11 @@ class ZzCoverageTest(unittest.TestCase):
         self.assertIn(("ecs", "ListTagsForResource", "InvalidParameterException"), errors)
         self.assertIn(("apprunner", "TagResource", "InvalidRequestException"), errors)
         self.assertIn(("apprunner", "UntagResource", "ResourceNotFoundException"), errors)
+        self.assertIn(("apprunner", "DeleteAutoScalingConfiguration", "InvalidRequestException"), errors)
+        self.assertIn(("apprunner", "DescribeAutoScalingConfiguration", "ResourceNotFoundException"), errors)
+        self.assertIn(("apprunner", "CreateAutoScalingConfiguration", "ServiceQuotaExceededException"), errors)
+        self.assertIn(("apprunner", "DescribeVpcConnector", "ResourceNotFoundException"), errors)
+        self.assertIn(("apprunner", "DeleteVpcConnector", "InvalidRequestException"), errors)
         for code in ["AccessDenied", "ValidationError"]:
             self.assertIn(("sts", "AssumeRole", code), errors)
         self.assertIn(("sts", "GetCallerIdentity", "ExpiredToken"), errors)

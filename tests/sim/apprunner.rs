@@ -6,7 +6,9 @@ use aws_sdk_apprunner::types::{
     CodeRepository, ImageConfiguration, ImageRepository, ImageRepositoryType, InstanceConfiguration,
     SourceCodeVersion, SourceCodeVersionType, SourceConfiguration,
 };
-use runway::sim::client::apprunner_client;
+use runway::sim::client::{
+    ClientOptions, apprunner_client, apprunner_client_with_credentials, assume_role_provider,
+};
 use runway::sim::{InjectKind, InjectService, Injection};
 use serde_json::json;
 
@@ -1142,4 +1144,725 @@ async fn tag_calls_on_an_unknown_or_deleted_service_are_resource_not_found() {
     );
     sim.advance(STAGE_SECONDS);
     assert_eq!(tag_and_untag(arn).await, (not_found.clone(), not_found));
+}
+
+/// Auto scaling configurations (docs/aws-behaviour.md A22) and VPC connectors (A23).
+const CONFIG_PREFIX: &str = "arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration";
+const DEFAULT_CONFIG_ARN: &str = "arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/DefaultConfiguration/1/00000000000000000000000000000001";
+
+/// (name, revision, Latest, Status) of an auto scaling configuration.
+fn revision_of(config: &aws_sdk_apprunner::types::AutoScalingConfiguration) -> (String, i32, bool, String) {
+    (
+        config.auto_scaling_configuration_name().unwrap().to_string(),
+        config.auto_scaling_configuration_revision().unwrap(),
+        config.latest().unwrap(),
+        config.status().unwrap().as_str().to_string(),
+    )
+}
+
+fn expected(name: &str, revision: i32, latest: bool, status: &str) -> (String, i32, bool, String) {
+    (name.to_string(), revision, latest, status.to_string())
+}
+
+async fn describe_config(
+    apprunner: &Client,
+    arn: &str,
+) -> Result<aws_sdk_apprunner::types::AutoScalingConfiguration, String> {
+    apprunner
+        .describe_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(arn)
+        .send()
+        .await
+        .map(|out| out.auto_scaling_configuration().unwrap().clone())
+        .map_err(|e| e.code().unwrap_or_default().to_string())
+}
+
+async fn create_config(apprunner: &Client, name: &str) -> String {
+    apprunner
+        .create_auto_scaling_configuration()
+        .auto_scaling_configuration_name(name)
+        .send()
+        .await
+        .unwrap()
+        .auto_scaling_configuration()
+        .unwrap()
+        .auto_scaling_configuration_arn()
+        .unwrap()
+        .to_string()
+}
+
+async fn create_connector(apprunner: &Client, name: &str) -> String {
+    apprunner
+        .create_vpc_connector()
+        .vpc_connector_name(name)
+        .subnets("subnet-0123456789abcdef0")
+        .subnets("subnet-0fedcba9876543210")
+        .security_groups("sg-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap()
+        .vpc_connector()
+        .unwrap()
+        .vpc_connector_arn()
+        .unwrap()
+        .to_string()
+}
+
+fn vpc_egress(connector: &str) -> aws_sdk_apprunner::types::NetworkConfiguration {
+    aws_sdk_apprunner::types::NetworkConfiguration::builder()
+        .egress_configuration(
+            aws_sdk_apprunner::types::EgressConfiguration::builder()
+                .egress_type(aws_sdk_apprunner::types::EgressType::Vpc)
+                .vpc_connector_arn(connector)
+                .build(),
+        )
+        .build()
+}
+
+/// (AutoScalingConfigurationArn, EgressType, VpcConnectorArn) DescribeService reports.
+async fn scaling_and_egress(apprunner: &Client, arn: &str) -> (String, String, Option<String>) {
+    let out = apprunner
+        .describe_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let service = out.service().unwrap();
+    let egress = service
+        .network_configuration()
+        .unwrap()
+        .egress_configuration()
+        .unwrap();
+    (
+        service
+            .auto_scaling_configuration_summary()
+            .unwrap()
+            .auto_scaling_configuration_arn()
+            .unwrap()
+            .to_string(),
+        egress.egress_type().unwrap().as_str().to_string(),
+        egress.vpc_connector_arn().map(str::to_string),
+    )
+}
+
+#[tokio::test]
+async fn auto_scaling_configurations_get_revisions_and_a_name_only_arn_describes_the_latest() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let first = apprunner
+        .create_auto_scaling_configuration()
+        .auto_scaling_configuration_name("high-availability")
+        .max_concurrency(50)
+        .min_size(3)
+        .max_size(10)
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .unwrap();
+    let first = first.auto_scaling_configuration().unwrap();
+    let first_arn = first.auto_scaling_configuration_arn().unwrap().to_string();
+    let id = first_arn
+        .strip_prefix(&format!("{CONFIG_PREFIX}/high-availability/1/"))
+        .expect("…/<name>/<revision>/<id>");
+    assert_eq!(id.len(), 32);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(
+        revision_of(first),
+        expected("high-availability", 1, true, "ACTIVE")
+    );
+    assert_eq!(
+        (first.max_concurrency(), first.min_size(), first.max_size()),
+        (Some(50), Some(3), Some(10))
+    );
+    assert_eq!(
+        (first.is_default(), first.has_associated_service()),
+        (Some(false), Some(false))
+    );
+    assert!(first.created_at().is_some() && first.deleted_at().is_none());
+    // The same name again is the next revision, with the model's defaults (100, 1, 25).
+    let second_arn = create_config(&apprunner, "high-availability").await;
+    let second = describe_config(&apprunner, &second_arn).await.unwrap();
+    assert_eq!(
+        revision_of(&second),
+        expected("high-availability", 2, true, "ACTIVE")
+    );
+    assert_eq!(
+        (second.max_concurrency(), second.min_size(), second.max_size()),
+        (Some(100), Some(1), Some(25))
+    );
+    assert_ne!(second_arn, first_arn);
+    let first = describe_config(&apprunner, &first_arn).await.unwrap();
+    assert_eq!(
+        revision_of(&first),
+        expected("high-availability", 1, false, "ACTIVE")
+    );
+    // Partial ARNs: `…/<name>` is the latest ACTIVE revision, `…/<name>/<revision>` that revision.
+    let by_name = format!("{CONFIG_PREFIX}/high-availability");
+    let latest = describe_config(&apprunner, &by_name).await.unwrap();
+    assert_eq!(latest.auto_scaling_configuration_arn(), Some(second_arn.as_str()));
+    let by_revision = describe_config(&apprunner, &format!("{by_name}/1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        by_revision.auto_scaling_configuration_arn(),
+        Some(first_arn.as_str())
+    );
+    assert_eq!(
+        listed_tags(&apprunner, &first_arn).await,
+        [("team".to_string(), "payments".to_string())]
+    );
+
+    // Deleting the latest makes it INACTIVE, and the one before it latest again.
+    let deleted = apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&second_arn)
+        .send()
+        .await
+        .unwrap();
+    let deleted = deleted.auto_scaling_configuration().unwrap();
+    assert_eq!(
+        revision_of(deleted),
+        expected("high-availability", 2, false, "INACTIVE")
+    );
+    assert!(deleted.deleted_at().is_some());
+    let latest = describe_config(&apprunner, &by_name).await.unwrap();
+    assert_eq!(
+        revision_of(&latest),
+        expected("high-availability", 1, true, "ACTIVE")
+    );
+    let gone = describe_config(&apprunner, &second_arn).await.unwrap();
+    assert_eq!(gone.status().unwrap().as_str(), "INACTIVE");
+    let again = apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&second_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        again.as_service_error().unwrap().is_invalid_request_exception(),
+        "{again:?}"
+    );
+    assert_eq!(
+        again.message(),
+        Some("The auto scaling configuration you specified has been deleted.")
+    );
+    // Revision numbers are not reused.
+    let third_arn = create_config(&apprunner, "high-availability").await;
+    assert!(third_arn.starts_with(&format!("{by_name}/3/")), "{third_arn}");
+
+    // Listing: ACTIVE revisions, the latest of each name unless LatestOnly is false.
+    let listed = |name: Option<&str>, latest_only: Option<bool>| {
+        apprunner
+            .list_auto_scaling_configurations()
+            .set_auto_scaling_configuration_name(name.map(str::to_string))
+            .set_latest_only(latest_only)
+            .send()
+    };
+    let summaries = |out: aws_sdk_apprunner::operation::list_auto_scaling_configurations::ListAutoScalingConfigurationsOutput| {
+        out.auto_scaling_configuration_summary_list()
+            .iter()
+            .map(|s| {
+                (
+                    s.auto_scaling_configuration_name().unwrap().to_string(),
+                    s.auto_scaling_configuration_revision(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        summaries(listed(None, None).await.unwrap()),
+        [
+            ("DefaultConfiguration".to_string(), 1),
+            ("high-availability".to_string(), 3)
+        ]
+    );
+    assert_eq!(
+        summaries(listed(Some("high-availability"), Some(false)).await.unwrap()),
+        [
+            ("high-availability".to_string(), 1),
+            ("high-availability".to_string(), 3)
+        ]
+    );
+    let page = apprunner
+        .list_auto_scaling_configurations()
+        .latest_only(false)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.auto_scaling_configuration_summary_list().len(), 1);
+    assert!(page.next_token().is_some());
+    // INACTIVE revisions are forgotten after the DELETED retention.
+    sim.advance(STAGE_SECONDS);
+    assert_eq!(
+        describe_config(&apprunner, &second_arn).await.unwrap_err(),
+        "ResourceNotFoundException"
+    );
+    assert!(describe_config(&apprunner, &first_arn).await.is_ok());
+}
+
+#[tokio::test]
+async fn auto_scaling_values_outside_the_model_and_past_the_quotas_are_refused() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let create = |name: &str, concurrency: Option<i32>, min: Option<i32>, max: Option<i32>| {
+        apprunner
+            .create_auto_scaling_configuration()
+            .auto_scaling_configuration_name(name)
+            .set_max_concurrency(concurrency)
+            .set_min_size(min)
+            .set_max_size(max)
+            .send()
+    };
+    for (name, concurrency, min, max) in [
+        ("abc", None, None, None),
+        ("-leading-dash", None, None, None),
+        (&*"n".repeat(33), None, None, None),
+        ("bounds", Some(0), None, None),
+        ("bounds", Some(201), None, None),
+        ("bounds", None, Some(0), None),
+        ("bounds", None, Some(26), None),
+        ("bounds", None, None, Some(0)),
+        ("bounds", None, None, Some(26)),
+        ("bounds", None, Some(5), Some(2)),
+    ] {
+        let err = create(name, concurrency, min, max).await.unwrap_err();
+        assert!(
+            err.as_service_error().unwrap().is_invalid_request_exception(),
+            "{name} {concurrency:?} {min:?} {max:?}: {err:?}"
+        );
+    }
+    let edge = create(&"n".repeat(32), Some(200), Some(25), Some(25))
+        .await
+        .expect("the model's maximums");
+    assert_eq!(edge.auto_scaling_configuration().unwrap().min_size(), Some(25));
+    // Five ACTIVE revisions per name.
+    for _ in 0..5 {
+        create("busy", None, None, None).await.unwrap();
+    }
+    let err = create("busy", None, None, None).await.unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_service_quota_exceeded_exception(),
+        "{err:?}"
+    );
+    // Ten names, DefaultConfiguration and the two above included.
+    for i in 0..7 {
+        create(&format!("name-{i}"), None, None, None).await.unwrap();
+    }
+    let err = create("one-too-many", None, None, None).await.unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_service_quota_exceeded_exception(),
+        "{err:?}"
+    );
+    create("name-0", None, None, None)
+        .await
+        .expect("a revision of an existing name");
+}
+
+#[tokio::test]
+async fn every_account_has_the_default_configuration_and_services_without_one_report_it() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let default = describe_config(&apprunner, &format!("{CONFIG_PREFIX}/DefaultConfiguration"))
+        .await
+        .unwrap();
+    assert_eq!(default.auto_scaling_configuration_arn(), Some(DEFAULT_CONFIG_ARN));
+    assert_eq!(
+        revision_of(&default),
+        expected("DefaultConfiguration", 1, true, "ACTIVE")
+    );
+    assert_eq!(
+        (default.max_concurrency(), default.min_size(), default.max_size()),
+        (Some(100), Some(1), Some(25))
+    );
+    assert_eq!(
+        (default.is_default(), default.has_associated_service()),
+        (Some(true), Some(false))
+    );
+    let (arn, _) = create(&apprunner, "web-app").await;
+    let out = apprunner
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let summary = out
+        .service()
+        .unwrap()
+        .auto_scaling_configuration_summary()
+        .unwrap();
+    assert_eq!(summary.auto_scaling_configuration_arn(), Some(DEFAULT_CONFIG_ARN));
+    assert_eq!(summary.auto_scaling_configuration_revision(), 1);
+    assert_eq!(summary.status().unwrap().as_str(), "ACTIVE");
+    assert_eq!(
+        (summary.is_default(), summary.has_associated_service()),
+        (Some(true), Some(true))
+    );
+    let default = describe_config(&apprunner, DEFAULT_CONFIG_ARN).await.unwrap();
+    assert_eq!(default.has_associated_service(), Some(true));
+    let err = apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(DEFAULT_CONFIG_ARN)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_request_exception(),
+        "{err:?}"
+    );
+    // The name is no longer reserved: it gets revision 2, which is not the default.
+    let mine = create_config(&apprunner, "DefaultConfiguration").await;
+    let mine = describe_config(&apprunner, &mine).await.unwrap();
+    assert_eq!(
+        revision_of(&mine),
+        expected("DefaultConfiguration", 2, true, "ACTIVE")
+    );
+    assert_eq!(mine.is_default(), Some(false));
+    // Another account has its own, with its own account in the ARN.
+    sim.add_role(runway::sim::RoleConfig::new(
+        "arn:aws:iam::210987654321:role/runway-team-a",
+    ))
+    .unwrap();
+    let team_a = apprunner_client_with_credentials(
+        &sim.endpoint(),
+        &ClientOptions::default(),
+        assume_role_provider(
+            &sim.endpoint(),
+            "arn:aws:iam::210987654321:role/runway-team-a",
+            None,
+        )
+        .await,
+    );
+    let their_default = DEFAULT_CONFIG_ARN.replace("123456789012", "210987654321");
+    assert!(
+        listed_tags(&team_a, &their_default).await.is_empty(),
+        "there before the account used App Runner"
+    );
+    let (theirs, _) = create(&team_a, "web-app").await;
+    assert_eq!(scaling_and_egress(&team_a, &theirs).await.0, their_default);
+    let listed = team_a.list_auto_scaling_configurations().send().await.unwrap();
+    assert_eq!(listed.auto_scaling_configuration_summary_list().len(), 1);
+}
+
+#[tokio::test]
+async fn a_service_reports_the_configuration_and_vpc_connector_it_uses_and_they_cannot_be_deleted_meanwhile()
+{
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let fast_1 = create_config(&apprunner, "fast").await;
+    let connector = create_connector(&apprunner, "private-db").await;
+    // A name-only ARN is the latest revision, reported as its full ARN.
+    let out = apprunner
+        .create_service()
+        .service_name("web-app")
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+        .auto_scaling_configuration_arn(format!("{CONFIG_PREFIX}/fast"))
+        .network_configuration(vpc_egress(&connector))
+        .send()
+        .await
+        .unwrap();
+    let arn = out.service().unwrap().service_arn().to_string();
+    assert_eq!(
+        scaling_and_egress(&apprunner, &arn).await,
+        (fast_1.clone(), "VPC".to_string(), Some(connector.clone()))
+    );
+    let config = describe_config(&apprunner, &fast_1).await.unwrap();
+    assert_eq!(config.has_associated_service(), Some(true));
+    let default = describe_config(&apprunner, DEFAULT_CONFIG_ARN).await.unwrap();
+    assert_eq!(default.has_associated_service(), Some(false));
+    // In use: neither can be deleted.
+    let err = apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&fast_1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_request_exception(),
+        "{err:?}"
+    );
+    let err = apprunner
+        .delete_vpc_connector()
+        .vpc_connector_arn(&connector)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_request_exception(),
+        "{err:?}"
+    );
+    // An update to revision 2 (`…/<name>/<revision>`) and back to DEFAULT egress frees both.
+    sim.advance(STAGE_SECONDS);
+    let fast_2 = create_config(&apprunner, "fast").await;
+    apprunner
+        .update_service()
+        .service_arn(&arn)
+        .auto_scaling_configuration_arn(format!("{CONFIG_PREFIX}/fast/2"))
+        .network_configuration(
+            aws_sdk_apprunner::types::NetworkConfiguration::builder()
+                .egress_configuration(
+                    aws_sdk_apprunner::types::EgressConfiguration::builder()
+                        .egress_type(aws_sdk_apprunner::types::EgressType::Default)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scaling_and_egress(&apprunner, &arn).await,
+        (fast_2, "DEFAULT".to_string(), None),
+        "the connector is only valid with VPC egress"
+    );
+    sim.advance(STAGE_SECONDS);
+    apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&fast_1)
+        .send()
+        .await
+        .expect("no longer in use");
+    let deleted = apprunner
+        .delete_vpc_connector()
+        .vpc_connector_arn(&connector)
+        .send()
+        .await
+        .expect("no longer in use");
+    assert_eq!(
+        deleted.vpc_connector().unwrap().status().unwrap().as_str(),
+        "INACTIVE"
+    );
+}
+
+#[tokio::test]
+async fn unknown_deleted_or_foreign_configurations_and_connectors_are_refused() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let missing_config = format!("{CONFIG_PREFIX}/missing/1/0123456789abcdef0123456789abcdef");
+    let missing_connector =
+        "arn:aws:apprunner:us-east-1:123456789012:vpcconnector/missing/1/0123456789abcdef0123456789abcdef";
+    let code = |err: &dyn ProvideErrorMetadata| err.code().unwrap_or_default().to_string();
+    for arn in [
+        missing_config.clone(),
+        format!("{CONFIG_PREFIX}/missing"),
+        format!("{CONFIG_PREFIX}/DefaultConfiguration/7"),
+        DEFAULT_CONFIG_ARN.replace("us-east-1", "eu-west-1"),
+    ] {
+        assert_eq!(
+            describe_config(&apprunner, &arn).await.unwrap_err(),
+            "ResourceNotFoundException",
+            "{arn}"
+        );
+    }
+    assert_eq!(
+        describe_config(&apprunner, "not-an-arn").await.unwrap_err(),
+        "InvalidRequestException"
+    );
+    let err = apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&missing_config)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    for arn in [
+        missing_connector.to_string(),
+        "arn:aws:apprunner:us-east-1:123456789012:vpcconnector/missing".to_string(),
+    ] {
+        let err = apprunner
+            .describe_vpc_connector()
+            .vpc_connector_arn(&arn)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "ResourceNotFoundException", "{arn}");
+    }
+    // CreateService and UpdateService: a configuration or connector that does not exist (or is
+    // INACTIVE) is an invalid request.
+    let create_with = |name: &str, config: Option<String>, connector: Option<&str>| {
+        let mut call = apprunner
+            .create_service()
+            .service_name(name)
+            .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.27"))
+            .set_auto_scaling_configuration_arn(config);
+        if let Some(connector) = connector {
+            call = call.network_configuration(vpc_egress(connector));
+        }
+        call.send()
+    };
+    let deleted = create_config(&apprunner, "short-lived").await;
+    apprunner
+        .delete_auto_scaling_configuration()
+        .auto_scaling_configuration_arn(&deleted)
+        .send()
+        .await
+        .unwrap();
+    let foreign = DEFAULT_CONFIG_ARN.replace("123456789012", "210987654321");
+    for config in [missing_config.clone(), deleted, foreign.clone()] {
+        let err = create_with("refused", Some(config.clone()), None)
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "InvalidRequestException", "{config}");
+    }
+    let err = create_with("refused", None, Some(missing_connector))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .auto_scaling_configuration_arn(&missing_config)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    let err = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .network_configuration(vpc_egress(missing_connector))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING", "no operation started");
+    // Describing another account's configuration is refused by IAM, like its services.
+    assert_eq!(
+        describe_config(&apprunner, &foreign).await.unwrap_err(),
+        "AccessDeniedException"
+    );
+}
+
+#[tokio::test]
+async fn vpc_connectors_have_one_revision_per_name_and_no_security_groups_unless_given() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let out = apprunner
+        .create_vpc_connector()
+        .vpc_connector_name("private-db")
+        .subnets("subnet-0123456789abcdef0")
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .unwrap();
+    let connector = out.vpc_connector().unwrap();
+    let arn = connector.vpc_connector_arn().unwrap().to_string();
+    let id = arn
+        .strip_prefix("arn:aws:apprunner:us-east-1:123456789012:vpcconnector/private-db/1/")
+        .expect("…/<name>/1/<id>");
+    assert_eq!(id.len(), 32);
+    assert_eq!(connector.vpc_connector_revision(), 1);
+    assert_eq!(connector.status().unwrap().as_str(), "ACTIVE");
+    assert_eq!(connector.subnets(), ["subnet-0123456789abcdef0"]);
+    assert!(
+        connector.security_groups().is_empty(),
+        "AWS uses the VPC's default group"
+    );
+    assert!(connector.created_at().is_some() && connector.deleted_at().is_none());
+    assert_eq!(
+        listed_tags(&apprunner, &arn).await,
+        [("team".to_string(), "payments".to_string())]
+    );
+    let other = create_connector(&apprunner, "cache").await;
+    let described = apprunner
+        .describe_vpc_connector()
+        .vpc_connector_arn(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.vpc_connector().unwrap().security_groups(),
+        ["sg-0123456789abcdef0"]
+    );
+    let refuse = |name: &str, subnets: Vec<String>| {
+        apprunner
+            .create_vpc_connector()
+            .vpc_connector_name(name)
+            .set_subnets(Some(subnets))
+            .send()
+    };
+    for (name, subnets) in [
+        ("private-db", vec!["subnet-1".to_string()]),
+        ("no-subnets", vec![]),
+        ("abc", vec!["subnet-1".to_string()]),
+    ] {
+        let err = refuse(name, subnets).await.unwrap_err();
+        assert!(
+            err.as_service_error().unwrap().is_invalid_request_exception(),
+            "{name}: {err:?}"
+        );
+    }
+    let names = |out: aws_sdk_apprunner::operation::list_vpc_connectors::ListVpcConnectorsOutput| {
+        out.vpc_connectors()
+            .iter()
+            .map(|c| c.vpc_connector_name().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = apprunner
+        .list_vpc_connectors()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    let token = first.next_token().unwrap().to_string();
+    assert_eq!(names(first), ["private-db"]);
+    let second = apprunner
+        .list_vpc_connectors()
+        .max_results(1)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(second.next_token().is_none());
+    assert_eq!(names(second), ["cache"]);
+    let deleted = apprunner
+        .delete_vpc_connector()
+        .vpc_connector_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let deleted = deleted.vpc_connector().unwrap();
+    assert_eq!(deleted.status().unwrap().as_str(), "INACTIVE");
+    assert!(deleted.deleted_at().is_some());
+    assert_eq!(
+        names(apprunner.list_vpc_connectors().send().await.unwrap()),
+        ["cache"]
+    );
+    let described = apprunner
+        .describe_vpc_connector()
+        .vpc_connector_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.vpc_connector().unwrap().status().unwrap().as_str(),
+        "INACTIVE"
+    );
+    let err = apprunner
+        .delete_vpc_connector()
+        .vpc_connector_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+    // The name is free again: a new connector, revision 1 again.
+    let again = create_connector(&apprunner, "private-db").await;
+    assert_ne!(again, arn);
+    assert!(again.contains(":vpcconnector/private-db/1/"));
+    sim.advance(STAGE_SECONDS);
+    let err = apprunner
+        .describe_vpc_connector()
+        .vpc_connector_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_resource_not_found_exception(),
+        "forgotten after the DELETED retention"
+    );
 }

@@ -1,7 +1,9 @@
-//! The twelve App Runner actions. Mutating actions refuse to start while an operation is in progress
-//! (InvalidStateException) and otherwise append an operation and return its `OperationId`. The tag
-//! actions (TagResource, UntagResource, ListTagsForResource) are metadata only: they start no
-//! operation and are accepted in any status but DELETED.
+//! The App Runner service actions and the tag actions. Mutating service actions refuse to start
+//! while an operation is in progress (InvalidStateException) and otherwise append an operation and
+//! return its `OperationId`. The tag actions (TagResource, UntagResource, ListTagsForResource) are
+//! metadata only: they start no operation and are accepted on a service in any status but DELETED,
+//! and on auto scaling configurations and VPC connectors that are ACTIVE. The configuration and
+//! connector actions are in `scaling` and `vpc`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -10,16 +12,27 @@ use super::lifecycle::{AppRunnerService, Operation, OperationType, ServiceStatus
 use super::types::{
     CreateInput, MAX_TAGS, Tag, UpdateInput, to_wire, valid_service_name, validate_tag_key, validate_tags,
 };
-use super::{AppRunnerFault, AppRunnerState, render};
+use super::{AppRunnerFault, AppRunnerState, render, scaling, vpc};
 use crate::sim::ids;
 use crate::sim::wire::{AwsError, RequestContext, parse_input};
 
-fn invalid(message: impl Into<String>) -> AwsError {
+pub(super) fn invalid(message: impl Into<String>) -> AwsError {
     AwsError::new("InvalidRequestException", message)
 }
 
-fn not_found(arn: &str) -> AwsError {
+pub(super) fn not_found(arn: &str) -> AwsError {
     AwsError::new("ResourceNotFoundException", format!("Resource not found: {arn}"))
+}
+
+/// The VPC connector a CreateService or UpdateService request names, if any.
+fn requested_connector(config: &super::types::ServiceConfig) -> Option<String> {
+    config
+        .network_configuration
+        .as_ref()?
+        .egress_configuration
+        .as_ref()?
+        .vpc_connector_arn
+        .clone()
 }
 
 /// App Runner cannot assume a role IAM has not propagated yet (docs/aws-behaviour.md A17).
@@ -114,7 +127,17 @@ pub(super) fn create(
     let tags = input.tags.unwrap_or_default();
     validate_tags(&tags)?;
     refused_role(state, &input.config, ctx.now)?;
-    let config = input.config.validated(true)?.with_defaults();
+    let requested_connector = requested_connector(&input.config);
+    let mut config = input.config.validated(true)?.with_defaults();
+    // NB: a service without an auto scaling configuration uses the account's default, and reports
+    // its ARN (docs/aws-behaviour.md A22); one it names is reported as the full ARN of the revision
+    // it resolved to.
+    let default = scaling::ensure_default(state, ctx);
+    config.auto_scaling_configuration_arn = Some(match &config.auto_scaling_configuration_arn {
+        None => state.scaling[default].arn.clone(),
+        Some(arn) => scaling::resolve_for_service(state, ctx, arn)?,
+    });
+    vpc::settle_egress(state, ctx, &mut config, requested_connector.as_deref())?;
     let live_here = |svc: &&AppRunnerService| {
         svc.account == ctx.account
             && svc.region == ctx.region
@@ -153,7 +176,6 @@ pub(super) fn create(
         tags,
         encryption: input.encryption_configuration,
         operations: Vec::new(),
-        default_auto_scaling_id: ids::hex(32),
     };
     state.services.push(svc);
     let index = state.services.len() - 1;
@@ -169,8 +191,7 @@ pub(super) fn create(
     if let Some(op) = state.services[index].operations.last_mut() {
         op.status_before = ServiceStatus::OperationInProgress;
     }
-    let svc = &state.services[index];
-    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn update(
@@ -200,18 +221,25 @@ pub(super) fn update(
         );
     }
     refused_role(state, &input.config, ctx.now)?;
+    let requested_scaling = input.config.auto_scaling_configuration_arn.clone();
+    let requested_connector = requested_connector(&input.config);
+    scaling::ensure_default(state, ctx);
     let svc = &state.services[index];
     match svc.status(ctx.now) {
         ServiceStatus::Running | ServiceStatus::CreateFailed | ServiceStatus::Paused => {}
         ServiceStatus::Deleted => return Err(not_found(&arn)),
         _ => return Err(invalid_state(svc, ctx.now, "update")),
     }
-    let config = svc
+    let mut config = svc
         .config(ctx.now)
         .merged(input.config)?
         .validated(false)?
         .with_defaults();
     let name = svc.name.clone();
+    if let Some(requested) = requested_scaling {
+        config.auto_scaling_configuration_arn = Some(scaling::resolve_for_service(state, ctx, &requested)?);
+    }
+    vpc::settle_egress(state, ctx, &mut config, requested_connector.as_deref())?;
     let fails = state.take(&name, AppRunnerFault::Rollback);
     let operation_id = start(
         state,
@@ -221,8 +249,7 @@ pub(super) fn update(
         fails,
         Some(config),
     );
-    let svc = &state.services[index];
-    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn describe(
@@ -232,7 +259,7 @@ pub(super) fn describe(
 ) -> Result<Value, AwsError> {
     let arn = require_arn(body)?;
     let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
-    Ok(json!({ "Service": render::service(&state.services[index], ctx.now) }))
+    Ok(json!({ "Service": state.render_service(index, ctx.now) }))
 }
 
 pub(super) fn delete(
@@ -250,8 +277,7 @@ pub(super) fn delete(
     }
     let config = Some(svc.config(ctx.now));
     let operation_id = start(state, index, OperationType::DeleteService, ctx.now, false, config);
-    let svc = &state.services[index];
-    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
 }
 
 fn transition(
@@ -271,8 +297,7 @@ fn transition(
         _ => {}
     }
     let operation_id = start(state, index, kind, ctx.now, false, None);
-    let svc = &state.services[index];
-    Ok(json!({ "Service": render::service(svc, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn pause(
@@ -378,12 +403,26 @@ struct PageInput {
 
 /// Decodes paging parameters: the start offset and the page size (all when unset).
 fn page(input: &PageInput) -> Result<(usize, usize), AwsError> {
-    let size = match input.max_results {
+    page_within(input.next_token.as_deref(), input.max_results, 20)
+}
+
+/// Decodes `NextToken` and `MaxResults` (1 to `max`, all results when unset) into the start offset
+/// and the page size.
+pub(super) fn page_within(
+    next_token: Option<&str>,
+    max_results: Option<i64>,
+    max: i64,
+) -> Result<(usize, usize), AwsError> {
+    let size = match max_results {
         None => usize::MAX,
-        Some(n) if (1..=20).contains(&n) => usize::try_from(n).unwrap_or(20),
-        Some(n) => return Err(invalid(format!("MaxResults must be between 1 and 20, got {n}."))),
+        Some(n) if (1..=max).contains(&n) => usize::try_from(n).unwrap_or(usize::MAX),
+        Some(n) => {
+            return Err(invalid(format!(
+                "MaxResults must be between 1 and {max}, got {n}."
+            )));
+        }
     };
-    let offset = match input.next_token.as_deref() {
+    let offset = match next_token {
         None | Some("") => 0,
         Some(token) => token
             .strip_prefix("page-")
@@ -393,7 +432,7 @@ fn page(input: &PageInput) -> Result<(usize, usize), AwsError> {
     Ok((offset, size))
 }
 
-fn paged(items: Vec<Value>, offset: usize, size: usize, key: &str) -> Value {
+pub(super) fn paged(items: Vec<Value>, offset: usize, size: usize, key: &str) -> Value {
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(size).collect();
     let mut out = json!({ key: page });
@@ -417,14 +456,50 @@ fn require_resource_arn(arn: Option<String>) -> Result<String, AwsError> {
         .ok_or_else(|| invalid("ResourceArn is required."))
 }
 
-/// The service a TagResource or UntagResource names. A DELETED service is not found, as for every
-/// other mutating call (docs/aws-behaviour.md A21).
-fn taggable(state: &AppRunnerState, ctx: &RequestContext, arn: &str) -> Result<usize, AwsError> {
-    let index = state.find(ctx, arn).ok_or_else(|| not_found(arn))?;
-    if state.services[index].status(ctx.now) == ServiceStatus::Deleted {
-        return Err(not_found(arn));
+/// The tags of the resource an ARN names in the caller's account and Region: a service, an auto
+/// scaling configuration revision (by its full ARN) or a VPC connector, and whether that resource is
+/// deleted (a DELETED service, an INACTIVE configuration or connector).
+fn tags_of<'a>(
+    state: &'a mut AppRunnerState,
+    ctx: &RequestContext,
+    arn: &str,
+) -> Option<(&'a mut Vec<Tag>, bool)> {
+    // NB: the built-in auto scaling configuration exists before anything used it.
+    scaling::ensure_default(state, ctx);
+    if let Some(index) = state.find(ctx, arn) {
+        let deleted = state.services[index].status(ctx.now) == ServiceStatus::Deleted;
+        return Some((&mut state.services[index].tags, deleted));
     }
-    Ok(index)
+    let here = |account: &str, region: &str| account == ctx.account && region == ctx.region;
+    if let Some(config) = state
+        .scaling
+        .iter_mut()
+        .find(|c| c.arn == arn && here(&c.account, &c.region))
+    {
+        let deleted = !config.is_active();
+        return Some((&mut config.tags, deleted));
+    }
+    state
+        .connectors
+        .iter_mut()
+        .find(|c| c.arn == arn && here(&c.account, &c.region))
+        .map(|connector| {
+            let deleted = !connector.is_active();
+            (&mut connector.tags, deleted)
+        })
+}
+
+/// The tags a TagResource or UntagResource changes. A DELETED service (or an INACTIVE configuration
+/// or connector) is not found, as for every other mutating call (docs/aws-behaviour.md A21).
+fn taggable<'a>(
+    state: &'a mut AppRunnerState,
+    ctx: &RequestContext,
+    arn: &str,
+) -> Result<&'a mut Vec<Tag>, AwsError> {
+    match tags_of(state, ctx, arn) {
+        Some((tags, false)) => Ok(tags),
+        _ => Err(not_found(arn)),
+    }
 }
 
 /// TagResource: "If a key is new to the resource, the tag is added with the provided value. If a key
@@ -442,8 +517,8 @@ pub(super) fn tag_resource(
     let arn = require_resource_arn(input.resource_arn)?;
     let tags = input.tags.ok_or_else(|| invalid("Tags is required."))?;
     validate_tags(&tags)?;
-    let index = taggable(state, ctx, &arn)?;
-    let mut next = state.services[index].tags.clone();
+    let current = taggable(state, ctx, &arn)?;
+    let mut next = current.clone();
     for tag in tags {
         match next.iter_mut().find(|t| t.key == tag.key) {
             Some(existing) => existing.value = tag.value,
@@ -456,7 +531,7 @@ pub(super) fn tag_resource(
             next.len()
         )));
     }
-    state.services[index].tags = next;
+    *current = next;
     Ok(json!({}))
 }
 
@@ -472,16 +547,14 @@ pub(super) fn untag_resource(
     for key in &keys {
         validate_tag_key(Some(key))?;
     }
-    let index = taggable(state, ctx, &arn)?;
-    state.services[index]
-        .tags
-        .retain(|t| t.key.as_ref().is_none_or(|key| !keys.contains(key)));
+    taggable(state, ctx, &arn)?.retain(|t| t.key.as_ref().is_none_or(|key| !keys.contains(key)));
     Ok(json!({}))
 }
 
 /// ListTagsForResource: the service's tags as CreateService, TagResource and UntagResource left them.
 /// ListServices reports none, so this is how a caller tells whose a service is
-/// (docs/aws-behaviour.md A11). A DELETED service that is still described still has its tags.
+/// (docs/aws-behaviour.md A11). A DELETED service that is still described still has its tags. The
+/// same for an auto scaling configuration revision (full ARN) or a VPC connector, INACTIVE included.
 pub(super) fn list_tags_for_resource(
     state: &mut AppRunnerState,
     ctx: &RequestContext,
@@ -489,9 +562,9 @@ pub(super) fn list_tags_for_resource(
 ) -> Result<Value, AwsError> {
     let input: TagsInput = parse_input(body)?;
     let arn = require_resource_arn(input.resource_arn)?;
-    let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
+    let (tags, _) = tags_of(state, ctx, &arn).ok_or_else(|| not_found(&arn))?;
     // NB: a tag without a Value is sent without one, never as null.
-    Ok(to_wire(json!({ "Tags": state.services[index].tags })))
+    Ok(to_wire(json!({ "Tags": tags })))
 }
 
 pub(super) fn list_services(

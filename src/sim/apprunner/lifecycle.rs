@@ -194,8 +194,6 @@ pub struct AppRunnerService {
     pub encryption: Option<EncryptionConfiguration>,
     /// All operations, oldest first. Never empty: the first is CREATE_SERVICE.
     pub operations: Vec<Operation>,
-    /// The default auto scaling configuration's ID.
-    pub default_auto_scaling_id: String,
 }
 
 impl AppRunnerService {
@@ -292,7 +290,6 @@ mod tests {
             tags: Vec::new(),
             encryption: None,
             operations: ops,
-            default_auto_scaling_id: "0".repeat(32),
         }
     }
 

@@ -1,14 +1,21 @@
-//! The simulated AWS App Runner: services and their asynchronous operations.
+//! The simulated AWS App Runner: services and their asynchronous operations, and the sharable
+//! resources services name by ARN: auto scaling configurations (`scaling`) and VPC connectors
+//! (`vpc`).
 //!
 //! Data flow: the server hands [`AppRunnerState::handle`] an action, the request context and the
-//! JSON body. `handle` forgets services whose deletion has run its course, then `actions` parses
-//! the input (`types`), checks the service's derived status (`lifecycle`), appends an operation for
-//! mutating calls (never for the tag calls) and renders the output (`render`).
+//! JSON body. `handle` forgets services whose deletion has run its course (and deleted
+//! configurations and connectors after the same retention), then `actions` parses the input
+//! (`types`), resolves the auto scaling configuration and VPC connector a service names (`scaling`,
+//! `vpc`), checks the service's derived status (`lifecycle`), appends an operation for mutating calls
+//! (never for the tag calls) and renders the output (`render`). The configuration and connector
+//! actions live in `scaling` and `vpc`; they start no operations.
 
 mod actions;
 pub mod lifecycle;
 pub mod render;
+pub mod scaling;
 pub mod types;
+pub mod vpc;
 
 use std::collections::HashMap;
 
@@ -16,7 +23,10 @@ use serde_json::Value;
 
 use crate::sim::clock::Timestamp;
 use crate::sim::wire::{AwsError, RequestContext};
-use lifecycle::AppRunnerService;
+use lifecycle::{AppRunnerService, ServiceStatus};
+use scaling::AutoScalingConfig;
+use types::ServiceConfig;
+use vpc::VpcConnector;
 
 /// Every action the simulated App Runner serves.
 pub const ACTIONS: &[&str] = &[
@@ -32,6 +42,14 @@ pub const ACTIONS: &[&str] = &[
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
+    "CreateAutoScalingConfiguration",
+    "DescribeAutoScalingConfiguration",
+    "ListAutoScalingConfigurations",
+    "DeleteAutoScalingConfiguration",
+    "CreateVpcConnector",
+    "DescribeVpcConnector",
+    "ListVpcConnectors",
+    "DeleteVpcConnector",
 ];
 
 /// How long App Runner stages take.
@@ -39,7 +57,8 @@ pub const ACTIONS: &[&str] = &[
 pub struct AppRunnerTimings {
     /// Every operation, start to finish.
     pub operation_seconds: f64,
-    /// How long a deleted service stays describable as DELETED.
+    /// How long a deleted service stays describable as DELETED, and a deleted auto scaling
+    /// configuration or VPC connector as INACTIVE.
     pub deleted_retention_seconds: f64,
 }
 
@@ -54,10 +73,17 @@ pub enum AppRunnerFault {
     ConcurrentOperation,
 }
 
-/// All simulated App Runner services, in every account and region.
+/// All simulated App Runner services, auto scaling configurations and VPC connectors, in every
+/// account and region.
 #[derive(Debug)]
 pub struct AppRunnerState {
     services: Vec<AppRunnerService>,
+    /// Auto scaling configuration revisions, oldest first.
+    scaling: Vec<AutoScalingConfig>,
+    /// The highest revision ever issued, by (account, region, configuration name).
+    scaling_revisions: HashMap<(String, String, String), i64>,
+    /// VPC connectors, oldest first.
+    connectors: Vec<VpcConnector>,
     pending: HashMap<(String, AppRunnerFault), u32>,
     timings: AppRunnerTimings,
     /// Roles IAM has not propagated yet.
@@ -84,6 +110,9 @@ impl AppRunnerState {
     pub fn new(timings: AppRunnerTimings) -> Self {
         Self {
             services: Vec::new(),
+            scaling: Vec::new(),
+            scaling_revisions: HashMap::new(),
+            connectors: Vec::new(),
             pending: HashMap::new(),
             timings,
             iam: Default::default(),
@@ -91,9 +120,12 @@ impl AppRunnerState {
         }
     }
 
-    /// Forgets every service and injection.
+    /// Forgets every service, auto scaling configuration, VPC connector and injection.
     pub fn clear(&mut self) {
         self.services.clear();
+        self.scaling.clear();
+        self.scaling_revisions.clear();
+        self.connectors.clear();
         self.pending.clear();
         self.iam.clear();
     }
@@ -132,6 +164,36 @@ impl AppRunnerState {
             svc.deleted_at(now)
                 .is_none_or(|deleted| now < deleted + retention)
         });
+        // NB: "Inactive configuration revisions are permanently removed some time after they are
+        // deleted" (botocore `apprunner AutoScalingConfiguration.Status`; VpcConnector.Status the
+        // same); the simulator uses the DELETED retention of services.
+        self.scaling
+            .retain(|c| c.deleted_at.is_none_or(|deleted| now < deleted + retention));
+        self.connectors
+            .retain(|c| c.deleted_at.is_none_or(|deleted| now < deleted + retention));
+    }
+
+    /// Whether a service in `account` and `region` that is not DELETED names `arn` in the member
+    /// `uses` reads from its configuration (the one DescribeService reports).
+    fn used_by_a_service(
+        &self,
+        account: &str,
+        region: &str,
+        now: Timestamp,
+        arn: &str,
+        uses: fn(&ServiceConfig) -> Option<&str>,
+    ) -> bool {
+        self.services
+            .iter()
+            .filter(|svc| svc.account == account && svc.region == region)
+            .filter(|svc| svc.status(now) != ServiceStatus::Deleted)
+            .any(|svc| uses(&svc.config(now)) == Some(arn))
+    }
+
+    /// The model's `Service` for the service at `index`.
+    fn render_service(&self, index: usize, now: Timestamp) -> Value {
+        let svc = &self.services[index];
+        render::service(svc, now, scaling::service_summary(self, svc, now))
     }
 
     /// The service with this ARN in the caller's account and region.
@@ -157,6 +219,14 @@ impl AppRunnerState {
             "ListTagsForResource" => actions::list_tags_for_resource(self, ctx, body),
             "TagResource" => actions::tag_resource(self, ctx, body),
             "UntagResource" => actions::untag_resource(self, ctx, body),
+            "CreateAutoScalingConfiguration" => scaling::create(self, ctx, body),
+            "DescribeAutoScalingConfiguration" => scaling::describe(self, ctx, body),
+            "ListAutoScalingConfigurations" => scaling::list(self, ctx, body),
+            "DeleteAutoScalingConfiguration" => scaling::delete(self, ctx, body),
+            "CreateVpcConnector" => vpc::create(self, ctx, body),
+            "DescribeVpcConnector" => vpc::describe(self, ctx, body),
+            "ListVpcConnectors" => vpc::list(self, ctx, body),
+            "DeleteVpcConnector" => vpc::delete(self, ctx, body),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement App Runner action {other}."),

@@ -1,4 +1,5 @@
 //! Renders App Runner state as the model's `Service`, `ServiceSummary` and `OperationSummary`.
+//! Auto scaling configurations and VPC connectors render themselves (`scaling`, `vpc`).
 
 use serde_json::{Value, json};
 
@@ -6,38 +7,8 @@ use super::lifecycle::{AppRunnerService, Operation};
 use super::types::to_wire;
 use crate::sim::clock::Timestamp;
 
-/// `AutoScalingConfigurationSummary` for an ARN such as
-/// `arn:aws:apprunner:<region>:<account>:autoscalingconfiguration/<name>/<revision>/<id>`.
-fn auto_scaling_summary(svc: &AppRunnerService, arn: Option<&str>) -> Value {
-    let default_arn = format!(
-        "arn:aws:apprunner:{}:{}:autoscalingconfiguration/DefaultConfiguration/1/{}",
-        svc.region, svc.account, svc.default_auto_scaling_id
-    );
-    let arn = arn.map_or(default_arn, str::to_string);
-    let mut parts = arn
-        .split_once(":autoscalingconfiguration/")
-        .map(|(_, rest)| rest.split('/'))
-        .into_iter()
-        .flatten();
-    let name = parts
-        .next()
-        .filter(|n| n.len() >= 4)
-        .unwrap_or("DefaultConfiguration")
-        .to_string();
-    let revision = parts.next().and_then(|r| r.parse::<i64>().ok()).unwrap_or(1);
-    json!({
-        "AutoScalingConfigurationArn": arn,
-        "AutoScalingConfigurationName": name,
-        "AutoScalingConfigurationRevision": revision,
-        "Status": "ACTIVE",
-        "CreatedAt": svc.created_at,
-        "HasAssociatedService": true,
-        "IsDefault": name == "DefaultConfiguration",
-    })
-}
-
-/// The model's `Service`.
-pub fn service(svc: &AppRunnerService, now: Timestamp) -> Value {
+/// The model's `Service`, with the summary of the auto scaling configuration it uses.
+pub fn service(svc: &AppRunnerService, now: Timestamp, auto_scaling: Value) -> Value {
     let config = svc.config(now);
     let mut out = json!({
         "ServiceName": svc.name,
@@ -50,8 +21,7 @@ pub fn service(svc: &AppRunnerService, now: Timestamp) -> Value {
         "SourceConfiguration": to_wire(json!(config.source_configuration)),
         "InstanceConfiguration": to_wire(json!(config.instance_configuration)),
         "HealthCheckConfiguration": to_wire(json!(config.health_check_configuration)),
-        "AutoScalingConfigurationSummary":
-            auto_scaling_summary(svc, config.auto_scaling_configuration_arn.as_deref()),
+        "AutoScalingConfigurationSummary": auto_scaling,
         "NetworkConfiguration": to_wire(json!(config.network_configuration)),
         "ObservabilityConfiguration": to_wire(json!(config.observability_configuration)),
         "EncryptionConfiguration": to_wire(json!(svc.encryption)),

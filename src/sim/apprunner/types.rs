@@ -583,8 +583,15 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
 
 /// Checks a service name against `[A-Za-z0-9][A-Za-z0-9-_]{3,39}`.
 pub fn valid_service_name(name: &str) -> bool {
+    valid_resource_name(name, 40)
+}
+
+/// Checks a name against App Runner's name pattern `[A-Za-z0-9][A-Za-z0-9-_]{3,N}` with at most
+/// `max_len` characters: 40 for services and VPC connectors (`ServiceName`, `VpcConnectorName`), 32
+/// for auto scaling configurations (`AutoScalingConfigurationName`).
+pub fn valid_resource_name(name: &str, max_len: usize) -> bool {
     let mut chars = name.chars();
-    (4..=40).contains(&name.len())
+    (4..=max_len).contains(&name.len())
         && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
@@ -679,6 +686,8 @@ mod tests {
         assert!(!valid_service_name("abc"));
         assert!(!valid_service_name("-web"));
         assert!(!valid_service_name(&"a".repeat(41)));
+        assert!(valid_resource_name(&"a".repeat(32), 32));
+        assert!(!valid_resource_name(&"a".repeat(33), 32));
     }
 
     #[test]
