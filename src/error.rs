@@ -47,8 +47,8 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// Writing YAML failed.
-    #[error("writing YAML for {what}: {source}")]
+    /// Reading or writing YAML failed.
+    #[error("YAML of {what}: {source}")]
     Yaml {
         /// What was being written.
         what: String,
