@@ -13,6 +13,7 @@ pub mod aws;
 pub mod controller;
 pub mod diff;
 pub mod error;
+pub mod manifests;
 pub mod migrate;
 pub mod plan;
 pub mod server;

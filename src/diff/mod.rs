@@ -206,6 +206,42 @@ fn at(value: &Value, path: &str) -> Value {
     value.pointer(&pointer).cloned().unwrap_or(Value::Null)
 }
 
+/// The field changes of an update: every field the request sets when AWS reports nothing (`from`
+/// is `None`); else the fields `drifted` names, AWS's value (`from`, already redacted) against the
+/// request's (`to`), and each cleared field going to `cleared`.
+fn field_changes(
+    to: &Value,
+    from: Option<&Value>,
+    fields: Vec<String>,
+    drifted: Vec<String>,
+    clear: &[String],
+    cleared: Value,
+) -> Vec<FieldChange> {
+    let Some(from) = from else {
+        return fields
+            .into_iter()
+            .map(|field| FieldChange {
+                to: at(to, &field),
+                from: Value::Null,
+                field,
+            })
+            .collect();
+    };
+    drifted
+        .into_iter()
+        .map(|field| FieldChange {
+            from: at(from, &field),
+            to: at(to, &field),
+            field,
+        })
+        .chain(clear.iter().map(|field| FieldChange {
+            field: field.clone(),
+            from: at(from, field),
+            to: cleared.clone(),
+        }))
+        .collect()
+}
+
 /// The fields an Express update would change, as runway compares them (`plan::express::drift`:
 /// fields the spec leaves unset, values AWS leaves out and the security group ECS adds are not
 /// differences), plus the lists it would clear. AWS's side is redacted like the status: values of
@@ -216,34 +252,16 @@ pub fn express_changes(
     spec: &ExpressServiceSpec,
 ) -> Vec<FieldChange> {
     let to = serde_json::to_value(desired).unwrap_or(Value::Null);
-    let Some(current) = current else {
-        return desired
-            .fields()
-            .into_iter()
-            .map(|field| FieldChange {
-                to: at(&to, &field),
-                from: Value::Null,
-                field,
-            })
-            .collect();
-    };
-    let from = serde_json::to_value(xp::redacted(current, spec)).unwrap_or(Value::Null);
-    let mut out: Vec<FieldChange> = xp::drift(desired, current)
-        .into_iter()
-        .map(|field| FieldChange {
-            from: at(&from, &field),
-            to: at(&to, &field),
-            field,
-        })
-        .collect();
-    for field in &desired.clear {
-        out.push(FieldChange {
-            field: field.clone(),
-            from: at(&from, field),
-            to: Value::Array(Vec::new()),
-        });
-    }
-    out
+    let from = current.map(|c| serde_json::to_value(xp::redacted(c, spec)).unwrap_or(Value::Null));
+    let drifted = current.map(|c| xp::drift(desired, c)).unwrap_or_default();
+    field_changes(
+        &to,
+        from.as_ref(),
+        desired.fields(),
+        drifted,
+        &desired.clear,
+        Value::Array(Vec::new()),
+    )
 }
 
 /// The fields an App Runner update would change (`plan::apprunner::drift`), plus the maps it
@@ -251,50 +269,33 @@ pub fn express_changes(
 /// spec sets.
 pub fn apprunner_changes(desired: &AppRunnerRequest, actual: Option<&AppRunnerRequest>) -> Vec<FieldChange> {
     let to = serde_json::to_value(desired).unwrap_or(Value::Null);
-    let Some(actual) = actual else {
-        return desired
-            .fields()
-            .into_iter()
-            .map(|field| FieldChange {
-                to: at(&to, &field),
-                from: Value::Null,
-                field,
-            })
-            .collect();
-    };
-    let mut redacted = actual.clone();
-    if let (Some(have), Some(want)) = (
-        redacted
-            .source_configuration
-            .image_repository
-            .as_mut()
-            .and_then(|i| i.image_configuration.as_mut()),
-        desired
+    let from = actual.map(|actual| {
+        let mut redacted = actual.clone();
+        let want = desired
             .source_configuration
             .image_repository
             .as_ref()
-            .and_then(|i| i.image_configuration.as_ref()),
-    ) {
-        have.runtime_environment_variables
-            .retain(|name, _| want.runtime_environment_variables.contains_key(name));
-    }
-    let from = serde_json::to_value(&redacted).unwrap_or(Value::Null);
-    let mut out: Vec<FieldChange> = ar::drift(desired, actual)
-        .into_iter()
-        .map(|field| FieldChange {
-            from: at(&from, &field),
-            to: at(&to, &field),
-            field,
-        })
-        .collect();
-    for field in &desired.clear {
-        out.push(FieldChange {
-            field: field.clone(),
-            from: at(&from, field),
-            to: Value::Object(Default::default()),
-        });
-    }
-    out
+            .and_then(|i| i.image_configuration.as_ref());
+        if let Some(have) = redacted
+            .source_configuration
+            .image_repository
+            .as_mut()
+            .and_then(|i| i.image_configuration.as_mut())
+        {
+            have.runtime_environment_variables
+                .retain(|name, _| want.is_some_and(|w| w.runtime_environment_variables.contains_key(name)));
+        }
+        serde_json::to_value(&redacted).unwrap_or(Value::Null)
+    });
+    let drifted = actual.map(|a| ar::drift(desired, a)).unwrap_or_default();
+    field_changes(
+        &to,
+        from.as_ref(),
+        desired.fields(),
+        drifted,
+        &desired.clear,
+        Value::Object(Default::default()),
+    )
 }
 
 /// Human-readable text for the reports, with a closing summary line.

@@ -3,23 +3,24 @@
 //! Every AWS call made here is a Describe, List, GetCallerIdentity or AssumeRole.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::PartialObjectMeta;
-use kube::{Api, Client};
-use serde::Deserialize;
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::fmt::Debug;
 
 use super::{
     Report, Verdict, apprunner_call, apprunner_changes, apprunner_verdict, exit_code, express_call,
     express_changes, express_verdict, render_text, with_tags,
 };
 use crate::api::apprunner::AppRunnerService;
-use crate::api::common::PAUSED_ANNOTATION;
+use crate::api::common::{CommonStatus, PAUSED_ANNOTATION};
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
 use crate::controller::tags::{TagApi, TagInput, TagStep};
@@ -115,22 +116,7 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
 fn load(args: &DiffArgs) -> Result<Vec<Doc>> {
     let mut docs = Vec::new();
     for path in &args.files {
-        let text = if path.as_os_str() == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|source| Error::Io {
-                    context: "reading standard input".into(),
-                    source,
-                })?;
-            s
-        } else {
-            std::fs::read_to_string(path).map_err(|source| Error::Io {
-                context: format!("reading {}", path.display()),
-                source,
-            })?
-        };
-        docs.extend(parse(&text, &args.namespace)?);
+        docs.extend(parse(&crate::manifests::read(path)?, &args.namespace)?);
     }
     Ok(docs)
 }
@@ -143,8 +129,7 @@ fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
         source,
     };
     let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let mut value = serde_yaml::Value::deserialize(doc).map_err(yaml_err)?;
+    for mut value in crate::manifests::documents(text)? {
         let (Some(api), Some(kind)) = (
             value
                 .get("apiVersion")
@@ -208,36 +193,102 @@ fn unchanged(kind: &str, namespace: &str, name: &str, note: &str) -> Report {
     }
 }
 
-/// The AWS clients the controller would use for this resource, or the blocked report.
-async fn clients(
+/// What `runway diff` needs of a kind besides its planner.
+trait Target:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug
+{
+    /// The kind's name.
+    const KIND: &'static str;
+    /// `spec.region`.
+    fn spec_region(&self) -> Option<&str>;
+    /// `spec.serviceArn`.
+    fn spec_arn(&self) -> Option<&str>;
+    /// The common status fields, if there is a status.
+    fn common(&self) -> Option<&CommonStatus>;
+    /// Takes the status of the live object (the manifest has none).
+    fn take_status(&mut self, live: Option<Self>);
+}
+
+impl Target for ExpressService {
+    const KIND: &'static str = "ExpressService";
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+    fn spec_arn(&self) -> Option<&str> {
+        self.spec.service_arn.as_deref()
+    }
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+    fn take_status(&mut self, live: Option<Self>) {
+        self.status = live.and_then(|l| l.status);
+    }
+}
+
+impl Target for AppRunnerService {
+    const KIND: &'static str = "AppRunnerService";
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+    fn spec_arn(&self) -> Option<&str> {
+        self.spec.service_arn.as_deref()
+    }
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+    fn take_status(&mut self, live: Option<Self>) {
+        self.status = live.and_then(|l| l.status);
+    }
+}
+
+/// Everything before the plan, the same for both kinds: a paused resource sends nothing; the live
+/// object's status joins the manifest; the Region is pinned as the controller pins it; the
+/// Namespace's annotations pick the AWS identity. Returns the clients, or the report that ends
+/// the resource's diff here (paused, or blocked by its account).
+async fn prepare<K: Target>(
     client: &Client,
     aws: &AwsClients,
     args: &DiffArgs,
-    kind: &str,
-    (namespace, name): (&str, &str),
-    region: &str,
-    arn: Option<&str>,
+    obj: &mut K,
 ) -> Result<std::result::Result<RegionClients, Report>> {
-    let annotations = namespace_annotations(client, namespace).await?;
-    match accounts::resolve_with(
+    let namespace = obj.meta().namespace.clone().unwrap_or_default();
+    let name = obj.meta().name.clone().unwrap_or_default();
+    if paused(obj.meta()) {
+        return Ok(Err(unchanged(
+            K::KIND,
+            &namespace,
+            &name,
+            "runway.dev/paused: runway sends nothing",
+        )));
+    }
+    let live = Api::<K>::namespaced(client.clone(), &namespace)
+        .get_opt(&name)
+        .await
+        .map_err(|e| Error::kube(format!("reading {} {namespace}/{name}", K::KIND), e))?;
+    obj.take_status(live);
+    let common = obj.common().cloned().unwrap_or_default();
+    let region = pinned_region(obj.spec_region(), obj.spec_arn(), &common, &args.region);
+    let arn = obj
+        .spec_arn()
+        .map(str::to_string)
+        .or_else(|| common.service_arn.clone());
+    let annotations = namespace_annotations(client, &namespace).await?;
+    let resolved = accounts::resolve_with(
         aws,
         &args.allowed_account_ids,
-        namespace,
+        &namespace,
         &annotations,
-        region,
-        arn,
+        &region,
+        arn.as_deref(),
     )
-    .await?
-    {
-        Ok(c) => Ok(Ok(c)),
-        Err(Phase::Stalled { reason, message }) => Ok(Err(blocked(
-            kind,
-            namespace,
-            name,
-            format!("{reason}: {message}"),
-        ))),
-        Err(_) => Ok(Err(blocked(kind, namespace, name, "refused".into()))),
-    }
+    .await?;
+    Ok(resolved.map_err(|refused| {
+        let reason = match refused {
+            Phase::Stalled { reason, message } => format!("{reason}: {message}"),
+            _ => "refused".into(),
+        };
+        blocked(K::KIND, &namespace, &name, reason)
+    }))
 }
 
 async fn express(
@@ -250,42 +301,7 @@ async fn express(
     const KIND: &str = "ExpressService";
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
-    if paused(&obj.metadata) {
-        return Ok(unchanged(
-            KIND,
-            &namespace,
-            &name,
-            "runway.dev/paused: runway sends nothing",
-        ));
-    }
-    let live = Api::<ExpressService>::namespaced(client.clone(), &namespace)
-        .get_opt(&name)
-        .await
-        .map_err(|e| Error::kube(format!("reading {KIND} {namespace}/{name}"), e))?;
-    obj.status = live.and_then(|l| l.status);
-    let status = obj.status.clone().unwrap_or_default();
-    let region = pinned_region(
-        obj.spec.region.as_deref(),
-        obj.spec.service_arn.as_deref(),
-        &status.common,
-        &args.region,
-    );
-    let arn = obj
-        .spec
-        .service_arn
-        .clone()
-        .or_else(|| status.common.service_arn.clone());
-    let c = match clients(
-        client,
-        aws,
-        args,
-        KIND,
-        (&namespace, &name),
-        &region,
-        arn.as_deref(),
-    )
-    .await?
-    {
+    let c = match prepare(client, aws, args, &mut obj).await? {
         Ok(c) => c,
         Err(report) => return Ok(report),
     };
@@ -391,42 +407,7 @@ async fn apprunner(
     const KIND: &str = "AppRunnerService";
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
-    if paused(&obj.metadata) {
-        return Ok(unchanged(
-            KIND,
-            &namespace,
-            &name,
-            "runway.dev/paused: runway sends nothing",
-        ));
-    }
-    let live = Api::<AppRunnerService>::namespaced(client.clone(), &namespace)
-        .get_opt(&name)
-        .await
-        .map_err(|e| Error::kube(format!("reading {KIND} {namespace}/{name}"), e))?;
-    obj.status = live.and_then(|l| l.status);
-    let status = obj.status.clone().unwrap_or_default();
-    let region = pinned_region(
-        obj.spec.region.as_deref(),
-        obj.spec.service_arn.as_deref(),
-        &status.common,
-        &args.region,
-    );
-    let arn = obj
-        .spec
-        .service_arn
-        .clone()
-        .or_else(|| status.common.service_arn.clone());
-    let c = match clients(
-        client,
-        aws,
-        args,
-        KIND,
-        (&namespace, &name),
-        &region,
-        arn.as_deref(),
-    )
-    .await?
-    {
+    let c = match prepare(client, aws, args, &mut obj).await? {
         Ok(c) => c,
         Err(report) => return Ok(report),
     };

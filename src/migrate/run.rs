@@ -1,11 +1,9 @@
 //! The I/O of `runway migrate apprunner`: read the AppRunnerService (cluster or file), read what
 //! `--resolve` asks for from App Runner (Describe calls only), then print what `map` decided.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use kube::{Api, Client};
-use serde::Deserialize;
 
 use super::{AutoScaling, Options, Resolved, VpcConnector, map, render};
 use crate::api::apprunner::AppRunnerService;
@@ -120,21 +118,7 @@ pub async fn run(args: MigrateArgs) -> Result<()> {
 /// The AppRunnerServices to migrate: from the file (every document of that kind) or the cluster.
 async fn load(args: &MigrateArgs) -> Result<Vec<AppRunnerService>> {
     if let Some(path) = &args.filename {
-        let text = if path.as_os_str() == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|source| Error::Io {
-                    context: "reading standard input".into(),
-                    source,
-                })?;
-            s
-        } else {
-            std::fs::read_to_string(path).map_err(|source| Error::Io {
-                context: format!("reading {}", path.display()),
-                source,
-            })?
-        };
+        let text = crate::manifests::read(path)?;
         return parse_manifests(&text);
     }
     let name = args.name.clone().unwrap_or_default();
@@ -151,22 +135,16 @@ async fn load(args: &MigrateArgs) -> Result<Vec<AppRunnerService>> {
 
 /// Every AppRunnerService in a multi-document YAML or JSON text; other kinds are skipped.
 pub fn parse_manifests(text: &str) -> Result<Vec<AppRunnerService>> {
-    let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(doc).map_err(|source| Error::Yaml {
-            what: "the input manifests".into(),
-            source,
-        })?;
-        if value.get("kind").and_then(|k| k.as_str()) != Some("AppRunnerService") {
-            continue;
-        }
-        let obj: AppRunnerService = serde_yaml::from_value(value).map_err(|source| Error::Yaml {
-            what: "an AppRunnerService manifest".into(),
-            source,
-        })?;
-        out.push(obj);
-    }
-    Ok(out)
+    crate::manifests::documents(text)?
+        .into_iter()
+        .filter(|doc| doc.get("kind").and_then(|k| k.as_str()) == Some("AppRunnerService"))
+        .map(|doc| {
+            serde_yaml::from_value(doc).map_err(|source| Error::Yaml {
+                what: "an AppRunnerService manifest".into(),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// Reads what the service references, from App Runner: its auto scaling configuration (the one
