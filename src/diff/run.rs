@@ -170,6 +170,32 @@ async fn namespace_annotations(client: &Client, namespace: &str) -> Result<BTree
     Ok(ns.and_then(|n| n.metadata.annotations).unwrap_or_default())
 }
 
+/// The report of a planned resource: its verdict, the call, and the planner's reason (a blocked
+/// resource's reason, a note otherwise).
+fn planned(
+    kind: &str,
+    (namespace, name): (&str, &str),
+    verdict: Verdict,
+    reason: Option<String>,
+    call: Option<&str>,
+) -> Report {
+    let (reason, notes) = match verdict {
+        Verdict::Blocked => (reason, Vec::new()),
+        _ => (None, reason.into_iter().collect()),
+    };
+    Report {
+        kind: kind.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        verdict,
+        call: call.map(str::to_string),
+        reason,
+        changes: Vec::new(),
+        request: None,
+        notes,
+    }
+}
+
 fn blocked(kind: &str, namespace: &str, name: &str, reason: String) -> Report {
     Report {
         kind: kind.into(),
@@ -325,21 +351,7 @@ async fn express(
     };
     let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
     let (mut verdict, reason) = express_verdict(&next, pending);
-    let mut report = Report {
-        kind: KIND.into(),
-        namespace: namespace.clone(),
-        name: name.clone(),
-        verdict,
-        call: express_call(&next).map(str::to_string),
-        reason: None,
-        changes: Vec::new(),
-        request: None,
-        notes: Vec::new(),
-    };
-    match verdict {
-        Verdict::Blocked => report.reason = reason,
-        _ => report.notes.extend(reason),
-    }
+    let mut report = planned(KIND, (&namespace, &name), verdict, reason, express_call(&next));
     match &next {
         crate::plan::express::Plan::Create => {
             match crate::plan::express::create_request(&obj.spec, &namespace, &name) {
@@ -430,21 +442,7 @@ async fn apprunner(
     };
     let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
     let (mut verdict, reason) = apprunner_verdict(&next, pending);
-    let mut report = Report {
-        kind: KIND.into(),
-        namespace: namespace.clone(),
-        name: name.clone(),
-        verdict,
-        call: apprunner_call(&next).map(str::to_string),
-        reason: None,
-        changes: Vec::new(),
-        request: None,
-        notes: Vec::new(),
-    };
-    match verdict {
-        Verdict::Blocked => report.reason = reason,
-        _ => report.notes.extend(reason),
-    }
+    let mut report = planned(KIND, (&namespace, &name), verdict, reason, apprunner_call(&next));
     match &next {
         crate::plan::apprunner::Plan::Create => {
             match crate::plan::apprunner::create_request(&obj.spec, &namespace, &name) {
