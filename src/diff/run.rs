@@ -41,7 +41,8 @@ pub enum Output {
 /// Flags of `runway diff`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DiffArgs {
-    /// Manifest files (`-` for standard input, so `kustomize build | runway diff -f -` works).
+    /// Manifest files or directories (`-` for standard input, so `kustomize build | runway diff -f -`
+    /// works).
     /// Every ExpressService and AppRunnerService in them is compared; other kinds are skipped.
     #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,

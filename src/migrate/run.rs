@@ -20,8 +20,8 @@ pub struct MigrateArgs {
     /// Its namespace (default: `default`).
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
-    /// Read the AppRunnerService from this manifest instead (`-` for standard input); every
-    /// AppRunnerService in it is migrated.
+    /// Read the AppRunnerServices from this manifest file or directory instead (`-` for standard
+    /// input); every AppRunnerService in it is migrated.
     #[arg(short = 'f', long)]
     pub filename: Option<PathBuf>,
     /// Read the referenced auto scaling configuration and VPC connector from App Runner (Describe
