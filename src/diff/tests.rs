@@ -1,6 +1,5 @@
-//! The pure part of `runway diff`: verdicts, field diffs, rendering and exit codes. That the
-//! verdict follows the controller's next action over the planner's fixture scenarios is checked in
-//! `plan::express::tests::every_fixture_scenarios_diff_verdict_is_the_controllers_next_call`.
+//! The pure part of `runway diff`: verdicts (also over every planner fixture scenario, against the
+//! call the controller makes), field diffs, rendering and exit codes.
 
 use serde_json::json;
 
@@ -219,4 +218,26 @@ fn text_and_json_say_the_same_thing() {
         serde_json::to_value(report(Verdict::NoChange)).expect("json")["verdict"],
         "no-change"
     );
+}
+
+#[test]
+fn every_fixture_scenarios_diff_verdict_is_the_controllers_next_call() {
+    for p in crate::plan::express::tests::planned_scenarios() {
+        let pending = p.status.common.last_applied_hash.as_deref() != Some(p.digest.as_str());
+        let (verdict, _) = express_verdict(&p.plan, pending);
+        let want = match express_call(&p.plan) {
+            Some("CreateExpressGatewayService") => Verdict::Create,
+            Some("UpdateExpressGatewayService") => Verdict::Update,
+            Some("UpdateService") => Verdict::Redeploy,
+            Some(other) => panic!("{}: unexpected call {other}", p.name),
+            // No call now: nothing changes, or runway is blocked, or an update waits for the rollout
+            // in flight (diff reports it as the update it will be).
+            None => match &p.plan {
+                X::Stalled { .. } => Verdict::Blocked,
+                X::Wait { .. } if pending => Verdict::Update,
+                _ => Verdict::NoChange,
+            },
+        };
+        assert_eq!(verdict, want, "{}: {:?}", p.name, p.plan);
+    }
 }

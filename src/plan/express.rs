@@ -679,4 +679,4 @@ pub fn redacted(config: &TargetConfiguration, spec: &ExpressServiceSpec) -> Targ
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
