@@ -81,7 +81,10 @@ pub async fn resolve(
     region: &str,
     service_arn: Option<&str>,
 ) -> Result<std::result::Result<RegionClients, Phase>> {
-    let annotations = annotations(ctx, namespace, service_arn.is_none()).await?;
+    // NB: boxed, like the calls below: every reconcile future would otherwise carry the state of
+    // a Namespace GET, an STS call and an SDK config load inline, although each runs rarely, and
+    // the runner holds up to 4 x slots of those futures at once.
+    let annotations = Box::pin(annotations(ctx, namespace, service_arn.is_none())).await?;
     resolve_with(
         &ctx.aws,
         &ctx.accounts.allowed,
@@ -104,7 +107,7 @@ pub async fn resolve_with(
 ) -> Result<std::result::Result<RegionClients, Phase>> {
     let (role, expected) = match account::decide(namespace, annotations, allowed) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
-        Decision::Own => (None, aws.own_account().await?),
+        Decision::Own => (None, Box::pin(aws.own_account()).await?),
         Decision::Role { role, account } => (Some(role), account),
     };
     if let Some(message) = account::mismatch(service_arn, &expected, namespace) {
@@ -113,5 +116,5 @@ pub async fn resolve_with(
             message,
         }));
     }
-    Ok(Ok(aws.clients(role.as_ref(), region).await))
+    Ok(Ok(Box::pin(aws.clients(role.as_ref(), region)).await))
 }

@@ -96,14 +96,16 @@ async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> 
                         settled,
                         clock,
                     };
-                    let rejected = tags::reconcile(
+                    // NB: boxed: the tag calls' futures would otherwise be part of every
+                    // reconcile's state.
+                    let rejected = Box::pin(tags::reconcile(
                         &ctx,
                         obj.as_ref(),
                         &aws,
                         TagApi::AppRunner,
                         input,
                         &mut status.common,
-                    )
+                    ))
                     .await?;
                     match (rejected, phase) {
                         (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },

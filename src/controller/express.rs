@@ -553,14 +553,15 @@ impl Step<'_> {
             settled,
             clock,
         };
-        let rejected = tags::reconcile(
+        // NB: boxed: the tag calls' futures would otherwise be part of every reconcile's state.
+        let rejected = Box::pin(tags::reconcile(
             self.ctx,
             self.obj,
             self.aws,
             TagApi::Ecs,
             input,
             &mut self.status.common,
-        )
+        ))
         .await?;
         Ok(match (rejected, phase) {
             (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
