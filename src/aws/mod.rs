@@ -74,7 +74,7 @@ pub struct AwsClients {
     budget: Arc<budget::Budget>,
     configs: Mutex<HashMap<Option<AssumedRole>, SdkConfig>>,
     cache: Mutex<HashMap<(Option<AssumedRole>, String), RegionClients>>,
-    own_account: tokio::sync::OnceCell<String>,
+    own_account: Mutex<Option<OwnAccount>>,
 }
 
 impl AwsClients {
@@ -92,7 +92,7 @@ impl AwsClients {
             metrics,
             configs: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
-            own_account: tokio::sync::OnceCell::new(),
+            own_account: Mutex::new(None),
         })
     }
 
@@ -137,45 +137,38 @@ impl AwsClients {
         clients
     }
 
-    /// The account of the controller's own identity (STS GetCallerIdentity, asked once and kept).
-    pub async fn own_account(&self) -> Result<String> {
-        let account = self
-            .own_account
-            .get_or_try_init(|| async {
-                let config = self.config(None).await;
-                let sts = aws_sdk_sts::Client::new(&config);
-                match sts.get_caller_identity().send().await {
-                    Ok(out) => {
-                        self.metrics.aws_call("sts", "GetCallerIdentity", "ok");
-                        out.account().map(str::to_string).ok_or_else(|| {
-                            Error::Aws(Box::new(AwsFailure {
-                                service: "sts",
-                                operation: "GetCallerIdentity",
-                                region: self.settings.default_region.clone(),
-                                target: String::new(),
-                                kind: error::AwsErrorKind::Transient,
-                                code: "NoAccount".into(),
-                                message: "GetCallerIdentity returned no account".into(),
-                            }))
-                        })
-                    }
-                    Err(err) => {
-                        let (kind, code, message) = classify(&err);
-                        self.metrics.aws_call("sts", "GetCallerIdentity", kind.label());
-                        Err(Error::Aws(Box::new(AwsFailure {
-                            service: "sts",
-                            operation: "GetCallerIdentity",
-                            region: self.settings.default_region.clone(),
-                            target: String::new(),
-                            kind,
-                            code,
-                            message,
-                        })))
-                    }
-                }
-            })
-            .await?;
-        Ok(account.clone())
+    /// The account of the controller's own identity (STS GetCallerIdentity, asked once and kept),
+    /// or `None` while it cannot be learned. A failure is kept for [`OWN_ACCOUNT_RETRY`]: a
+    /// private cluster without an STS endpoint (EKS Pod Identity needs none) must not slow every
+    /// reconcile down with calls that time out.
+    pub async fn own_account(&self) -> Option<String> {
+        let mut own = self.own_account.lock().await;
+        match &*own {
+            Some(OwnAccount::Known(account)) => return Some(account.clone()),
+            Some(OwnAccount::Failed(at)) if at.elapsed() < OWN_ACCOUNT_RETRY => return None,
+            _ => {}
+        }
+        let config = self.config(None).await;
+        let sts = aws_sdk_sts::Client::new(&config);
+        let answer = sts.get_caller_identity().send().await;
+        let account = match answer {
+            Ok(out) => {
+                self.metrics.aws_call("sts", "GetCallerIdentity", "ok");
+                out.account().map(str::to_string)
+            }
+            Err(err) => {
+                let (kind, code, message) = classify(&err);
+                self.metrics.aws_call("sts", "GetCallerIdentity", kind.label());
+                tracing::warn!(%code, %message, "cannot learn the controller's own account (STS GetCallerIdentity); \
+                    the account check of namespaces without runway.dev/aws-role-arn is skipped until it can");
+                None
+            }
+        };
+        *own = Some(match &account {
+            Some(a) => OwnAccount::Known(a.clone()),
+            None => OwnAccount::Failed(std::time::Instant::now()),
+        });
+        account
     }
 
     /// The SDK configuration of an identity: the controller's own, loaded once from the default
@@ -239,6 +232,17 @@ impl AwsClients {
     }
 }
 
+/// What runway knows of its own account.
+enum OwnAccount {
+    /// GetCallerIdentity answered.
+    Known(String),
+    /// GetCallerIdentity failed at this time.
+    Failed(std::time::Instant),
+}
+
+/// How long a failed GetCallerIdentity is kept before runway asks again.
+pub const OWN_ACCOUNT_RETRY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The role session name runway uses; it shows in CloudTrail as `assumed-role/<role>/runway`.
 pub const SESSION_NAME: &str = "runway";
 
@@ -275,5 +279,39 @@ impl RegionClients {
                 })))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(endpoint: &str) -> AwsSettings {
+        AwsSettings {
+            default_region: "us-east-1".into(),
+            endpoint_url: Some(endpoint.into()),
+            placeholder_credentials: true,
+            attempt_timeout: std::time::Duration::from_secs(2),
+            operation_timeout: std::time::Duration::from_secs(5),
+            budget: budget::BudgetSettings::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_own_account_comes_from_sts_once_and_an_unreachable_sts_is_not_asked_on_every_call() {
+        let sim = crate::sim::Simulator::start(crate::sim::SimConfig::default())
+            .await
+            .expect("simulator");
+        let aws = AwsClients::new(settings(&sim.endpoint()), Metrics::new());
+        assert_eq!(aws.own_account().await.as_deref(), Some("123456789012"));
+        assert_eq!(aws.own_account().await.as_deref(), Some("123456789012"));
+        assert_eq!(sim.stats().calls("sts:GetCallerIdentity"), 1);
+
+        // Nothing listens on port 1: the failure is kept instead of retried per reconcile.
+        let unreachable = AwsClients::new(settings("http://127.0.0.1:1"), Metrics::new());
+        assert_eq!(unreachable.own_account().await, None);
+        let again = std::time::Instant::now();
+        assert_eq!(unreachable.own_account().await, None);
+        assert!(again.elapsed() < std::time::Duration::from_millis(100));
     }
 }

@@ -107,10 +107,15 @@ pub async fn resolve_with(
 ) -> Result<std::result::Result<RegionClients, Phase>> {
     let (role, expected) = match account::decide(namespace, annotations, allowed) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
-        Decision::Own => (None, Box::pin(aws.own_account()).await?),
-        Decision::Role { role, account } => (Some(role), account),
+        // NB: when the own account cannot be learned (no STS endpoint), only namespaces with a
+        // role get the account check; the calls themselves still fail on another account's ARN.
+        Decision::Own => (None, Box::pin(aws.own_account()).await),
+        Decision::Role { role, account } => (Some(role), Some(account)),
     };
-    if let Some(message) = account::mismatch(service_arn, &expected, namespace) {
+    if let Some(message) = expected
+        .as_deref()
+        .and_then(|expected| account::mismatch(service_arn, expected, namespace))
+    {
         return Ok(Err(Phase::Stalled {
             reason: "AccountMismatch",
             message,
