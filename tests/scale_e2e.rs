@@ -56,10 +56,6 @@ fn apprunner(name: &str) -> Value {
 }
 
 /// Calls other than `Describe*` and `List*`.
-fn mutating_calls(stats: &runway::sim::StatsSnapshot) -> u64 {
-    stats.mutating_calls()
-}
-
 /// Waits until every named object of `resource` is Ready, advancing simulated time meanwhile.
 fn all_ready(env: &Env, resource: &str, names: &[&str]) {
     for name in names {
@@ -142,7 +138,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
     let windows = 3;
     std::thread::sleep(Duration::from_secs(RESYNC_SECONDS * windows));
     let stats = env.sim.stats();
-    let mutating = mutating_calls(&stats);
+    let mutating = stats.mutating_calls();
     assert_eq!(mutating, 0, "mutating calls in steady state: {:?}", stats.calls);
     for never in [
         "ecs:DescribeServiceDeployments",
@@ -193,7 +189,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
         || (env.sim.stats().calls("ecs:DescribeExpressGatewayService") >= resources).then_some(()),
     );
     let stats = env.sim.stats();
-    let mutating = mutating_calls(&stats);
+    let mutating = stats.mutating_calls();
     assert_eq!(mutating, 0, "a restart sent mutating calls: {:?}", stats.calls);
     assert_eq!(stats.calls("ecs:DescribeServiceDeployments"), 0);
     drop(restarted);

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::Client;
 use kube::api::{Api, PartialObjectMeta};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, Resource};
 
 use super::Context;
+use super::lifecycle::Managed;
 use crate::aws::{AwsClients, RegionClients};
 use crate::plan::Phase;
 use crate::plan::account::{self, Decision};
@@ -62,25 +63,33 @@ async fn annotations(ctx: &Context, namespace: &str, fresh: bool) -> Result<BTre
     if !fresh && let Some(ns) = ctx.accounts.namespaces.get(&ObjectRef::new(namespace)) {
         return Ok(ns.metadata.annotations.clone().unwrap_or_default());
     }
-    let api: Api<Namespace> = Api::all(ctx.client.clone());
-    let ns = api
-        .get_metadata(namespace)
-        .await
-        .map_err(|e| Error::kube("reading the namespace's account annotations", e))?;
-    Ok(ns.metadata.annotations.unwrap_or_default())
+    read_annotations(&ctx.client, namespace).await
 }
 
-/// The SDK clients for a resource in `namespace`, in `region`: those of the role its namespace names,
-/// else the controller's own. `service_arn` is the service the resource already manages (adopted
-/// or created), if any. Returns the Stalled phase instead when the namespace's annotations are
-/// invalid, name an account outside the allow-list, or the service lives in another account than
-/// the namespace maps to: runway then calls nothing.
-pub async fn resolve(
+/// The annotations of `namespace`, read now (metadata only); none when it does not exist.
+pub async fn read_annotations(client: &Client, namespace: &str) -> Result<BTreeMap<String, String>> {
+    let api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
+    let ns = api
+        .get_opt(namespace)
+        .await
+        .map_err(|e| Error::kube(format!("reading namespace {namespace}'s account annotations"), e))?;
+    Ok(ns.and_then(|n| n.metadata.annotations).unwrap_or_default())
+}
+
+/// The SDK clients for `obj` in `region`: those of the role its namespace names, else the
+/// controller's own. Returns the Stalled phase instead when the namespace's annotations are
+/// invalid, name an account outside the allow-list, or the service the resource already manages
+/// lives in another account than the namespace maps to: runway then calls nothing.
+pub async fn resolve<K>(
     ctx: &Context,
-    namespace: &str,
+    obj: &K,
     region: &str,
-    service_arn: Option<&str>,
-) -> Result<std::result::Result<RegionClients, Phase>> {
+) -> Result<std::result::Result<RegionClients, Phase>>
+where
+    K: Resource + Managed,
+{
+    let namespace = obj.meta().namespace.as_deref().unwrap_or_default();
+    let service_arn = obj.managed_arn();
     // NB: boxed, like the calls below: every reconcile future would otherwise carry the state of
     // a Namespace GET, an STS call and an SDK config load inline, although each runs rarely, and
     // the runner holds up to 4 x slots of those futures at once.

@@ -14,6 +14,7 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::cache::Compact;
+use super::lifecycle::Managed;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
@@ -45,20 +46,8 @@ pub async fn reconcile(obj: Arc<Compact<AppRunnerService>>, ctx: Arc<Context>) -
 async fn apply(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
     let status = previous.clone().unwrap_or_default();
-    let region = crate::plan::pinned_region(
-        obj.spec.region.as_deref(),
-        obj.spec.service_arn.as_deref(),
-        &obj.status.clone().unwrap_or_default().common,
-        ctx.aws.default_region(),
-    );
-    let aws = match accounts::resolve(
-        &ctx,
-        &obj.namespace().unwrap_or_default(),
-        &region,
-        managed_arn(&obj),
-    )
-    .await?
-    {
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         Err(refused) => return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await,
     };
@@ -209,15 +198,6 @@ pub async fn preview(
             service,
         },
     ))
-}
-
-/// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or
-/// recorded in status.
-fn managed_arn(obj: &AppRunnerService) -> Option<&str> {
-    obj.spec
-        .service_arn
-        .as_deref()
-        .or_else(|| obj.status.as_ref().and_then(|s| s.common.service_arn.as_deref()))
 }
 
 /// Finds the service this resource manages.
@@ -546,14 +526,8 @@ async fn cleanup(obj: Arc<AppRunnerService>, ctx: Arc<Context>) -> Result<Action
     {
         return Ok(done);
     }
-    let region = crate::plan::pinned_region(
-        obj.spec.region.as_deref(),
-        obj.spec.service_arn.as_deref(),
-        &obj.status.clone().unwrap_or_default().common,
-        ctx.aws.default_region(),
-    );
-    let namespace = obj.namespace().unwrap_or_default();
-    let aws = match accounts::resolve(&ctx, &namespace, &region, managed_arn(&obj)).await? {
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         // NB: the finalizer stays: the service may exist in the account runway must not act in.
         Err(refused) => {

@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::cache::Compact;
+use super::lifecycle::Managed;
 use super::lifecycle::{
     Resolved, delete_service, finish, reconcile_with_finalizer, reject_terminal, retain_if_asked,
 };
@@ -26,7 +27,7 @@ use crate::plan::express::{
     Applied, ExpressRequest, OWNER_TAG, ObservedDeployment, ObservedExpress, Plan, PlanInput, create_request,
     known_ended_deployment, owner, plan, redacted,
 };
-use crate::plan::{Clock, Phase, clear_rejection, pinned_region};
+use crate::plan::{Clock, Phase, clear_rejection};
 use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
@@ -37,22 +38,10 @@ pub async fn reconcile(obj: Arc<Compact<ExpressService>>, ctx: Arc<Context>) -> 
     reconcile_with_finalizer(KIND, obj, ctx, apply, cleanup).await
 }
 
-/// The Region of a resource's service: pinned by its ARN or status once it has one.
-fn region_of(obj: &ExpressService, ctx: &Context) -> String {
-    let status = obj.status.clone().unwrap_or_default();
-    pinned_region(
-        obj.spec.region.as_deref(),
-        obj.spec.service_arn.as_deref(),
-        &status.common,
-        ctx.aws.default_region(),
-    )
-}
-
 async fn apply(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.status.clone();
-    let region = region_of(&obj, &ctx);
-    let known_arn = managed_arn(&obj);
-    let aws = match accounts::resolve(&ctx, &obj.namespace().unwrap_or_default(), &region, known_arn).await? {
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         Err(refused) => {
             let status = previous.clone().unwrap_or_default();
@@ -165,15 +154,6 @@ pub async fn preview(
             deployment,
         },
     ))
-}
-
-/// The ARN of the service this resource already manages: adopted by `spec.serviceArn`, or
-/// recorded in status.
-fn managed_arn(obj: &ExpressService) -> Option<&str> {
-    obj.spec
-        .service_arn
-        .as_deref()
-        .or_else(|| obj.status.as_ref().and_then(|s| s.common.service_arn.as_deref()))
 }
 
 /// Finds the service this resource manages.
@@ -606,9 +586,8 @@ async fn cleanup(obj: Arc<ExpressService>, ctx: Arc<Context>) -> Result<Action> 
     {
         return Ok(done);
     }
-    let region = region_of(&obj, &ctx);
-    let namespace = obj.namespace().unwrap_or_default();
-    let aws = match accounts::resolve(&ctx, &namespace, &region, managed_arn(&obj)).await? {
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         // NB: the finalizer stays: the service may exist in the account runway must not act in.
         Err(refused) => {

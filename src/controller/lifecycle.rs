@@ -65,12 +65,41 @@ impl ManagedStatus for AppRunnerServiceStatus {
     }
 }
 
-/// A runway resource: it has a [`ManagedStatus`].
+/// A runway resource: it has a [`ManagedStatus`], and its spec may name a Region and adopt a
+/// service by ARN.
 pub trait Managed {
     /// The kind's status type.
     type Status: ManagedStatus;
     /// The last written status.
     fn managed_status(&self) -> Option<&Self::Status>;
+    /// `spec.region`.
+    fn spec_region(&self) -> Option<&str>;
+    /// `spec.serviceArn`.
+    fn spec_service_arn(&self) -> Option<&str>;
+
+    /// The ARN of the service the resource already manages: adopted by `spec.serviceArn`, or
+    /// recorded in status.
+    fn managed_arn(&self) -> Option<&str> {
+        self.spec_service_arn().or_else(|| {
+            self.managed_status()
+                .and_then(|s| s.common().service_arn.as_deref())
+        })
+    }
+
+    /// The Region of the resource's calls (`plan::pinned_region`): an existing service's, else the
+    /// spec's, else `default_region`.
+    fn region(&self, default_region: &str) -> String {
+        let common = self
+            .managed_status()
+            .map(|s| s.common().clone())
+            .unwrap_or_default();
+        crate::plan::pinned_region(
+            self.spec_region(),
+            self.spec_service_arn(),
+            &common,
+            default_region,
+        )
+    }
 }
 
 impl Managed for ExpressService {
@@ -78,12 +107,24 @@ impl Managed for ExpressService {
     fn managed_status(&self) -> Option<&Self::Status> {
         self.status.as_ref()
     }
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+    fn spec_service_arn(&self) -> Option<&str> {
+        self.spec.service_arn.as_deref()
+    }
 }
 
 impl Managed for AppRunnerService {
     type Status = AppRunnerServiceStatus;
     fn managed_status(&self) -> Option<&Self::Status> {
         self.status.as_ref()
+    }
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+    fn spec_service_arn(&self) -> Option<&str> {
+        self.spec.service_arn.as_deref()
     }
 }
 

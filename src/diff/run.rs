@@ -2,14 +2,11 @@
 //! annotations), ask the controller's own read-only `preview` and tag step, and print the reports.
 //! Every AWS call made here is a Describe, List, GetCallerIdentity or AssumeRole.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::PartialObjectMeta;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -20,12 +17,13 @@ use super::{
     express_changes, express_verdict, render_text, with_tags,
 };
 use crate::api::apprunner::AppRunnerService;
-use crate::api::common::{CommonStatus, PAUSED_ANNOTATION};
+use crate::api::common::PAUSED_ANNOTATION;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
+use crate::controller::lifecycle::Managed;
 use crate::controller::tags::{TagApi, TagInput, TagStep};
 use crate::controller::{accounts, apprunner as ar_ctl, express as xp_ctl, tags as tag_ctl};
-use crate::plan::{Phase, pinned_region};
+use crate::plan::Phase;
 use crate::server::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -161,16 +159,6 @@ fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
     Ok(out)
 }
 
-/// The Namespace's annotations (none when it does not exist yet).
-async fn namespace_annotations(client: &Client, namespace: &str) -> Result<BTreeMap<String, String>> {
-    let api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
-    let ns = api
-        .get_opt(namespace)
-        .await
-        .map_err(|e| Error::kube(format!("reading namespace {namespace}"), e))?;
-    Ok(ns.and_then(|n| n.metadata.annotations).unwrap_or_default())
-}
-
 /// The report of a planned resource: its verdict, the call, and the planner's reason (a blocked
 /// resource's reason, a note otherwise).
 fn planned(
@@ -220,33 +208,18 @@ fn unchanged(kind: &str, namespace: &str, name: &str, note: &str) -> Report {
     }
 }
 
-/// What `runway diff` needs of a kind besides its planner.
+/// What `runway diff` needs of a kind besides its planner and `Managed`.
 trait Target:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug
+    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Managed + Clone + DeserializeOwned + Debug
 {
     /// The kind's name.
     const KIND: &'static str;
-    /// `spec.region`.
-    fn spec_region(&self) -> Option<&str>;
-    /// `spec.serviceArn`.
-    fn spec_arn(&self) -> Option<&str>;
-    /// The common status fields, if there is a status.
-    fn common(&self) -> Option<&CommonStatus>;
     /// Takes the status of the live object (the manifest has none).
     fn take_status(&mut self, live: Option<Self>);
 }
 
 impl Target for ExpressService {
     const KIND: &'static str = "ExpressService";
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-    fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
     fn take_status(&mut self, live: Option<Self>) {
         self.status = live.and_then(|l| l.status);
     }
@@ -254,15 +227,6 @@ impl Target for ExpressService {
 
 impl Target for AppRunnerService {
     const KIND: &'static str = "AppRunnerService";
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-    fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
     fn take_status(&mut self, live: Option<Self>) {
         self.status = live.and_then(|l| l.status);
     }
@@ -293,20 +257,15 @@ async fn prepare<K: Target>(
         .await
         .map_err(|e| Error::kube(format!("reading {} {namespace}/{name}", K::KIND), e))?;
     obj.take_status(live);
-    let common = obj.common().cloned().unwrap_or_default();
-    let region = pinned_region(obj.spec_region(), obj.spec_arn(), &common, &args.region);
-    let arn = obj
-        .spec_arn()
-        .map(str::to_string)
-        .or_else(|| common.service_arn.clone());
-    let annotations = namespace_annotations(client, &namespace).await?;
+    let region = obj.region(&args.region);
+    let annotations = accounts::read_annotations(client, &namespace).await?;
     let resolved = accounts::resolve_with(
         aws,
         &args.allowed_account_ids,
         &namespace,
         &annotations,
         &region,
-        arn.as_deref(),
+        obj.managed_arn(),
     )
     .await?;
     Ok(resolved.map_err(|refused| {
