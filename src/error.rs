@@ -1,8 +1,6 @@
 //! The crate's one error type. Each variant names the step that failed and carries its context, and
 //! knows whether retrying can fix it and which metric label it counts under.
 
-use crate::aws::error::AwsErrorKind;
-
 /// Everything that can go wrong in runway.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -88,6 +86,47 @@ pub struct AwsFailure {
     pub code: String,
     /// AWS's error message.
     pub message: String,
+}
+
+/// How runway treats a failed AWS call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// The request was throttled; retry with backoff.
+    Throttling,
+    /// A 5xx, timeout or connection failure; retry with backoff.
+    Transient,
+    /// The service does not exist (any of AWS's spellings; a missing cluster is not one of them:
+    /// `ClusterNotFoundException` is terminal for a create and means "no service yet" for a lookup).
+    NotFound,
+    /// The service is busy with another operation, or not in a state that accepts this call; wait.
+    InvalidState,
+    /// A role or credentials AWS cannot use yet: IAM has not propagated a role created moments ago.
+    /// Retried with backoff; the resource stalls (and is still retried) if it lasts.
+    IamPropagation,
+    /// Validation, access denied, unsupported feature, quota: retrying the same request cannot help.
+    Terminal,
+}
+
+impl AwsErrorKind {
+    /// Whether retrying the same request later can succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::Throttling | Self::Transient | Self::InvalidState | Self::IamPropagation
+        )
+    }
+
+    /// The metric label for this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Throttling => "throttled",
+            Self::Transient => "transient",
+            Self::NotFound => "not_found",
+            Self::InvalidState => "invalid_state",
+            Self::IamPropagation => "iam_propagation",
+            Self::Terminal => "terminal",
+        }
+    }
 }
 
 /// Shorthand for results whose error is [`Error`].

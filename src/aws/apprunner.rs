@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_apprunner::types as sdk;
 
 use super::RegionClients;
-use super::error::AwsErrorKind;
 use crate::api::apprunner::{
     AuthenticationConfiguration, CodeConfiguration, CodeConfigurationValues, CodeRepository,
     EgressConfiguration, HealthCheckConfiguration, ImageConfiguration, ImageRepository, IngressConfiguration,
@@ -17,6 +16,7 @@ use crate::api::apprunner::{
     SourceConfiguration,
 };
 use crate::api::common::Tag;
+use crate::error::AwsErrorKind;
 use crate::plan::apprunner::{AppRunnerRequest, CreateRequest, ObservedOperation, ObservedService};
 use crate::{Error, Result};
 

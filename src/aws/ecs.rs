@@ -5,13 +5,13 @@ use aws_sdk_ecs::types as sdk;
 use aws_smithy_types::date_time::Format;
 
 use super::RegionClients;
-use super::error::AwsErrorKind;
 use crate::api::common::Tag;
 use crate::api::express::{
     CpuArchitecture, ExpressGatewayContainer, IngressPath, NetworkConfiguration, ObservedContainer,
     ObservedKeyValue, ObservedLogsConfiguration, ObservedNetworkConfiguration, ObservedRepositoryCredentials,
     ObservedScalingTarget, ObservedSecret, ScalingMetric, ScalingTarget, TargetConfiguration,
 };
+use crate::error::AwsErrorKind;
 use crate::plan::express::{
     Applied, CreateRequest, ExpressRequest, ObservedDeployment, ObservedExpress, metric_name,
 };

@@ -10,46 +10,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// How runway treats a failed AWS call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AwsErrorKind {
-    /// The request was throttled; retry with backoff.
-    Throttling,
-    /// A 5xx, timeout or connection failure; retry with backoff.
-    Transient,
-    /// The service does not exist (any of AWS's spellings; a missing cluster is not one of them:
-    /// `ClusterNotFoundException` is terminal for a create and means "no service yet" for a lookup).
-    NotFound,
-    /// The service is busy with another operation, or not in a state that accepts this call; wait.
-    InvalidState,
-    /// A role or credentials AWS cannot use yet: IAM has not propagated a role created moments ago.
-    /// Retried with backoff; the resource stalls (and is still retried) if it lasts.
-    IamPropagation,
-    /// Validation, access denied, unsupported feature, quota: retrying the same request cannot help.
-    Terminal,
-}
-
-impl AwsErrorKind {
-    /// Whether retrying the same request later can succeed.
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            Self::Throttling | Self::Transient | Self::InvalidState | Self::IamPropagation
-        )
-    }
-
-    /// The metric label for this kind.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Throttling => "throttled",
-            Self::Transient => "transient",
-            Self::NotFound => "not_found",
-            Self::InvalidState => "invalid_state",
-            Self::IamPropagation => "iam_propagation",
-            Self::Terminal => "terminal",
-        }
-    }
-}
+use crate::error::AwsErrorKind;
 
 const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",

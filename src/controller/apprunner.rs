@@ -23,7 +23,7 @@ use super::{Context, Failpoint, accounts, events};
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::apprunner::{self, Started};
-use crate::aws::error::AwsErrorKind;
+use crate::error::AwsErrorKind;
 use crate::plan::Phase;
 use crate::plan::apprunner::{
     AppRunnerRequest, ObservedOperation, ObservedService, Ownership, Plan, PlanInput, UpdateCause, baseline,

@@ -485,7 +485,7 @@ impl Step<'_> {
             // NB: a failed redeploy keeps the old token, so it is tried again; a terminal failure
             // stalls (with AWS's message) and is retried at the resync interval.
             return match err.aws() {
-                Some(f) if f.kind == crate::aws::error::AwsErrorKind::Terminal => Ok(Phase::Stalled {
+                Some(f) if f.kind == crate::error::AwsErrorKind::Terminal => Ok(Phase::Stalled {
                     reason: "AwsRejectedRedeploy",
                     message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
                 }),

@@ -34,7 +34,7 @@ use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::budget::{Priority, with_priority};
-use crate::aws::error::AwsErrorKind;
+use crate::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
 use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
 use crate::{Error, Result};

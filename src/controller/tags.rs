@@ -7,8 +7,8 @@ use kube::Resource;
 
 use super::{Context, events};
 use crate::api::common::{CommonStatus, Tag};
-use crate::aws::error::AwsErrorKind;
 use crate::aws::{RegionClients, apprunner, ecs};
+use crate::error::AwsErrorKind;
 use crate::plan::{Clock, tags};
 use crate::{Error, Result};
 
