@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use super::arn::Arn;
+
 /// Namespace annotation: the ARN of the IAM role runway assumes for the namespace's resources.
 pub const ROLE_ANNOTATION: &str = "runway.dev/aws-role-arn";
 /// Namespace annotation: the External ID to pass when assuming that role.
@@ -51,39 +53,24 @@ pub enum Decision {
 /// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), when it has a
 /// 12-digit one.
 pub fn account_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(_), Some(_), Some(account)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    Arn::parse(arn)?.account_id()
 }
 
 /// Whether `arn` is an IAM role ARN (`arn:<partition>:iam::<account>:role/<path/>name`) that STS
 /// accepts: 20 to 2048 characters, a role name of 1 to 64 `[\w+=,.@-]` characters.
 fn valid_role_arn(arn: &str) -> bool {
-    let Some(rest) = arn.strip_prefix("arn:") else {
+    let Some(parsed) = Arn::parse(arn) else {
         return false;
     };
-    let mut parts = rest.splitn(5, ':');
-    let (Some(partition), Some("iam"), Some(""), Some(_account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    let name = resource.strip_prefix("role/").and_then(|r| r.rsplit('/').next());
+    let name = parsed
+        .resource
+        .strip_prefix("role/")
+        .and_then(|r| r.rsplit('/').next());
     (20..=2048).contains(&arn.len())
-        && partition.starts_with("aws")
-        && account_of_arn(arn).is_some()
+        && parsed.partition.starts_with("aws")
+        && parsed.service == "iam"
+        && parsed.region.is_empty()
+        && parsed.account_id().is_some()
         && name.is_some_and(|n| {
             (1..=64).contains(&n.len())
                 && n.chars()

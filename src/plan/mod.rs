@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod apprunner;
+pub mod arn;
 pub mod conditions;
 pub mod express;
 pub mod tags;
@@ -111,17 +112,7 @@ pub fn rejected_again(common: &CommonStatus) -> (&'static str, String) {
 
 /// The AWS Region of a service, from an ARN (`arn:<partition>:<service>:<region>:...`).
 pub fn region_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(5, ':');
-    let (Some("arn"), Some(_), Some(_), Some(region), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    (!region.is_empty()).then_some(region)
+    arn::Arn::parse(arn)?.region()
 }
 
 /// The Region a resource's calls go to. An existing service's Region comes from its ARN (an
