@@ -2,7 +2,7 @@
 //! Runner service IDs, the short random tokens in ECS ARNs and endpoints, and the base32 access
 //! key IDs STS issues.
 
-use rand::Rng;
+use rand::RngExt;
 
 /// `n` random lowercase hex digits.
 pub fn hex(n: usize) -> String {
