@@ -48,11 +48,11 @@ pub enum Error {
     /// Reading or writing YAML failed.
     #[error("YAML of {what}: {source}")]
     Yaml {
-        /// What was being written.
+        /// What was being read or written.
         what: String,
         /// The underlying YAML error.
         #[source]
-        source: serde_yaml::Error,
+        source: YamlError,
     },
     /// A cached object could not be decoded; a defect in runway, not in the resource.
     #[error("cached object {0}")]
@@ -126,6 +126,28 @@ impl AwsErrorKind {
             Self::IamPropagation => "iam_propagation",
             Self::Terminal => "terminal",
         }
+    }
+}
+
+/// Why a YAML document could not be read or written (see [`crate::manifests`]).
+#[derive(Debug, thiserror::Error)]
+pub enum YamlError {
+    /// The text is not YAML, or not of the shape asked for.
+    // NB: boxed: the parser's error carries a source location and snippet, and would make every
+    // `Result` of the crate large.
+    #[error(transparent)]
+    Read(Box<serde_saphyr::Error>),
+    /// A value could not be written as YAML.
+    #[error(transparent)]
+    Write(#[from] serde_saphyr::SerializeError),
+    /// A document read as a dynamic value does not fit the type asked for.
+    #[error(transparent)]
+    Shape(#[from] serde_json::Error),
+}
+
+impl From<serde_saphyr::Error> for YamlError {
+    fn from(e: serde_saphyr::Error) -> Self {
+        YamlError::Read(Box::new(e))
     }
 }
 

@@ -1,12 +1,21 @@
 //! Reading manifests for the commands that take them (`runway migrate apprunner -f`,
-//! `runway diff -f`): a file or standard input, split into its YAML documents.
+//! `runway diff -f`): a file or standard input, split into its YAML documents; and the one YAML
+//! reader and writer of the crate (serde-saphyr), set up the same way everywhere.
+//!
+//! A document is read into a [`Value`], the JSON data model that Kubernetes itself converts YAML
+//! manifests to, and from there into runway's types with [`from_value`].
 
 use std::io::Read;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use crate::error::YamlError;
 use crate::{Error, Result};
+
+/// A YAML document as a dynamic value.
+pub type Value = serde_json::Value;
 
 /// The text of a manifest file, of every `.yaml`, `.yml` and `.json` file in a directory (in name
 /// order, as `kubectl apply -f DIR` reads them), or of standard input for `-`.
@@ -46,18 +55,43 @@ pub fn read(path: &Path) -> Result<String> {
 }
 
 /// The documents of a multi-document YAML (or JSON) text, empty ones left out.
-pub fn documents(text: &str) -> Result<Vec<serde_yaml::Value>> {
-    let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(doc).map_err(|source| Error::Yaml {
-            what: "the manifests".into(),
-            source,
-        })?;
-        if !value.is_null() {
-            out.push(value);
-        }
-    }
-    Ok(out)
+pub fn documents(text: &str) -> Result<Vec<Value>> {
+    serde_saphyr::from_multiple_with_options(text, read_options()).map_err(|source| Error::Yaml {
+        what: "the manifests".into(),
+        source: source.into(),
+    })
+}
+
+/// One YAML (or JSON) document as `T`.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> std::result::Result<T, YamlError> {
+    Ok(serde_saphyr::from_str_with_options(text, read_options())?)
+}
+
+/// A document read by [`documents`] as `T`.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> std::result::Result<T, YamlError> {
+    Ok(serde_json::from_value(value)?)
+}
+
+/// `value` as one YAML document, in the layout of the checked-in `crds/` files: two-space
+/// indentation, sequence items level with their key, multi-line strings as `|-` blocks, long lines
+/// never folded.
+pub fn to_string<T: Serialize>(value: &T) -> std::result::Result<String, YamlError> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.indent_step = 2;
+    options.compact_list_indent = true;
+    options.prefer_block_scalars = true;
+    options.folded_wrap_chars = usize::MAX;
+    Ok(serde_saphyr::to_string_with_options(value, options)?)
+}
+
+/// How runway reads YAML: as serde_yaml did, YAML 1.2 scalars. `yes`, `on`, `0755` and `1_000`
+/// stay strings when nothing asks for a boolean or a number; duplicate keys are an error.
+fn read_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
+    options
 }
 
 #[cfg(test)]
@@ -70,6 +104,41 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["kind"].as_str(), Some("B"));
         assert!(documents("kind: [").is_err());
+    }
+
+    #[test]
+    fn scalars_read_as_yaml_1_2_and_json_is_yaml() {
+        let docs = documents(
+            "a: yes\nb: on\nc: '80'\nd: 80\ne: 0755\nf: 1_000\ng: true\nh: ~\ni: 1.5\n---\n{\"kind\": \"J\"}\n",
+        )
+        .expect("yaml");
+        assert_eq!(
+            docs[0],
+            serde_json::json!({"a": "yes", "b": "on", "c": "80", "d": 80, "e": "0755", "f": "1_000",
+                               "g": true, "h": null, "i": 1.5})
+        );
+        assert_eq!(docs[1]["kind"], "J");
+        assert!(documents("a: 1\na: 2\n").is_err(), "duplicate keys");
+        assert_eq!(from_str::<Value>("").expect("empty"), Value::Null);
+    }
+
+    #[test]
+    fn written_yaml_reads_back_and_keeps_the_crd_layout() {
+        let value = serde_json::json!({
+            "list": [{"name": "a", "port": 1}],
+            "text": "two\nlines",
+            "quoted": "80",
+            "long": "x ".repeat(80).trim_end(),
+        });
+        let text = to_string(&value).expect("yaml");
+        assert!(text.contains("list:\n- name: a\n  port: 1\n"), "{text}");
+        assert!(text.contains("text: |-\n  two\n  lines\n"), "{text}");
+        assert!(text.contains("quoted: \"80\"\n"), "{text}");
+        assert!(
+            text.contains(&format!("long: {}\n", value["long"].as_str().unwrap_or_default())),
+            "{text}"
+        );
+        assert_eq!(from_str::<Value>(&text).expect("reads back"), value);
     }
 
     #[test]

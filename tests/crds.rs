@@ -9,7 +9,7 @@ use support::{Cluster, repo_root};
 
 fn example(file: &str) -> Value {
     let text = std::fs::read_to_string(repo_root().join("examples").join(file)).expect("example file");
-    serde_yaml::from_str(&text).expect("example YAML")
+    runway::manifests::from_str(&text).expect("example YAML")
 }
 
 /// Sets the value at a JSON pointer, creating objects on the way.

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use support::{Cluster, repo_root};
 
@@ -77,10 +76,7 @@ fn render(sets: &[&str]) -> Vec<Value> {
 }
 
 fn parse_documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| Value::deserialize(doc).expect("YAML document"))
-        .filter(|v| !v.is_null())
-        .collect()
+    runway::manifests::documents(text).expect("YAML documents")
 }
 
 /// The one object of `kind` named `name`.
@@ -296,9 +292,10 @@ fn write_schemas(dir: &Path, wanted: &BTreeSet<(String, String)>) {
         }
     }
     for entry in std::fs::read_dir(repo_root().join("crds")).expect("crds/") {
-        let crd: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("read CRD"))
-                .expect("CRD YAML");
+        let crd: Value = runway::manifests::from_str(
+            &std::fs::read_to_string(entry.expect("entry").path()).expect("read CRD"),
+        )
+        .expect("CRD YAML");
         let group = crd["spec"]["group"].as_str().expect("group");
         let kind = crd["spec"]["names"]["kind"].as_str().expect("kind");
         for version in crd["spec"]["versions"].as_array().expect("versions") {
@@ -637,7 +634,7 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         .map(String::from)
         .collect::<BTreeSet<_>>()
     );
-    let chart: Value = serde_yaml::from_str(
+    let chart: Value = runway::manifests::from_str(
         &std::fs::read_to_string(repo_root().join(CHART).join("Chart.yaml")).expect("Chart.yaml"),
     )
     .expect("Chart.yaml YAML");

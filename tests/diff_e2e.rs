@@ -34,7 +34,7 @@ fn manifest(name: &str, image: &str) -> Value {
 fn diff(env: &Env, manifests: &[&Value], extra: &[&str]) -> Output {
     let yaml: Vec<String> = manifests
         .iter()
-        .map(|m| serde_yaml::to_string(m).expect("yaml"))
+        .map(|m| runway::manifests::to_string(m).expect("yaml"))
         .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_runway"))
         .args([

@@ -198,7 +198,7 @@ async fn migrating_from_the_cluster_with_resolve_reads_scaling_and_networking_an
         stats.calls
     );
 
-    let manifest: Value = serde_yaml::from_str(&stdout).expect("YAML after the comment header");
+    let manifest: Value = runway::manifests::from_str(&stdout).expect("YAML after the comment header");
     let spec = &manifest["spec"];
     assert_eq!(
         spec["scalingTarget"],

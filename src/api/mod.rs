@@ -27,7 +27,7 @@ pub fn crd_file_name(crd: &CustomResourceDefinition) -> String {
 
 /// Renders one CRD as a YAML document.
 pub fn crd_yaml(crd: &CustomResourceDefinition) -> Result<String> {
-    serde_yaml::to_string(crd).map_err(|source| Error::Yaml {
+    crate::manifests::to_string(crd).map_err(|source| Error::Yaml {
         what: crd_file_name(crd),
         source,
     })

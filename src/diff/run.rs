@@ -142,16 +142,16 @@ fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
             continue;
         }
         if value.get("metadata").and_then(|m| m.get("namespace")).is_none()
-            && let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_mapping_mut())
+            && let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut())
         {
             meta.insert("namespace".into(), namespace.into());
         }
         match kind.as_str() {
             "ExpressService" => out.push(Doc::Express(Box::new(
-                serde_yaml::from_value(value).map_err(yaml_err)?,
+                crate::manifests::from_value(value).map_err(yaml_err)?,
             ))),
             "AppRunnerService" => out.push(Doc::AppRunner(Box::new(
-                serde_yaml::from_value(value).map_err(yaml_err)?,
+                crate::manifests::from_value(value).map_err(yaml_err)?,
             ))),
             _ => {}
         }

@@ -636,7 +636,7 @@ pub fn render(m: &Migration, origin: &str) -> crate::Result<String> {
     if let Some(obj) = value.as_object_mut() {
         obj.remove("status");
     }
-    let yaml = serde_yaml::to_string(&value).map_err(|source| crate::Error::Yaml {
+    let yaml = crate::manifests::to_string(&value).map_err(|source| crate::Error::Yaml {
         what: "the ExpressService manifest".into(),
         source,
     })?;

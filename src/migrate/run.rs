@@ -139,7 +139,7 @@ pub fn parse_manifests(text: &str) -> Result<Vec<AppRunnerService>> {
         .into_iter()
         .filter(|doc| doc.get("kind").and_then(|k| k.as_str()) == Some("AppRunnerService"))
         .map(|doc| {
-            serde_yaml::from_value(doc).map_err(|source| Error::Yaml {
+            crate::manifests::from_value(doc).map_err(|source| Error::Yaml {
                 what: "an AppRunnerService manifest".into(),
                 source,
             })

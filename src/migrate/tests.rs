@@ -350,7 +350,7 @@ fn the_rendered_manifest_has_the_header_and_reads_back() {
     );
     assert!(text.contains("# Mapping decisions:"));
     assert!(text.contains("WARNING: healthCheckConfiguration interval"));
-    let back: ExpressService = serde_yaml::from_str(&text).expect("valid YAML");
+    let back: ExpressService = crate::manifests::from_str(&text).expect("valid YAML");
     assert_eq!(back.spec, m.manifest.spec);
     assert!(!text.contains("status:"));
 }

@@ -81,14 +81,14 @@ fn merge(base: &mut Value, patch: Value) {
 }
 
 fn fixture(patch: &str) -> Fixture {
-    let mut doc: Value = serde_yaml::from_str(BASE).expect("base fixture");
-    let patch: Value = serde_yaml::from_str(patch).expect("patch");
+    let mut doc: Value = crate::manifests::from_str(BASE).expect("base fixture");
+    let patch: Value = crate::manifests::from_str(patch).expect("patch");
     if !patch.is_null() {
         merge(&mut doc, patch);
     }
     let mut f: Fixture = serde_json::from_value(doc).expect("fixture");
     let hash = AppRunnerRequest::from_spec(&f.spec).digest();
-    let base: Value = serde_yaml::from_str(BASE).expect("base fixture");
+    let base: Value = crate::manifests::from_str(BASE).expect("base fixture");
     let base_spec: AppRunnerServiceSpec = serde_json::from_value(base["spec"].clone()).expect("base spec");
     let base_hash = AppRunnerRequest::from_spec(&base_spec).digest();
     for h in [

@@ -10,7 +10,7 @@ const BASE: &str = include_str!("fixtures/base.yaml");
 const SCENARIOS: &str = include_str!("fixtures/scenarios.yaml");
 
 fn yaml(text: &str) -> Value {
-    serde_yaml::from_str(text).expect("fixture YAML")
+    crate::manifests::from_str(text).expect("fixture YAML")
 }
 
 /// Merges `patch` into `base` (JSON merge patch: null removes a key).
