@@ -133,7 +133,7 @@ enum Command {
     /// Show what applying manifests would make runway do in AWS (create, update with a field diff,
     /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: blocked or error.
     /// docs/gitops.md.
-    Diff(runway::diff::DiffArgs),
+    Diff(runway::diff::run::DiffArgs),
 }
 
 /// What `runway migrate` converts.
@@ -141,7 +141,7 @@ enum Command {
 enum MigrateCommand {
     /// Print an ExpressService equivalent to an AppRunnerService (from the cluster or a file), with
     /// a comment header that reports every mapping decision. docs/migrating-from-apprunner.md.
-    Apprunner(runway::migrate::MigrateArgs),
+    Apprunner(runway::migrate::run::MigrateArgs),
 }
 
 /// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says otherwise.
@@ -178,7 +178,7 @@ async fn async_main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, &cli.log_level);
     if let Command::Diff(args) = cli.command {
-        return match runway::diff::run(args).await {
+        return match runway::diff::run::run(args).await {
             Ok(code) => std::process::ExitCode::from(code),
             Err(err) => {
                 eprintln!("runway: {err}");
@@ -191,7 +191,7 @@ async fn async_main() -> std::process::ExitCode {
         Command::Run(args) => run(args).await,
         Command::Crds { out_dir } => write_crds(out_dir),
         Command::SimulateAws(args) => runway::sim::run(args).await,
-        Command::Migrate(MigrateCommand::Apprunner(args)) => runway::migrate::run(args).await,
+        Command::Migrate(MigrateCommand::Apprunner(args)) => runway::migrate::run::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

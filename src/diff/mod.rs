@@ -7,11 +7,9 @@
 //! turn that into a [`Report`]: `create` with the request, `update` with a field-level diff,
 //! `redeploy`, `no change`, or `blocked` with the reason. Nothing is ever sent that changes AWS.
 
-mod run;
+pub mod run;
 #[cfg(test)]
 mod tests;
-
-pub use run::{DiffArgs, run};
 
 use serde::Serialize;
 use serde_json::Value;

@@ -7,11 +7,9 @@
 //! [`map`] (pure) decides every field and explains each decision; [`render`] prints the manifest
 //! with a comment header that reports them. Nothing is ever created, changed or deleted.
 
-mod run;
+pub mod run;
 #[cfg(test)]
 mod tests;
-
-pub use run::{MigrateArgs, run};
 
 use std::collections::BTreeMap;
 
