@@ -85,12 +85,19 @@ pub fn to_string<T: Serialize>(value: &T) -> std::result::Result<String, YamlErr
 }
 
 /// How runway reads YAML: as serde_yaml did, YAML 1.2 scalars. `yes`, `on`, `0755` and `1_000`
-/// stay strings when nothing asks for a boolean or a number; duplicate keys are an error.
+/// stay strings when nothing asks for a boolean or a number; duplicate keys are an error. A
+/// directory of manifests is read as one text, so its size is not capped (serde-saphyr's default
+/// budget stops at 1,024 documents); the nesting and alias limits stay.
 fn read_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
     options.underscored_numbers_as_strings = true;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = usize::MAX;
+    budget.max_nodes = usize::MAX;
+    budget.max_events = usize::MAX;
+    options.budget = Some(budget);
     options
 }
 
@@ -104,6 +111,8 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["kind"].as_str(), Some("B"));
         assert!(documents("kind: [").is_err());
+        let many = "---\nkind: A\nmetadata: {name: x, labels: {a: b}}\n".repeat(3000);
+        assert_eq!(documents(&many).expect("3000 documents").len(), 3000);
     }
 
     #[test]
