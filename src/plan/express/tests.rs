@@ -3,8 +3,14 @@
 
 use serde_json::Value;
 
-use super::*;
-use crate::api::express::ExpressServiceSpec;
+use super::drift::*;
+use super::observed::*;
+use super::plan::*;
+use super::request::*;
+use crate::api::express::{
+    CpuArchitecture, ExpressServiceSpec, ExpressServiceStatus, ScalingMetric, TargetConfiguration,
+};
+use crate::plan::OWNER_TAG;
 
 const BASE: &str = include_str!("fixtures/base.yaml");
 const SCENARIOS: &str = include_str!("fixtures/scenarios.yaml");
