@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::AppRunnerRequest;
+use super::request::AppRunnerRequest;
 
 /// An App Runner service as DescribeService reports it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]

@@ -6,8 +6,13 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::*;
-use crate::api::apprunner::AppRunnerServiceSpec;
+use super::drift::*;
+use super::observed::*;
+use super::plan::*;
+use super::request::*;
+use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
+use crate::api::common::Tag;
+use crate::plan::OWNER_TAG;
 
 const BASE: &str = r#"
 spec:
