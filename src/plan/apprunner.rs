@@ -16,7 +16,11 @@ use crate::api::apprunner::{
 };
 use crate::api::common::Tag;
 
+pub mod decide;
 pub mod observed;
+
+/// The `operationStatus` runway records for an operation it has just started and not yet listed.
+pub const STARTED: &str = "PENDING";
 
 /// The UpdateService fields that the spec sets. Environment variables and secrets are already
 /// ordered maps, so reordering them in the manifest changes nothing.
@@ -293,31 +297,7 @@ pub fn delete_step(status: Option<&str>) -> super::DeleteStep {
     }
 }
 
-/// Who a service found by name belongs to, from its `runway.dev/owner` tag (read with
-/// ListTagsForResource: ListServices reports no tags).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ownership {
-    /// This resource created it (before a crash lost the status write).
-    Mine,
-    /// Another runway resource, named by the tag.
-    OtherResource(String),
-    /// Not created by runway.
-    NotRunway,
-}
-
-/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
-/// resources with the same name in different namespaces never share a service.
-pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
-    match tags
-        .iter()
-        .find(|t| t.key == OWNER_TAG)
-        .and_then(|t| t.value.clone())
-    {
-        Some(v) if v == owner(namespace, name) => Ownership::Mine,
-        Some(other) => Ownership::OtherResource(other),
-        None => Ownership::NotRunway,
-    }
-}
+pub use super::{Ownership, ownership};
 
 /// The create request for a resource, or why it cannot be created.
 pub fn create_request(

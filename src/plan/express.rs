@@ -24,6 +24,7 @@ use crate::api::express::{
 
 pub use super::{OWNER_TAG, owner};
 
+pub mod decide;
 pub mod observed;
 
 /// The fields of UpdateExpressGatewayService that the spec sets, in canonical order: lists whose order
