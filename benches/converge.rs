@@ -35,7 +35,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use runway::api::apprunner::AppRunnerService;
 use runway::api::express::ExpressService;
-use runway::controller::lifecycle::{Managed, ManagedStatus};
+use runway::controller::managed::{Managed, ManagedStatus};
 use runway::sim::{FaultConfig, SimConfig, SimHandle, Simulator, StatsSnapshot};
 use serde_json::json;
 use support::Cluster;

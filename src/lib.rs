@@ -3,7 +3,7 @@
 //!
 //! Modules follow the data flow: `api` holds the CRD types; `plan` decides what to do from spec,
 //! status and what AWS reports (pure functions); `aws` talks to AWS; `controller` wires watches,
-//! reconciles, status and events; `server` serves metrics and health; `sim` is the AWS simulator used
+//! reconciles, status and events; `metrics` holds the Prometheus registry; `server` serves it and health; `sim` is the AWS simulator used
 //! by the demo and the tests.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
@@ -14,6 +14,7 @@ pub mod controller;
 pub mod diff;
 pub mod error;
 pub mod manifests;
+pub mod metrics;
 pub mod migrate;
 pub mod plan;
 pub mod server;

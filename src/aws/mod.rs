@@ -22,8 +22,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 use crate::error::AwsFailure;
+use crate::metrics::Metrics;
 use crate::plan::account::AssumedRole;
-use crate::server::metrics::Metrics;
 use crate::{Error, Result};
 use error::classify;
 

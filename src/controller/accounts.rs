@@ -13,7 +13,7 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource};
 
 use super::Context;
-use super::lifecycle::Managed;
+use super::managed::Managed;
 use crate::aws::{AwsClients, RegionClients};
 use crate::plan::Phase;
 use crate::plan::account::{self, Decision};

@@ -25,108 +25,17 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cache::Compact;
-use super::{
-    Context, deferred_requeue, events, is_paused, jittered_resync, object_key, spread_resync,
-    status::apply_status, trigger_hash,
-};
-use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
+use super::managed::{Managed, ManagedStatus};
+use super::runtime::admission::deferred_requeue;
+use super::runtime::cache::Compact;
+use super::runtime::first_sight::spread_resync;
+use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
-use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::budget::{Priority, with_priority};
 use crate::aws::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
 use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
 use crate::{Error, Result};
-
-/// A kind's status type: it carries the [`CommonStatus`] fields.
-pub trait ManagedStatus: Serialize + PartialEq + Clone + Default {
-    /// The common fields.
-    fn common(&self) -> &CommonStatus;
-    /// The common fields, for writing.
-    fn common_mut(&mut self) -> &mut CommonStatus;
-}
-
-impl ManagedStatus for ExpressServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
-impl ManagedStatus for AppRunnerServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
-/// A runway resource: it has a [`ManagedStatus`], and its spec may name a Region and adopt a
-/// service by ARN.
-pub trait Managed {
-    /// The kind's status type.
-    type Status: ManagedStatus;
-    /// The last written status.
-    fn managed_status(&self) -> Option<&Self::Status>;
-    /// `spec.region`.
-    fn spec_region(&self) -> Option<&str>;
-    /// `spec.serviceArn`.
-    fn spec_service_arn(&self) -> Option<&str>;
-
-    /// The ARN of the service the resource already manages: adopted by `spec.serviceArn`, or
-    /// recorded in status.
-    fn managed_arn(&self) -> Option<&str> {
-        self.spec_service_arn().or_else(|| {
-            self.managed_status()
-                .and_then(|s| s.common().service_arn.as_deref())
-        })
-    }
-
-    /// The Region of the resource's calls (`plan::pinned_region`): an existing service's, else the
-    /// spec's, else `default_region`.
-    fn region(&self, default_region: &str) -> String {
-        let common = self
-            .managed_status()
-            .map(|s| s.common().clone())
-            .unwrap_or_default();
-        crate::plan::pinned_region(
-            self.spec_region(),
-            self.spec_service_arn(),
-            &common,
-            default_region,
-        )
-    }
-}
-
-impl Managed for ExpressService {
-    type Status = ExpressServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-}
-
-impl Managed for AppRunnerService {
-    type Status = AppRunnerServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-}
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
 /// Stalled instead of Reconciling; it is still retried with backoff afterwards.
@@ -158,11 +67,11 @@ where
 {
     let key = object_key(cached.as_ref());
     let hash = trigger_hash(cached.as_ref());
-    let seen = ctx.seen_hash(&key);
+    let seen = ctx.seen.hash(&key);
     if seen.is_none() && !is_paused(cached.as_ref()) && cached.is_settled() {
         // NB: first sight of a resource that was settled before this process started: its first
         // drift check goes to a random point of the resync interval instead of now.
-        ctx.record_seen(&key, hash);
+        ctx.seen.record(&key, hash);
         return Ok(Action::requeue(spread_resync(ctx.resync)));
     }
     let deleting = cached.meta().deletion_timestamp.is_some();
@@ -171,7 +80,7 @@ where
     } else {
         Priority::Background
     };
-    let Some(_admitted) = ctx.admit(priority).await else {
+    let Some(_admitted) = ctx.admission.admit(priority).await else {
         tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
         return Ok(Action::requeue(deferred_requeue()));
     };
@@ -213,35 +122,12 @@ where
         Ok(_) => {
             ctx.succeeded(&key);
             // NB: a finished deletion leaves nothing to remember.
-            ctx.record_seen(&key, if deleting { None } else { hash });
+            ctx.seen.record(&key, if deleting { None } else { hash });
             timer.finish("ok");
         }
         Err(e) => timer.finish(e.metric_label()),
     }
     result
-}
-
-/// Whether a resource was settled when runway last wrote it: Ready for its current generation,
-/// its finalizer in place, its reconcile-requested-at annotation handled, and not being deleted.
-/// Nothing about it waits for runway, so its first check after a start can wait for its turn.
-pub fn settled<K>(obj: &K) -> bool
-where
-    K: Resource + Managed,
-{
-    let Some(status) = obj.managed_status() else {
-        return false;
-    };
-    let common = status.common();
-    let generation = obj.meta().generation;
-    let ready = common
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == generation);
-    ready
-        && common.observed_generation == generation
-        && obj.meta().deletion_timestamp.is_none()
-        && obj.finalizers().iter().any(|f| f == FINALIZER)
-        && common.reconcile_requested_at.as_ref() == obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION)
 }
 
 /// Which AWS service a resource manages, as `resolve` finds it.
@@ -493,76 +379,6 @@ mod tests {
             code: code.into(),
             message: message.into(),
         }))
-    }
-
-    fn settled_object(patch: serde_json::Value) -> ExpressService {
-        let mut obj = serde_json::json!({
-            "apiVersion": "runway.dev/v1alpha1",
-            "kind": "ExpressService",
-            "metadata": {"name": "web", "namespace": "apps", "generation": 2,
-                         "finalizers": [FINALIZER],
-                         "annotations": {RECONCILE_REQUESTED_ANNOTATION: "1"}},
-            "spec": {"primaryContainer": {"image": "nginx", "containerPort": 80}},
-            "status": {"observedGeneration": 2, "reconcileRequestedAt": "1",
-                       "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 2,
-                                       "reason": "Ready", "message": "ok",
-                                       "lastTransitionTime": "2026-12-01T00:00:00Z"}]}
-        });
-        json_patch(&mut obj, &patch);
-        serde_json::from_value(obj).expect("ExpressService")
-    }
-
-    fn json_patch(base: &mut serde_json::Value, patch: &serde_json::Value) {
-        match (base, patch) {
-            (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-                for (k, v) in p {
-                    if v.is_null() {
-                        b.remove(k);
-                    } else {
-                        json_patch(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-                    }
-                }
-            }
-            (b, p) => *b = p.clone(),
-        }
-    }
-
-    #[test]
-    fn only_a_resource_with_nothing_pending_counts_as_settled() {
-        assert!(settled(&settled_object(serde_json::json!({}))));
-        for (what, patch) in [
-            (
-                "a new generation",
-                serde_json::json!({"metadata": {"generation": 3}}),
-            ),
-            ("no status", serde_json::json!({"status": null})),
-            (
-                "not Ready",
-                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False",
-                    "observedGeneration": 2, "reason": "Updating", "message": "",
-                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
-            ),
-            (
-                "Ready for an older generation",
-                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "True",
-                    "observedGeneration": 1, "reason": "Ready", "message": "",
-                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
-            ),
-            (
-                "no finalizer yet",
-                serde_json::json!({"metadata": {"finalizers": null}}),
-            ),
-            (
-                "a new reconcile-requested-at",
-                serde_json::json!({"metadata": {"annotations": {RECONCILE_REQUESTED_ANNOTATION: "2"}}}),
-            ),
-            (
-                "being deleted",
-                serde_json::json!({"metadata": {"deletionTimestamp": "2026-12-01T00:00:00Z"}}),
-            ),
-        ] {
-            assert!(!settled(&settled_object(patch)), "{what} counted as settled");
-        }
     }
 
     #[test]

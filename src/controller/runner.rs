@@ -6,22 +6,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::controller::{self, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cache::{Compact, compact_event};
 use super::leader::{Leadership, LeaseSettings};
-use super::lifecycle::Managed;
-use super::{
-    Context, Readiness, accounts, apprunner, check_crds, error_policy, express, runner_concurrency,
-    trigger_hash,
-};
+use super::managed::Managed;
+use super::reconcile::reconcile;
+use super::runtime::admission::runner_concurrency;
+use super::runtime::cache::{Compact, compact_event};
+use super::runtime::queue::QueueDepth;
+use super::{Context, accounts, apprunner, check_crds, error_policy, express, trigger_hash};
+use crate::api::apprunner::AppRunnerService;
+use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings};
-use crate::server::{self, metrics::Metrics};
+use crate::metrics::Metrics;
+use crate::server::{self, Readiness};
 use crate::{Error, Result};
 
 /// Settings of a controller run.
@@ -170,7 +172,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
     let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
     let express = xsvc
-        .run(express::reconcile, error_policy, Arc::clone(&ctx))
+        .run(reconcile::<ExpressService>, error_policy, Arc::clone(&ctx))
         .for_each(|res| {
             xsvc_queue.observe(res);
             futures::future::ready(())
@@ -179,7 +181,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
     let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
     let app_runner = arsvc
-        .run(apprunner::reconcile, error_policy, Arc::clone(&ctx))
+        .run(reconcile::<AppRunnerService>, error_policy, Arc::clone(&ctx))
         .for_each(|res| {
             arsvc_queue.observe(res);
             futures::future::ready(())
@@ -216,53 +218,4 @@ pub async fn run(config: RunConfig) -> Result<()> {
     }
     tracing::info!("controllers stopped");
     Ok(())
-}
-
-/// Tracks which objects of one kind have a reconcile scheduled (a requeue after progress, a resync
-/// or a retry) and publishes the count as `runway_queue_depth`.
-#[derive(Clone)]
-struct QueueDepth {
-    kind: &'static str,
-    metrics: Metrics,
-    scheduled: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-}
-
-impl QueueDepth {
-    fn new(kind: &'static str, metrics: Metrics) -> Self {
-        metrics.set_queue_depth(kind, 0);
-        Self {
-            kind,
-            metrics,
-            scheduled: Arc::default(),
-        }
-    }
-
-    /// Logs one reconcile result and updates the scheduled set.
-    fn observe<K: Resource, E: std::fmt::Display + std::error::Error + 'static>(
-        &self,
-        res: std::result::Result<(ObjectRef<K>, Action), controller::Error<Error, E>>,
-    ) {
-        let (key, scheduled) = match &res {
-            Ok((obj, action)) => {
-                tracing::debug!(kind = self.kind, object = %obj.name, "reconciled");
-                (Some(obj.to_string()), *action != Action::await_change())
-            }
-            Err(controller::Error::ReconcilerFailed(err, obj)) => {
-                tracing::debug!(kind = self.kind, object = %obj.name, %err, "reconcile error");
-                (Some(obj.to_string()), err.is_retryable())
-            }
-            Err(err) => {
-                tracing::warn!(kind = self.kind, %err, "controller error");
-                (None, false)
-            }
-        };
-        let Some(key) = key else { return };
-        let mut set = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
-        if scheduled {
-            set.insert(key);
-        } else {
-            set.remove(&key);
-        }
-        self.metrics.set_queue_depth(self.kind, set.len() as i64);
-    }
 }

@@ -13,15 +13,16 @@
 pub use self::drift::{arn_matches, drift};
 pub use self::observed::{ObservedOperation, ObservedService};
 pub use self::plan::{
-    IN_FLIGHT, Ownership, Plan, PlanInput, UNDONE, UpdateCause, baseline, delete_step, needs_operations,
-    ownership, plan,
+    IN_FLIGHT, Plan, PlanInput, UNDONE, UpdateCause, baseline, delete_step, needs_operations, plan,
 };
 pub use self::request::{
     AppRunnerRequest, CLEARABLE, CreateRequest, DEFAULT_CPU, DEFAULT_MEMORY, DEFAULT_PORT, create_request,
     default_auto_deployments, default_health_check, normalize_cpu, normalize_memory, service_name,
     valid_service_name,
 };
+pub use super::{Ownership, ownership};
 
+pub mod decide;
 mod drift;
 pub mod observed;
 mod plan;

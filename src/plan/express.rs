@@ -24,6 +24,7 @@ pub use self::request::{
 };
 pub use super::{OWNER_TAG, owner};
 
+pub mod decide;
 mod drift;
 pub mod observed;
 mod plan;

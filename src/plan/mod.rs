@@ -15,7 +15,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::common::{CommonStatus, condition_types::STALLED};
+use crate::api::common::{CommonStatus, Tag, condition_types::STALLED};
 
 /// The tag runway puts on every service it creates: `<namespace>/<name>` of the owning resource.
 pub const OWNER_TAG: &str = "runway.dev/owner";
@@ -23,6 +23,31 @@ pub const OWNER_TAG: &str = "runway.dev/owner";
 /// The owner tag value for a resource.
 pub fn owner(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
+}
+
+/// Who a service found by name belongs to, from its `runway.dev/owner` tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// This resource created it (before a crash lost the status write).
+    Mine,
+    /// Another runway resource, named by the tag.
+    OtherResource(String),
+    /// Not created by runway.
+    NotRunway,
+}
+
+/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
+/// resources with the same name in different namespaces never share a service.
+pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
+    match tags
+        .iter()
+        .find(|t| t.key == OWNER_TAG)
+        .and_then(|t| t.value.clone())
+    {
+        Some(v) if v == owner(namespace, name) => Ownership::Mine,
+        Some(other) => Ownership::OtherResource(other),
+        None => Ownership::NotRunway,
+    }
 }
 
 /// What a plan needs to know besides spec, status and AWS: the time, the resync interval, and the

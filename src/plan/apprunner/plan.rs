@@ -6,8 +6,7 @@ use super::drift::drift;
 use super::observed::{ObservedOperation, ObservedService};
 use super::request::AppRunnerRequest;
 use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
-use crate::api::common::Tag;
-use crate::plan::{Clock, DeleteStep, OWNER_TAG, owner, rejected_again, rejection_blocks};
+use crate::plan::{Clock, DeleteStep, rejected_again, rejection_blocks};
 
 /// The next deletion step, from the service's status (`None`: not found). A service busy with any
 /// operation (its own delete included) is waited for: App Runner refuses a delete meanwhile.
@@ -16,32 +15,6 @@ pub fn delete_step(status: Option<&str>) -> DeleteStep {
         None | Some("DELETED") => DeleteStep::Gone,
         Some("OPERATION_IN_PROGRESS") => DeleteStep::Wait,
         Some(_) => DeleteStep::Delete,
-    }
-}
-
-/// Who a service found by name belongs to, from its `runway.dev/owner` tag (read with
-/// ListTagsForResource: ListServices reports no tags).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ownership {
-    /// This resource created it (before a crash lost the status write).
-    Mine,
-    /// Another runway resource, named by the tag.
-    OtherResource(String),
-    /// Not created by runway.
-    NotRunway,
-}
-
-/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
-/// resources with the same name in different namespaces never share a service.
-pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
-    match tags
-        .iter()
-        .find(|t| t.key == OWNER_TAG)
-        .and_then(|t| t.value.clone())
-    {
-        Some(v) if v == owner(namespace, name) => Ownership::Mine,
-        Some(other) => Ownership::OtherResource(other),
-        None => Ownership::NotRunway,
     }
 }
 

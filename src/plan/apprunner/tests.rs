@@ -12,7 +12,7 @@ use super::plan::*;
 use super::request::*;
 use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
 use crate::api::common::Tag;
-use crate::plan::OWNER_TAG;
+use crate::plan::{OWNER_TAG, Ownership, ownership};
 
 const BASE: &str = r#"
 spec:

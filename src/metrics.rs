@@ -1,5 +1,6 @@
 //! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by service,
-//! operation and outcome, throttles, and the work in flight. Rendered in the text format on `/metrics`.
+//! operation and outcome, throttles, and the work in flight. `server` renders them in the text format
+//! on `/metrics`; `aws` and `controller` record them.
 
 use std::sync::Arc;
 use std::time::Instant;

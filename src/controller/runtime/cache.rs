@@ -26,7 +26,8 @@ use kube::runtime::watcher;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::lifecycle::{Managed, settled};
+use super::first_sight::settled;
+use crate::controller::managed::Managed;
 use crate::{Error, Result};
 
 /// The annotation `kubectl apply` (client-side) leaves: a second copy of the spec.
