@@ -97,23 +97,36 @@ where
     resolve_with(
         &ctx.aws,
         &ctx.accounts.allowed,
-        namespace,
-        &annotations,
+        Tenant {
+            namespace,
+            annotations: &annotations,
+        },
         region,
         service_arn,
     )
     .await
 }
 
+/// A namespace and its annotations, which map it to an account.
+pub struct Tenant<'a> {
+    /// The namespace's name.
+    pub namespace: &'a str,
+    /// Its annotations (`runway.dev/aws-role-arn`, `runway.dev/aws-external-id`).
+    pub annotations: &'a BTreeMap<String, String>,
+}
+
 /// [`resolve`] with the namespace's annotations at hand (`runway diff` reads them itself).
 pub async fn resolve_with(
     aws: &AwsClients,
     allowed: &[String],
-    namespace: &str,
-    annotations: &BTreeMap<String, String>,
+    tenant: Tenant<'_>,
     region: &str,
     service_arn: Option<&str>,
 ) -> Result<std::result::Result<RegionClients, Phase>> {
+    let Tenant {
+        namespace,
+        annotations,
+    } = tenant;
     let (role, expected) = match account::decide(namespace, annotations, allowed) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
         // NB: when the own account cannot be learned (no STS endpoint), only namespaces with a

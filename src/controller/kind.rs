@@ -191,6 +191,11 @@ impl<K: ServiceKind> Act<'_, K> {
 
     /// Publishes an Event about the resource.
     pub async fn publish(&self, warning: bool, reason: &str, action: &str, note: String) {
-        events::publish(&self.ctx.recorder, self.obj, warning, reason, action, note).await;
+        events::publish(
+            &self.ctx.recorder,
+            self.obj,
+            events::Note::new(warning, reason, action, note),
+        )
+        .await;
     }
 }

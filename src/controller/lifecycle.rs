@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::managed::{Managed, ManagedStatus};
-use super::runtime::admission::deferred_requeue;
+use super::runtime::admission::{Admitted, deferred_requeue};
 use super::runtime::cache::Compact;
 use super::runtime::first_sight::spread_resync;
 use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
@@ -34,7 +34,7 @@ use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQU
 use crate::aws::budget::{Priority, with_priority};
 use crate::aws::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
+use crate::plan::{Phase, poll_interval, record_rejection};
 use crate::{Error, Result};
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
@@ -67,22 +67,10 @@ where
 {
     let key = object_key(cached.as_ref());
     let hash = trigger_hash(cached.as_ref());
-    let seen = ctx.seen.hash(&key);
-    if seen.is_none() && !is_paused(cached.as_ref()) && cached.is_settled() {
-        // NB: first sight of a resource that was settled before this process started: its first
-        // drift check goes to a random point of the resync interval instead of now.
-        ctx.seen.record(&key, hash);
-        return Ok(Action::requeue(spread_resync(ctx.resync)));
-    }
     let deleting = cached.meta().deletion_timestamp.is_some();
-    let priority = if deleting || seen != hash {
-        Priority::Change
-    } else {
-        Priority::Background
-    };
-    let Some(_admitted) = ctx.admission.admit(priority).await else {
-        tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
-        return Ok(Action::requeue(deferred_requeue()));
+    let (priority, _admitted) = match admit(kind, cached.as_ref(), &ctx, &key).await {
+        Ok(admitted) => admitted,
+        Err(later) => return Ok(later),
     };
     let timer = ctx.metrics.reconcile_started(kind);
     // NB: boxed, so that a reconcile that waits for its slot is a small future and not the size of
@@ -128,6 +116,41 @@ where
         Err(e) => timer.finish(e.metric_label()),
     }
     result
+}
+
+/// Sorts a reconcile before it runs: a resource that was settled before this process started is
+/// first checked at a random point of the resync interval; a changed or deleted one is a change,
+/// anything else background work, and it waits for a slot of its class. `Err` holds the requeue
+/// when it does not run now.
+async fn admit<'a, K>(
+    kind: &str,
+    cached: &Compact<K>,
+    ctx: &'a Context,
+    key: &str,
+) -> std::result::Result<(Priority, Admitted<'a>), Action>
+where
+    K: Resource<DynamicType = ()> + Managed + DeserializeOwned,
+{
+    let hash = trigger_hash(cached);
+    let seen = ctx.seen.hash(key);
+    if seen.is_none() && !is_paused(cached) && cached.is_settled() {
+        // NB: first sight of a resource that was settled before this process started: its first
+        // drift check goes to a random point of the resync interval instead of now.
+        ctx.seen.record(key, hash);
+        return Err(Action::requeue(spread_resync(ctx.resync)));
+    }
+    let priority = if cached.meta().deletion_timestamp.is_some() || seen != hash {
+        Priority::Change
+    } else {
+        Priority::Background
+    };
+    match ctx.admission.admit(priority).await {
+        Some(admitted) => Ok((priority, admitted)),
+        None => {
+            tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
+            Err(Action::requeue(deferred_requeue()))
+        }
+    }
 }
 
 /// Which AWS service a resource manages, as `resolve` finds it.
@@ -216,7 +239,12 @@ where
             .iter()
             .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
         if !already {
-            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(true, reason, "Reconcile", message.clone()),
+            )
+            .await;
         }
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -234,7 +262,6 @@ pub async fn finish<K, S>(
     previous: Option<&S>,
     mut status: S,
     phase: Phase,
-    region: String,
 ) -> Result<Action>
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
@@ -249,7 +276,6 @@ where
     let rejected_now = status.common().last_failed_at.is_some()
         && previous.map(|p| &p.common().last_failed_at) != Some(&status.common().last_failed_at);
     let common = status.common_mut();
-    common.region = Some(region);
     common.observed_generation = Some(generation);
     if rejected_now {
         // NB: the annotation value that this rejection answered; only a newer one asks again.
@@ -262,7 +288,12 @@ where
             .iter()
             .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
         if !already {
-            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(true, reason, "Reconcile", message.clone()),
+            )
+            .await;
         }
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -308,60 +339,15 @@ where
     events::publish(
         &ctx.recorder,
         obj,
-        false,
-        "Retained",
-        "Delete",
-        format!("deletionPolicy Retain: left {arn} running"),
+        events::Note::new(
+            false,
+            "Retained",
+            "Delete",
+            format!("deletionPolicy Retain: left {arn} running"),
+        ),
     )
     .await;
     Some(Action::await_change())
-}
-
-/// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
-/// otherwise calls `delete` (when the step says so; it returns a detail such as an operation ID, or
-/// `None` when the service was already going) and keeps the finalizer with
-/// [`Error::WaitingForDeletion`], so the resource is polled every 5 s.
-pub async fn delete_service<K, F>(
-    ctx: &Context,
-    obj: &K,
-    what: &str,
-    arn: String,
-    step: DeleteStep,
-    delete: F,
-) -> Result<Action>
-where
-    K: Resource<DynamicType = ()>,
-    F: Future<Output = Result<Option<String>>>,
-{
-    match step {
-        DeleteStep::Gone => {
-            events::publish(
-                &ctx.recorder,
-                obj,
-                false,
-                "Deleted",
-                "Delete",
-                format!("{what} {arn} is gone"),
-            )
-            .await;
-            Ok(Action::await_change())
-        }
-        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
-        DeleteStep::Delete => {
-            if let Some(detail) = delete.await? {
-                events::publish(
-                    &ctx.recorder,
-                    obj,
-                    false,
-                    "Deleting",
-                    "Delete",
-                    format!("deleting {what} {arn}{detail}"),
-                )
-                .await;
-            }
-            Err(Error::WaitingForDeletion { target: arn })
-        }
-    }
 }
 
 #[cfg(test)]

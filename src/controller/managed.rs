@@ -9,7 +9,7 @@ use crate::api::common::{CommonStatus, DeletionPolicy, Tag};
 use crate::api::express::{ExpressService, ExpressServiceStatus};
 
 /// A kind's status type: it carries the [`CommonStatus`] fields.
-pub trait ManagedStatus: Serialize + PartialEq + Clone + Default {
+pub trait ManagedStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
     /// The common fields.
     fn common(&self) -> &CommonStatus;
     /// The common fields, for writing.

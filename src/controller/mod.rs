@@ -80,16 +80,25 @@ pub struct Context {
     pub accounts: accounts::Accounts,
 }
 
+/// How often settled resources are checked, and how many reconciles of each class run at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// How often a settled resource is checked against AWS for drift.
+    pub resync: Duration,
+    /// Reconciles of each class (changes, background) that run at once.
+    pub concurrency: u16,
+}
+
 impl Context {
-    /// Creates the context; `concurrency` reconciles of each class (changes, background) run at once.
+    /// Creates the context.
     pub fn new(
         client: Client,
         aws: Arc<AwsClients>,
         metrics: Metrics,
-        resync: Duration,
-        concurrency: u16,
         accounts: accounts::Accounts,
+        tuning: Tuning,
     ) -> Arc<Self> {
+        let Tuning { resync, concurrency } = tuning;
         Arc::new(Self {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,

@@ -17,15 +17,15 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::kind::{Act, Planned, ServiceKind, TagTarget};
-use super::lifecycle::{Resolved, delete_service, finish, reconcile_with_finalizer, retain_if_asked};
+use super::lifecycle::{Resolved, finish, reconcile_with_finalizer, retain_if_asked};
 use super::managed::ManagedStatus;
 use super::runtime::cache::Compact;
 use super::tags::{self, TagInput};
 use super::{Context, accounts, events};
-use crate::Result;
 use crate::api::common::{CommonStatus, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::RegionClients;
-use crate::plan::{Clock, Ownership, Phase, ownership};
+use crate::plan::{Clock, DeleteStep, Ownership, Phase, ownership};
+use crate::{Error, Result};
 
 /// Reconciles one resource of kind `K`.
 pub async fn reconcile<K: ServiceKind>(obj: Arc<Compact<K>>, ctx: Arc<Context>) -> Result<Action> {
@@ -115,8 +115,9 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
     let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         Err(refused) => {
-            let status = previous.clone().unwrap_or_default();
-            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
+            let mut status = previous.clone().unwrap_or_default();
+            status.common_mut().region = Some(region);
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused).await;
         }
     };
     let now = Timestamp::now();
@@ -158,7 +159,8 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
             }
         }
     };
-    finish(obj.as_ref(), &ctx, previous.as_ref(), act.status, phase, region).await
+    act.status.common_mut().region = Some(region);
+    finish(obj.as_ref(), &ctx, previous.as_ref(), act.status, phase).await
 }
 
 /// The tag step (`controller::tags`). A rejected tag change turns a Ready phase Stalled; a
@@ -171,6 +173,7 @@ async fn tag_step<K: ServiceKind>(
     phase: Phase,
 ) -> Result<Phase> {
     let input = TagInput {
+        api: K::TAG_API,
         arn: &target.arn,
         spec_tags: act.obj.spec_tags(),
         reported: target.reported.as_deref(),
@@ -179,15 +182,7 @@ async fn tag_step<K: ServiceKind>(
     };
     let (ctx, obj, aws) = (act.ctx, act.obj, act.aws);
     // NB: boxed: the tag calls' futures would otherwise be part of every reconcile's state.
-    let rejected = Box::pin(tags::reconcile(
-        ctx,
-        obj,
-        aws,
-        K::TAG_API,
-        input,
-        act.status.common_mut(),
-    ))
-    .await?;
+    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, input, act.status.common_mut())).await?;
     Ok(match (rejected, phase) {
         (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
         (_, phase) => phase,
@@ -196,7 +191,7 @@ async fn tag_step<K: ServiceKind>(
 
 /// Deletes the AWS service (unless retained) and waits until it is gone.
 async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
-    let status = obj.managed_status().cloned().unwrap_or_default();
+    let mut status = obj.managed_status().cloned().unwrap_or_default();
     let (spec_arn, status_arn) = (obj.spec_service_arn(), status.common().service_arn.as_deref());
     let policy = obj.spec_deletion_policy();
     if let Some(done) = retain_if_asked(ctx.as_ref(), obj.as_ref(), policy, spec_arn, status_arn).await {
@@ -208,7 +203,8 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
         // NB: the finalizer stays: the service may exist in the account runway must not act in.
         Err(refused) => {
             let previous = obj.managed_status().cloned();
-            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused, region).await;
+            status.common_mut().region = Some(region);
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused).await;
         }
     };
     let arn = match resolve(obj.as_ref(), &aws, status.common()).await? {
@@ -224,21 +220,73 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
             events::publish(
                 &ctx.recorder,
                 obj.as_ref(),
-                false,
-                "NothingToDelete",
-                "Delete",
-                note,
+                events::Note::new(false, "NothingToDelete", "Delete", note),
             )
             .await;
             return Ok(Action::await_change());
         }
         Resolved::Conflict(message) => {
             let note = format!("not deleting: {message}");
-            events::publish(&ctx.recorder, obj.as_ref(), true, "NotOwned", "Delete", note).await;
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                events::Note::new(true, "NotOwned", "Delete", note),
+            )
+            .await;
             return Ok(Action::await_change());
         }
     };
     let step = K::delete_step(&aws, &arn).await?;
     let delete = K::delete(&aws, &arn);
-    delete_service(ctx.as_ref(), obj.as_ref(), K::SERVICE, arn.clone(), step, delete).await
+    delete_service(ctx.as_ref(), obj.as_ref(), arn.clone(), step, delete).await
+}
+
+/// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
+/// otherwise calls `delete` (when the step says so; it returns a detail such as an operation ID, or
+/// `None` when the service was already going) and keeps the finalizer with
+/// [`Error::WaitingForDeletion`], so the resource is polled every 5 s.
+async fn delete_service<K, F>(
+    ctx: &Context,
+    obj: &K,
+    arn: String,
+    step: DeleteStep,
+    delete: F,
+) -> Result<Action>
+where
+    K: ServiceKind,
+    F: Future<Output = Result<Option<String>>>,
+{
+    match step {
+        DeleteStep::Gone => {
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(
+                    false,
+                    "Deleted",
+                    "Delete",
+                    format!("{} {arn} is gone", K::SERVICE),
+                ),
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
+        DeleteStep::Delete => {
+            if let Some(detail) = delete.await? {
+                events::publish(
+                    &ctx.recorder,
+                    obj,
+                    events::Note::new(
+                        false,
+                        "Deleting",
+                        "Delete",
+                        format!("deleting {} {arn}{detail}", K::SERVICE),
+                    ),
+                )
+                .await;
+            }
+            Err(Error::WaitingForDeletion { target: arn })
+        }
+    }
 }

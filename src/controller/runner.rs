@@ -12,13 +12,14 @@ use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::kind::ServiceKind;
 use super::leader::{Leadership, LeaseSettings};
 use super::managed::Managed;
 use super::reconcile::reconcile;
 use super::runtime::admission::runner_concurrency;
 use super::runtime::cache::{Compact, compact_event};
 use super::runtime::queue::QueueDepth;
-use super::{Context, accounts, apprunner, check_crds, error_policy, express, trigger_hash};
+use super::{Context, Tuning, accounts, check_crds, error_policy, trigger_hash};
 use crate::api::apprunner::AppRunnerService;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings};
@@ -122,6 +123,66 @@ where
     }
 }
 
+/// Where the controllers watch: the client, the namespace (all when `None`), the watch settings,
+/// and the concurrency of each class.
+struct Scope<'a> {
+    client: &'a Client,
+    namespace: Option<&'a str>,
+    watch: &'a watcher::Config,
+    concurrency: u16,
+}
+
+/// The controller of kind `K`, as a future that runs it until shutdown, with its store.
+fn drive<K: ServiceKind>(
+    scope: &Scope<'_>,
+    ctx: &Arc<Context>,
+) -> (
+    impl std::future::Future<Output = ()> + use<K>,
+    reflector::Store<Compact<K>>,
+) {
+    let api = api(scope.client, scope.namespace);
+    let (controller, store) = controller_for(api, scope.watch.clone(), scope.concurrency);
+    let queue = QueueDepth::new(K::KIND, ctx.metrics.clone());
+    let run = controller
+        .run(reconcile::<K>, error_policy, Arc::clone(ctx))
+        .for_each(move |res| {
+            queue.observe(res);
+            futures::future::ready(())
+        });
+    (run, store)
+}
+
+/// Waits for the Lease when leader election is on. A standby replica is healthy and ready
+/// meanwhile; once it leads, it is ready only when its caches have synced.
+async fn lead(
+    client: &Client,
+    settings: Option<&LeaseSettings>,
+    readiness: &Readiness,
+) -> Result<Option<Leadership>> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    readiness.set_ready();
+    let held = Leadership::acquire(client.clone(), settings).await?;
+    readiness.set_not_ready();
+    Ok(Some(held))
+}
+
+/// The Namespace watch that maps namespaces to accounts, once its cache has synced.
+async fn watch_accounts(
+    client: &Client,
+    namespace: Option<&str>,
+    allowed: Vec<String>,
+) -> Result<accounts::Accounts> {
+    let namespaces = accounts::watch_namespaces(client, namespace);
+    if store_synced(&namespaces).await.is_err() {
+        return Err(Error::Config(
+            "the namespace watch stopped before its cache synced".into(),
+        ));
+    }
+    Ok(accounts::Accounts { namespaces, allowed })
+}
+
 /// Runs the controllers until shutdown.
 pub async fn run(config: RunConfig) -> Result<()> {
     let RunConfig {
@@ -146,47 +207,26 @@ pub async fn run(config: RunConfig) -> Result<()> {
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
 
     // A standby replica is healthy and ready; it only waits for the Lease.
-    let mut leadership = match &leader_election {
-        Some(settings) => {
-            readiness.set_ready();
-            let held = Leadership::acquire(client.clone(), settings).await?;
-            readiness.set_not_ready();
-            Some(held)
-        }
-        None => None,
-    };
+    let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let namespaces = accounts::watch_namespaces(&client, namespace.as_deref());
-    if store_synced(&namespaces).await.is_err() {
-        return Err(Error::Config(
-            "the namespace watch stopped before its cache synced".into(),
-        ));
-    }
-    let accounts = accounts::Accounts {
-        namespaces,
-        allowed: allowed_accounts,
+    let accounts = watch_accounts(&client, namespace.as_deref(), allowed_accounts).await?;
+    let ctx = Context::new(
+        client.clone(),
+        aws,
+        metrics,
+        accounts,
+        Tuning { resync, concurrency },
+    );
+
+    let scope = Scope {
+        client: &client,
+        namespace: namespace.as_deref(),
+        watch: &watch,
+        concurrency,
     };
-    let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency, accounts);
-
-    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
-    let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
-    let express = xsvc
-        .run(reconcile::<ExpressService>, error_policy, Arc::clone(&ctx))
-        .for_each(|res| {
-            xsvc_queue.observe(res);
-            futures::future::ready(())
-        });
-
-    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
-    let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
-    let app_runner = arsvc
-        .run(reconcile::<AppRunnerService>, error_policy, Arc::clone(&ctx))
-        .for_each(|res| {
-            arsvc_queue.observe(res);
-            futures::future::ready(())
-        });
-
+    let (express, xsvc_store) = drive::<ExpressService>(&scope, &ctx);
+    let (app_runner, arsvc_store) = drive::<AppRunnerService>(&scope, &ctx);
     // Ready once every kind's cache has synced.
     let ready = readiness.clone();
     tokio::spawn(async move {

@@ -339,8 +339,10 @@ async fn prepare<K: Target>(
     let resolved = accounts::resolve_with(
         aws,
         &args.allowed_account_ids,
-        &namespace,
-        &annotations,
+        accounts::Tenant {
+            namespace: &namespace,
+            annotations: &annotations,
+        },
         &region,
         obj.managed_arn(),
     )
@@ -402,13 +404,14 @@ async fn report<K: Target>(
     }
     if let Some(target) = K::tag_target(&planned.observation).filter(|_| verdict != Verdict::Blocked) {
         let input = TagInput {
+            api: K::TAG_API,
             arn: &target.arn,
             spec_tags: obj.spec_tags(),
             reported: target.reported.as_deref(),
             settled: K::settled(&planned.next),
             clock: clock(&obj, resync, now),
         };
-        let step = tag_ctl::preview(&c, K::TAG_API, &input, status.common()).await?;
+        let step = tag_ctl::preview(&c, &input, status.common()).await?;
         verdict = apply_tags(verdict, step, &mut report);
     }
     report.verdict = verdict;
