@@ -10,7 +10,7 @@
 
 use kube::ResourceExt;
 
-use super::kind::{Act, DesiredRequest, Found, Planned, ServiceKind, TagTarget};
+use super::kind::{Act, Found, Planned, ServiceKind, TagTarget};
 use super::tags::TagApi;
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use crate::aws::RegionClients;
@@ -26,15 +26,6 @@ use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
 pub const KIND: &str = "AppRunnerService";
-
-impl DesiredRequest for AppRunnerRequest {
-    fn digest(&self) -> String {
-        AppRunnerRequest::digest(self)
-    }
-    fn fields(&self) -> Vec<String> {
-        AppRunnerRequest::fields(self)
-    }
-}
 
 impl ServiceKind for AppRunnerService {
     const KIND: &'static str = KIND;
@@ -97,7 +88,7 @@ impl ServiceKind for AppRunnerService {
     }
 
     fn settled(plan: &Plan) -> bool {
-        matches!(plan, Plan::Ready { .. })
+        matches!(plan, Plan::Report(Phase::Ready { .. }))
     }
 
     fn tag_target(observation: &Observation) -> Option<TagTarget> {
@@ -122,9 +113,7 @@ impl ServiceKind for AppRunnerService {
             Plan::Pause => pause_or_resume(act, &arn, true).await,
             Plan::Resume => pause_or_resume(act, &arn, false).await,
             Plan::Redeploy => redeploy(act, &arn).await,
-            Plan::Wait { reason, message } => Ok(Phase::Progressing { reason, message }),
-            Plan::Stalled { reason, message } => Ok(Phase::Stalled { reason, message }),
-            Plan::Ready { reason, message } => Ok(Phase::Ready { reason, message }),
+            Plan::Report(phase) => Ok(phase),
         }
     }
 

@@ -8,7 +8,7 @@
 
 use kube::ResourceExt;
 
-use super::kind::{Act, DesiredRequest, Found, Planned, ServiceKind, TagTarget};
+use super::kind::{Act, Found, Planned, ServiceKind, TagTarget};
 use super::tags::TagApi;
 use crate::Result;
 use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
@@ -23,15 +23,6 @@ use crate::plan::{Clock, DeleteStep, Phase};
 
 /// The kind name used in metrics and logs.
 pub const KIND: &str = "ExpressService";
-
-impl DesiredRequest for ExpressRequest {
-    fn digest(&self) -> String {
-        ExpressRequest::digest(self)
-    }
-    fn fields(&self) -> Vec<String> {
-        ExpressRequest::fields(self)
-    }
-}
 
 impl ServiceKind for ExpressService {
     const KIND: &'static str = KIND;
@@ -90,7 +81,7 @@ impl ServiceKind for ExpressService {
     }
 
     fn settled(plan: &Plan) -> bool {
-        matches!(plan, Plan::Ready { .. })
+        matches!(plan, Plan::Report(Phase::Ready { .. }))
     }
 
     fn tag_target(observation: &Observation) -> Option<TagTarget> {
@@ -126,15 +117,7 @@ impl ServiceKind for ExpressService {
                 };
                 redeploy(act, service, previous_deployment).await
             }
-            Plan::Wait { reason, message } => Ok(Phase::Progressing { reason, message }),
-            Plan::Stalled { reason, message } => Ok(Phase::Stalled { reason, message }),
-            Plan::Ready { message } => {
-                act.status.awaited_rollout = None;
-                Ok(Phase::Ready {
-                    reason: "Ready",
-                    message,
-                })
-            }
+            Plan::Report(phase) => Ok(phase),
         }
     }
 

@@ -18,7 +18,7 @@ use super::{Context, Failpoint, events};
 use crate::api::common::CommonStatus;
 use crate::api::common::Tag;
 use crate::aws::RegionClients;
-use crate::plan::{Clock, DeleteStep, Phase, clear_rejection};
+use crate::plan::{Clock, DeleteStep, Phase, Request, clear_rejection};
 use crate::{Error, Result};
 
 /// A service found by its name (the crash-safe create looks before it creates).
@@ -30,14 +30,6 @@ pub struct Found {
     pub tags: Vec<Tag>,
     /// How a message names it, for example `service web in cluster default`.
     pub label: String,
-}
-
-/// A desired AWS request: what runway sends, and how it records what it sent.
-pub trait DesiredRequest: Send + Sync {
-    /// The digest recorded as `status.lastAppliedHash`.
-    fn digest(&self) -> String;
-    /// The fields it sets, recorded as `status.appliedFields`.
-    fn fields(&self) -> Vec<String>;
 }
 
 /// The service to put tags on, and the tags AWS already reported with the observation.
@@ -82,7 +74,7 @@ pub trait ServiceKind:
     /// The planner's step.
     type Plan: Send + Sync;
     /// The desired request.
-    type Desired: DesiredRequest;
+    type Desired: Request + Send + Sync;
 
     /// Looks the service up by the name the resource gives it; `None` when there is none, or when
     /// no service can exist under that name.

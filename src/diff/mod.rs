@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::express::{ExpressServiceSpec, TargetConfiguration};
+use crate::plan::Phase;
 use crate::plan::apprunner::{self as ar, AppRunnerRequest};
 use crate::plan::express::{self as xp, ExpressRequest};
 use crate::plan::tags::TagChange;
@@ -136,13 +137,21 @@ pub fn express_verdict(plan: &xp::Plan, pending: bool) -> (Verdict, Option<Strin
             Verdict::NoChange,
             Some("AWS already runs this spec; runway records it without a call".into()),
         ),
-        xp::Plan::Wait { message, .. } if pending => (
+        xp::Plan::Report(phase) => reported(phase, pending, "rollout"),
+    }
+}
+
+/// The verdict for a plan that makes no call: a wait (an update still to send when `pending`, after
+/// the `work` in flight), a stall (blocked), or nothing to do.
+fn reported(phase: &Phase, pending: bool, work: &str) -> (Verdict, Option<String>) {
+    match phase {
+        Phase::Progressing { message, .. } if pending => (
             Verdict::Update,
-            Some(format!("after the rollout in flight: {message}")),
+            Some(format!("after the {work} in flight: {message}")),
         ),
-        xp::Plan::Wait { message, .. } => (Verdict::NoChange, Some(message.clone())),
-        xp::Plan::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
-        xp::Plan::Ready { .. } => (Verdict::NoChange, None),
+        Phase::Progressing { message, .. } => (Verdict::NoChange, Some(message.clone())),
+        Phase::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
+        Phase::Ready { .. } => (Verdict::NoChange, None),
     }
 }
 
@@ -165,13 +174,7 @@ pub fn apprunner_verdict(plan: &ar::Plan, pending: bool) -> (Verdict, Option<Str
         ar::Plan::Pause => (Verdict::Update, Some("pauses the service".into())),
         ar::Plan::Resume => (Verdict::Update, Some("resumes the service".into())),
         ar::Plan::Redeploy => (Verdict::Redeploy, Some("spec.redeployToken changed".into())),
-        ar::Plan::Wait { message, .. } if pending => (
-            Verdict::Update,
-            Some(format!("after the operation in flight: {message}")),
-        ),
-        ar::Plan::Wait { message, .. } => (Verdict::NoChange, Some(message.clone())),
-        ar::Plan::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
-        ar::Plan::Ready { .. } => (Verdict::NoChange, None),
+        ar::Plan::Report(phase) => reported(phase, pending, "operation"),
     }
 }
 

@@ -18,15 +18,15 @@ use crate::api::apprunner::AppRunnerService;
 use crate::api::common::PAUSED_ANNOTATION;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
-use crate::controller::kind::{DesiredRequest, Planned, ServiceKind};
+use crate::controller::kind::{Planned, ServiceKind};
 use crate::controller::managed::ManagedStatus;
 use crate::controller::reconcile::{Decided, clock, preview};
 use crate::controller::tags::{TagInput, TagStep};
 use crate::controller::{accounts, tags as tag_ctl};
 use crate::metrics::Metrics;
-use crate::plan::Phase;
 use crate::plan::apprunner as ar;
 use crate::plan::express as xp;
+use crate::plan::{Phase, Request};
 use crate::{Error, Result};
 
 /// Output formats.
@@ -258,7 +258,7 @@ impl Target for ExpressService {
     }
     fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>> {
         let update = matches!(planned.next, xp::Plan::Update { .. });
-        let waiting = matches!(planned.next, xp::Plan::Wait { .. });
+        let waiting = matches!(planned.next, xp::Plan::Report(Phase::Progressing { .. }));
         if !(update || waiting && pending) {
             return None;
         }
@@ -304,7 +304,7 @@ impl Target for AppRunnerService {
     }
     fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>> {
         let update = matches!(planned.next, ar::Plan::Update { .. });
-        let waiting = matches!(planned.next, ar::Plan::Wait { .. });
+        let waiting = matches!(planned.next, ar::Plan::Report(Phase::Progressing { .. }));
         if !(update || waiting && pending) {
             return None;
         }

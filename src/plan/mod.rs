@@ -62,6 +62,35 @@ pub struct Clock<'a> {
     pub requested_at: Option<&'a str>,
 }
 
+/// A canonical desired AWS request: what runway sends, and how it records what it sent.
+pub trait Request: Sized {
+    /// The digest recorded as `status.lastAppliedHash`.
+    fn digest(&self) -> String;
+    /// The fields it sets, recorded as `status.appliedFields`.
+    fn fields(&self) -> Vec<String>;
+    /// The request that also clears the `applied` fields it no longer sets.
+    fn clearing(self, applied: &[String]) -> Self;
+}
+
+/// The desired request from the spec's, clearing what runway applied earlier and the spec dropped.
+/// A status written before runway tracked `appliedFields` gets them from the spec it last applied.
+pub fn desired<R: Request>(spec_request: R, common: &mut CommonStatus) -> R {
+    if common.applied_fields.is_empty()
+        && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+    {
+        common.applied_fields = spec_request.fields();
+    }
+    spec_request.clearing(&common.applied_fields)
+}
+
+/// The phase of a resource whose spec cannot be created as it stands: nothing is sent.
+pub fn invalid_spec(message: String) -> Phase {
+    Phase::Stalled {
+        reason: "InvalidSpec",
+        message,
+    }
+}
+
 /// The longest wait between two tries of a request AWS rejected, in resync intervals.
 pub const MAX_REJECTION_BACKOFF_RESYNCS: u32 = 8;
 

@@ -8,10 +8,10 @@
 use super::{
     AppRunnerRequest, ObservedOperation, ObservedService, Plan, PlanInput, baseline, create_request, plan,
 };
-use crate::api::apprunner::{AppRunnerService, AppRunnerServiceSpec, AppRunnerServiceStatus};
+use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use kube::ResourceExt;
 
-use crate::plan::Clock;
+use crate::plan::{Clock, invalid_spec};
 
 /// The `operationStatus` runway records for an operation it has just started and not yet listed.
 pub const STARTED: &str = "PENDING";
@@ -34,7 +34,7 @@ pub fn decide(
     observation: &Observation,
     clock: Clock<'_>,
 ) -> (Plan, AppRunnerRequest) {
-    let desired = desired(&obj.spec, status);
+    let desired = crate::plan::desired(AppRunnerRequest::from_spec(&obj.spec), &mut status.common);
     if let Some(s) = &observation.service {
         status.common.service_arn = Some(s.arn.clone());
         if baseline(status, &desired, s) {
@@ -66,30 +66,11 @@ pub fn decide(
 /// A create is planned only for a spec that can be created; otherwise the resource stalls with
 /// the reason, and nothing is sent.
 fn validated(obj: &AppRunnerService, next: Plan) -> Plan {
-    if next != Plan::Create {
-        return next;
-    }
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    match create_request(&obj.spec, &namespace, &name) {
-        Ok(_) => next,
-        Err(message) => Plan::Stalled {
-            reason: "InvalidSpec",
-            message,
-        },
+    match (&next, create_request(&obj.spec, &namespace, &name)) {
+        (Plan::Create, Err(message)) => Plan::Report(invalid_spec(message)),
+        _ => next,
     }
-}
-
-/// The desired request, clearing what runway applied earlier and the spec dropped. A status
-/// written before runway tracked `appliedFields` gets them from the spec it last applied.
-pub fn desired(spec: &AppRunnerServiceSpec, status: &mut AppRunnerServiceStatus) -> AppRunnerRequest {
-    let spec_request = AppRunnerRequest::from_spec(spec);
-    let common = &mut status.common;
-    if common.applied_fields.is_empty()
-        && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
-    {
-        common.applied_fields = spec_request.fields();
-    }
-    spec_request.clearing(&common.applied_fields)
 }
 
 /// Copies what DescribeService reports into the status.

@@ -6,7 +6,7 @@ use super::drift::drift;
 use super::observed::{ObservedOperation, ObservedService};
 use super::request::AppRunnerRequest;
 use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
-use crate::plan::{Clock, DeleteStep, rejected_again, rejection_blocks};
+use crate::plan::{Clock, DeleteStep, Phase, rejected_again, rejection_blocks};
 
 /// The next deletion step, from the service's status (`None`: not found). A service busy with any
 /// operation (its own delete included) is waited for: App Runner refuses a delete meanwhile.
@@ -48,27 +48,9 @@ pub enum Plan {
     Resume,
     /// Call StartDeployment.
     Redeploy,
-    /// An operation is in flight; poll again later.
-    Wait {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// Detail.
-        message: String,
-    },
-    /// Stop until the spec changes.
-    Stalled {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// Detail.
-        message: String,
-    },
-    /// Nothing to do; the service is settled.
-    Ready {
-        /// PascalCase reason: `Ready`, or `Paused` for a service paused as the spec asks.
-        reason: &'static str,
-        /// Detail.
-        message: String,
-    },
+    /// An operation is in flight, the spec cannot be sent, or the service is settled (`Ready`, or
+    /// `Paused` for a service paused as the spec asks): no call, only the phase to report.
+    Report(Phase),
 }
 
 /// Operation statuses that mean App Runner is still working.
@@ -146,13 +128,13 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     let service = match service {
         Some(s) if s.status != "DELETED" => s,
         _ if adopted => {
-            return Plan::Stalled {
+            return Plan::Report(Phase::Stalled {
                 reason: "AdoptedServiceNotFound",
                 message: format!(
                     "spec.serviceArn {} does not name an existing App Runner service",
                     spec.service_arn.as_deref().unwrap_or_default()
                 ),
-            };
+            });
         }
         _ if failed_before => return stalled_again(status),
         _ => return Plan::Create,
@@ -187,10 +169,10 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     match service.status.as_str() {
         "PAUSED" => step.paused(drifted),
         "RUNNING" => step.running(drifted),
-        other => Plan::Wait {
+        other => Plan::Report(Phase::Progressing {
             reason: "UnexpectedStatus",
             message: format!("service {} reports status {other}; waiting", service.arn),
-        },
+        }),
     }
 }
 
@@ -228,21 +210,23 @@ impl Step<'_> {
             Some(op) => format!("operation {} ({}) is {}", op.id, op.operation_type, op.status),
             None => format!("service {} is OPERATION_IN_PROGRESS", self.service.arn),
         };
-        Some(Plan::Wait {
+        Some(Plan::Report(Phase::Progressing {
             reason: "OperationInProgress",
             message: format!("{what}{pending}"),
-        })
+        }))
     }
 
     /// A stall for a service that App Runner failed to delete: nothing recovers it.
     fn delete_failed(&self) -> Option<Plan> {
-        (self.service.status == "DELETE_FAILED").then(|| Plan::Stalled {
-            reason: "DeleteFailed",
-            message: format!(
-                "service {} is DELETE_FAILED and can't be recovered; delete this resource to retry the \
+        (self.service.status == "DELETE_FAILED").then(|| {
+            Plan::Report(Phase::Stalled {
+                reason: "DeleteFailed",
+                message: format!(
+                    "service {} is DELETE_FAILED and can't be recovered; delete this resource to retry the \
                  deletion",
-                self.service.arn
-            ),
+                    self.service.arn
+                ),
+            })
         })
     }
 
@@ -265,7 +249,7 @@ impl Step<'_> {
             Some(op) => format!("operation {} ({}) ended {}", op.id, op.operation_type, op.status),
             None => "the create operation failed".into(),
         };
-        Some(Plan::Stalled {
+        Some(Plan::Report(Phase::Stalled {
             reason: "CreateFailed",
             message: format!(
                 "service {} is CREATE_FAILED: {what}. The failed service still counts toward the \
@@ -273,7 +257,7 @@ impl Step<'_> {
                  with UpdateService (or change spec.redeployToken to rebuild the same spec)",
                 self.service.arn
             ),
-        })
+        }))
     }
 
     /// For an update or deployment that App Runner rolled back, while the spec is unchanged: a
@@ -285,14 +269,14 @@ impl Step<'_> {
                 && !self.spec_changed
         })?;
         if !self.token_changed {
-            return Some(Plan::Stalled {
+            return Some(Plan::Report(Phase::Stalled {
                 reason: "RolledBack",
                 message: format!(
                     "operation {} ({}) ended {}: App Runner kept the previous configuration; change \
                      the spec or spec.redeployToken to try again",
                     op.id, op.operation_type, op.status
                 ),
-            });
+            }));
         }
         Some(
             if op.operation_type == "START_DEPLOYMENT" && drift(self.desired, &self.service.config).is_empty()
@@ -332,10 +316,10 @@ impl Step<'_> {
         } else {
             ""
         };
-        Plan::Ready {
+        Plan::Report(Phase::Ready {
             reason: "Paused",
             message: format!("service {} is PAUSED{note}", self.service.arn),
-        }
+        })
     }
 
     /// The step for a RUNNING service: an update for a changed spec or drift, then a pause or a
@@ -357,7 +341,7 @@ impl Step<'_> {
         if self.token_changed {
             return Plan::Redeploy;
         }
-        Plan::Ready {
+        Plan::Report(Phase::Ready {
             reason: "Ready",
             message: match self.tracked {
                 Some(op) => format!(
@@ -366,11 +350,11 @@ impl Step<'_> {
                 ),
                 None => format!("service {} is RUNNING", self.service.arn),
             },
-        }
+        })
     }
 }
 
 fn stalled_again(status: &AppRunnerServiceStatus) -> Plan {
     let (reason, message) = rejected_again(&status.common);
-    Plan::Stalled { reason, message }
+    Plan::Report(Phase::Stalled { reason, message })
 }

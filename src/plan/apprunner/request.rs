@@ -318,3 +318,15 @@ pub fn create_request(
         request: AppRunnerRequest::from_spec(spec),
     })
 }
+
+impl crate::plan::Request for AppRunnerRequest {
+    fn digest(&self) -> String {
+        AppRunnerRequest::digest(self)
+    }
+    fn fields(&self) -> Vec<String> {
+        AppRunnerRequest::fields(self)
+    }
+    fn clearing(self, applied: &[String]) -> Self {
+        AppRunnerRequest::clearing(self, applied)
+    }
+}

@@ -11,7 +11,7 @@ use super::{
 use crate::api::express::{ExpressService, ExpressServiceSpec, ExpressServiceStatus};
 use kube::ResourceExt;
 
-use crate::plan::Clock;
+use crate::plan::{Clock, Phase, invalid_spec};
 
 /// What ECS reported: the service, and the deployment the plan is made with.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,7 +30,7 @@ pub fn decide(
     clock: Clock<'_>,
 ) -> (Plan, ExpressRequest) {
     observed(&obj.spec, status, observation);
-    let desired = desired(&obj.spec, status);
+    let desired = crate::plan::desired(ExpressRequest::from_spec(&obj.spec), &mut status.common);
     let next = plan(PlanInput {
         spec: &obj.spec,
         status,
@@ -39,22 +39,21 @@ pub fn decide(
         deployment: observation.deployment.as_ref(),
         clock,
     });
-    (validated(obj, next), desired)
+    let next = validated(obj, next);
+    if matches!(next, Plan::Report(Phase::Ready { .. })) {
+        // The awaited rollout has succeeded: nothing is awaited any more.
+        status.awaited_rollout = None;
+    }
+    (next, desired)
 }
 
 /// A create is planned only for a spec that can be created; otherwise the resource stalls with
 /// the reason, and nothing is sent.
 fn validated(obj: &ExpressService, next: Plan) -> Plan {
-    if next != Plan::Create {
-        return next;
-    }
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    match create_request(&obj.spec, &namespace, &name) {
-        Ok(_) => next,
-        Err(message) => Plan::Stalled {
-            reason: "InvalidSpec",
-            message,
-        },
+    match (&next, create_request(&obj.spec, &namespace, &name)) {
+        (Plan::Create, Err(message)) => Plan::Report(invalid_spec(message)),
+        _ => next,
     }
 }
 
@@ -87,17 +86,4 @@ pub fn observed(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus, ob
         .as_ref()
         .and_then(|t| t.ingress_paths.first())
         .map(|p| p.endpoint.clone());
-}
-
-/// The desired request, clearing what runway applied earlier and the spec dropped. A status
-/// written before runway tracked `appliedFields` gets them from the spec it last applied.
-pub fn desired(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus) -> ExpressRequest {
-    let spec_request = ExpressRequest::from_spec(spec);
-    let common = &mut status.common;
-    if common.applied_fields.is_empty()
-        && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
-    {
-        common.applied_fields = spec_request.fields();
-    }
-    spec_request.clearing(&common.applied_fields)
 }

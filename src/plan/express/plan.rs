@@ -6,7 +6,7 @@ use super::drift::{current_configuration, drift};
 use super::observed::{ObservedDeployment, ObservedExpress};
 use super::request::ExpressRequest;
 use crate::api::express::{ExpressServiceSpec, ExpressServiceStatus, TargetConfiguration};
-use crate::plan::{Clock, DeleteStep, rejected_again, rejection_blocks};
+use crate::plan::{Clock, DeleteStep, Phase, rejected_again, rejection_blocks};
 
 /// What to do next for an Express service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,25 +26,9 @@ pub enum Plan {
     Baseline,
     /// Call ECS UpdateService with forceNewDeployment.
     Redeploy,
-    /// AWS is busy; poll again later.
-    Wait {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// Detail.
-        message: String,
-    },
-    /// A failure that retrying soon cannot fix; looked at again at the resync interval.
-    Stalled {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// Detail with AWS's message.
-        message: String,
-    },
-    /// Nothing to do; the service is ready, and any awaited rollout has succeeded.
-    Ready {
-        /// Detail.
-        message: String,
-    },
+    /// AWS is busy, the spec cannot be sent, or the service is ready: no call, only the phase to
+    /// report (Progressing, Stalled, or Ready once any awaited rollout has succeeded).
+    Report(Phase),
 }
 
 /// Deployment statuses that mean a rollout is still moving.
@@ -94,10 +78,10 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         gone => return no_service(spec, status, gone, blocked),
     };
     if service.status_code.as_deref() == Some("DRAINING") {
-        return Plan::Wait {
+        return Plan::Report(Phase::Progressing {
             reason: "ServiceDraining",
             message: format!("service {} is DRAINING", service.arn),
-        };
+        });
     }
 
     let spec_changed = status.common.last_applied_hash.as_deref() != Some(hash.as_str());
@@ -134,7 +118,8 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         }
     }
 
-    Plan::Ready {
+    Plan::Report(Phase::Ready {
+        reason: "Ready",
         message: match deployment {
             Some(d) => format!(
                 "service {} is ACTIVE; deployment {} is {}",
@@ -142,7 +127,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             ),
             None => format!("service {} is ACTIVE", service.arn),
         },
-    }
+    })
 }
 
 /// The step when AWS reports no service, or an `INACTIVE` one (`gone`): an adopted service is
@@ -155,17 +140,17 @@ fn no_service(
 ) -> Plan {
     if spec.service_arn.is_some() {
         return match gone {
-            Some(s) => Plan::Stalled {
+            Some(s) => Plan::Report(Phase::Stalled {
                 reason: "AdoptedServiceInactive",
                 message: format!("the adopted service {} is INACTIVE", s.arn),
-            },
-            None => Plan::Stalled {
+            }),
+            None => Plan::Report(Phase::Stalled {
                 reason: "AdoptedServiceNotFound",
                 message: format!(
                     "spec.serviceArn {} does not name an existing Express service",
                     spec.service_arn.as_deref().unwrap_or_default()
                 ),
-            },
+            }),
         };
     }
     if blocked {
@@ -187,10 +172,10 @@ fn rollout_in_flight(deployment: Option<&ObservedDeployment>, spec_changed: bool
     } else {
         ""
     };
-    Some(Plan::Wait {
+    Some(Plan::Report(Phase::Progressing {
         reason: "RolloutInProgress",
         message: format!("deployment {} is {}{pending}", d.arn, d.status),
-    })
+    }))
 }
 
 /// The step for a changed spec or a field to clear: an update, or only a baseline when runway has
@@ -215,7 +200,7 @@ fn failed_rollout(deployment: Option<&ObservedDeployment>) -> Option<Plan> {
     } else {
         "RolledBack"
     };
-    Some(Plan::Stalled {
+    Some(Plan::Report(Phase::Stalled {
         reason,
         message: format!(
             "deployment {} ended {}: {}; change the spec or spec.redeployToken to try again",
@@ -223,7 +208,7 @@ fn failed_rollout(deployment: Option<&ObservedDeployment>) -> Option<Plan> {
             d.status,
             d.status_reason.as_deref().unwrap_or("no reason given")
         ),
-    })
+    }))
 }
 
 /// While runway awaits a rollout it started (or found), the step that waits for it: AWS has not
@@ -237,31 +222,31 @@ fn awaited_rollout(status: &ExpressServiceStatus, deployment: Option<&ObservedDe
         None => format!("the {} rollout", awaited.cause.to_ascii_lowercase()),
     };
     let Some(d) = deployment else {
-        return Some(Plan::Wait {
+        return Some(Plan::Report(Phase::Progressing {
             reason: "RolloutPending",
             message: format!("waiting for AWS to report the deployment of {what}"),
-        });
+        }));
     };
     let other_revision = matches!(
         (&awaited.service_revision_arn, &d.target_revision),
         (Some(want), Some(have)) if want != have
     );
     if awaited.previous_deployment.as_deref() == Some(d.arn.as_str()) || other_revision {
-        return Some(Plan::Wait {
+        return Some(Plan::Report(Phase::Progressing {
             reason: "RolloutPending",
             message: format!(
                 "AWS reports deployment {} of an earlier configuration; waiting for the deployment of \
                  {what}",
                 d.arn
             ),
-        });
+        }));
     }
     None
 }
 
 fn stalled_again(status: &ExpressServiceStatus) -> Plan {
     let (reason, message) = rejected_again(&status.common);
-    Plan::Stalled { reason, message }
+    Plan::Report(Phase::Stalled { reason, message })
 }
 
 /// The current deployment as the status last recorded it, when describing it again would tell

@@ -225,3 +225,15 @@ pub fn metric_name(m: ScalingMetric) -> &'static str {
         ScalingMetric::REQUEST_COUNT_PER_TARGET => "REQUEST_COUNT_PER_TARGET",
     }
 }
+
+impl crate::plan::Request for ExpressRequest {
+    fn digest(&self) -> String {
+        ExpressRequest::digest(self)
+    }
+    fn fields(&self) -> Vec<String> {
+        ExpressRequest::fields(self)
+    }
+    fn clearing(self, applied: &[String]) -> Self {
+        ExpressRequest::clearing(self, applied)
+    }
+}
