@@ -215,14 +215,6 @@ pub fn principal_account(principal: &str) -> Option<&str> {
     (is_account_id(account) && !resource.is_empty()).then_some(account)
 }
 
-/// The account field of an ARN (`arn:partition:service:region:account:resource`), if it has one.
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut fields = arn.strip_prefix("arn:")?.splitn(5, ':');
-    let account = fields.nth(3)?;
-    fields.next()?;
-    (!account.is_empty()).then_some(account)
-}
-
 /// Who made a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
@@ -525,6 +517,7 @@ pub fn external_id_matches(role: &RoleConfig, given: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::wire::arn_account;
 
     const TEAM_A: &str = "arn:aws:iam::210987654321:role/runway-team-a";
 

@@ -155,7 +155,7 @@ impl AwsService {
                 other => vec![other],
             })
             .filter_map(Value::as_str)
-            .find(|arn| crate::sim::accounts::arn_account(arn).is_some_and(|a| a != account))
+            .find(|arn| arn_account(arn).is_some_and(|a| a != account))
     }
 
     /// Renders an error body. ECS members are `message`, App Runner members are `Message`, as the
@@ -167,6 +167,14 @@ impl AwsService {
         };
         json!({ "__type": error.code, message_key: error.message })
     }
+}
+
+/// The account field of an ARN (`arn:partition:service:region:account:resource`), if it has one.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let mut fields = arn.strip_prefix("arn:")?.splitn(5, ':');
+    let account = fields.nth(3)?;
+    fields.next()?;
+    (!account.is_empty()).then_some(account)
 }
 
 /// An AWS error response.

@@ -13,6 +13,7 @@
 mod actions;
 pub mod lifecycle;
 pub mod render;
+mod responses;
 pub mod scaling;
 pub mod types;
 pub mod vpc;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppRunnerState;
-use super::actions::{invalid, not_found, page_within, paged};
+use super::responses::{invalid, not_found, page_within, paged};
 use super::lifecycle::AppRunnerService;
 use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
 use crate::sim::clock::Timestamp;

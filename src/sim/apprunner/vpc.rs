@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppRunnerState;
-use super::actions::{invalid, not_found, page_within, paged};
+use super::responses::{invalid, not_found, page_within, paged};
 use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
 use crate::sim::clock::Timestamp;
 use crate::sim::ids;
