@@ -186,9 +186,10 @@ pub fn handle(
 }
 
 fn assume_role_result(issued: &IssuedCredentials) -> String {
-    let expiration = chrono::DateTime::from_timestamp(issued.expiration as i64, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
+    // NB: whole seconds in UTC, as AWS writes them: `2026-12-02T05:48:50Z`.
+    let expiration = jiff::Timestamp::from_second(issued.expiration as i64)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
     format!(
         "<Credentials>{}{}{}{}</Credentials><AssumedRoleUser>{}{}</AssumedRoleUser>",
