@@ -299,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_own_account_comes_from_sts_once_and_an_unreachable_sts_is_not_asked_on_every_call() {
-        let sim = crate::sim::Simulator::start(crate::sim::SimConfig::default())
+        let sim = runway_sim::Simulator::start(runway_sim::SimConfig::default())
             .await
             .expect("simulator");
         let aws = AwsClients::new(settings(&sim.endpoint()), Metrics::new());
