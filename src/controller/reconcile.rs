@@ -112,7 +112,7 @@ async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonSt
 async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.managed_status().cloned();
     let region = obj.region(ctx.aws.default_region());
-    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
+    let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         Err(refused) => {
             let mut status = previous.clone().unwrap_or_default();
@@ -198,7 +198,7 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
         return Ok(done);
     }
     let region = obj.region(ctx.aws.default_region());
-    let aws = match accounts::resolve(&ctx, obj.as_ref(), &region).await? {
+    let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
         // NB: the finalizer stays: the service may exist in the account runway must not act in.
         Err(refused) => {

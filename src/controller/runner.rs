@@ -171,6 +171,7 @@ async fn lead(
 /// The Namespace watch that maps namespaces to accounts, once its cache has synced.
 async fn watch_accounts(
     client: &Client,
+    aws: &Arc<AwsClients>,
     namespace: Option<&str>,
     allowed: Vec<String>,
 ) -> Result<accounts::Accounts> {
@@ -180,7 +181,12 @@ async fn watch_accounts(
             "the namespace watch stopped before its cache synced".into(),
         ));
     }
-    Ok(accounts::Accounts { namespaces, allowed })
+    Ok(accounts::Accounts {
+        namespaces,
+        allowed,
+        client: client.clone(),
+        aws: Arc::clone(aws),
+    })
 }
 
 /// Runs the controllers until shutdown.
@@ -210,7 +216,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let accounts = watch_accounts(&client, namespace.as_deref(), allowed_accounts).await?;
+    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), allowed_accounts).await?;
     let ctx = Context::new(
         client.clone(),
         aws,
