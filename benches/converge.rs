@@ -35,8 +35,8 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use runway::api::apprunner::AppRunnerService;
 use runway::api::express::ExpressService;
-use runway::controller::lifecycle::{Managed, ManagedStatus};
-use runway::sim::{FaultConfig, SimConfig, SimHandle, Simulator, StatsSnapshot};
+use runway::controller::managed::{Managed, ManagedStatus};
+use runway_sim::{FaultConfig, SimConfig, SimHandle, Simulator, StatsSnapshot};
 use serde_json::json;
 use support::Cluster;
 use support::controller::{Options, Runway};
@@ -129,7 +129,7 @@ fn apprunner(name: &str) -> AppRunnerService {
 }
 
 fn is_mutating(key: &str) -> bool {
-    runway::sim::stats::is_mutating(key)
+    runway_sim::stats::is_mutating(key)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -66,6 +66,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The AWS simulator (`runway simulate-aws`, `runway run --simulate-aws`) did not start or
+    /// stopped serving.
+    #[error(transparent)]
+    Simulator(#[from] runway_sim::Error),
 }
 
 /// A failed AWS call, with everything needed to report and classify it.
@@ -159,6 +163,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Kube { .. } | Error::Io { .. } | Error::WaitingForDeletion { .. } => true,
+            Error::Simulator(e) => matches!(e, runway_sim::Error::Io { .. }),
             Error::Aws(f) => f.kind.is_retryable(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e)
@@ -202,7 +207,8 @@ impl Error {
             Error::InvalidSpec(_) => "invalid_spec",
             Error::Config(_) => "config",
             Error::Serialize { .. } | Error::Yaml { .. } => "serialize",
-            Error::Io { .. } => "io",
+            Error::Io { .. } | Error::Simulator(runway_sim::Error::Io { .. }) => "io",
+            Error::Simulator(runway_sim::Error::Config(_)) => "config",
             Error::Cache(_) => "cache",
         }
     }

@@ -3,8 +3,8 @@
 //!
 //! Modules follow the data flow: `api` holds the CRD types; `plan` decides what to do from spec,
 //! status and what AWS reports (pure functions); `aws` talks to AWS; `controller` wires watches,
-//! reconciles, status and events; `server` serves metrics and health; `sim` is the AWS simulator used
-//! by the demo and the tests.
+//! reconciles, status and events; `metrics` holds the Prometheus registry and `server` serves it
+//! with health. The AWS simulator used by the demo and the tests is the `runway-sim` crate.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
@@ -14,9 +14,9 @@ pub mod controller;
 pub mod diff;
 pub mod error;
 pub mod manifests;
+pub mod metrics;
 pub mod migrate;
 pub mod plan;
 pub mod server;
-pub mod sim;
 
 pub use error::{Error, Result};

@@ -126,7 +126,7 @@ enum Command {
         out_dir: Option<PathBuf>,
     },
     /// Serve the AWS simulator (ECS Express Mode and App Runner) over the real wire protocols.
-    SimulateAws(runway::sim::SimArgs),
+    SimulateAws(runway_sim::SimArgs),
     /// Generate a manifest for another kind from an existing resource; never changes anything.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -190,7 +190,7 @@ async fn async_main() -> std::process::ExitCode {
         Command::Diff(_) => Ok(()),
         Command::Run(args) => run(args).await,
         Command::Crds { out_dir } => write_crds(out_dir),
-        Command::SimulateAws(args) => runway::sim::run(args).await,
+        Command::SimulateAws(args) => runway_sim::run(args).await.map_err(runway::Error::from),
         Command::Migrate(MigrateCommand::Apprunner(args)) => runway::migrate::run::run(args).await,
     };
     match result {
@@ -266,7 +266,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
     });
     // NB: the embedded simulator lives as long as the controller; dropping the handle stops it.
     let simulator = if simulate_aws {
-        let handle = runway::sim::Simulator::start(runway::sim::SimConfig::default()).await?;
+        let handle = runway_sim::Simulator::start(runway_sim::SimConfig::default()).await?;
         tracing::info!(endpoint = %handle.endpoint(), "embedded AWS simulator started");
         Some(handle)
     } else {

@@ -7,8 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use runway::sim::SimHandle;
-use runway::sim::accounts::RoleConfig;
+use runway_sim::SimHandle;
+use runway_sim::accounts::RoleConfig;
 use serde_json::{Value, json};
 use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true};
 

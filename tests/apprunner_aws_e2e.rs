@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use runway::sim::SimHandle;
+use runway_sim::SimHandle;
 use serde_json::{Value, json};
 use support::controller::{Env, Options, Runway, condition, eventually, is_true};
 
@@ -113,7 +113,7 @@ async fn a_change_to_a_paused_service_is_applied_and_it_stays_paused() {
         0,
         "never resumed to apply a change"
     );
-    let described = runway::sim::client::apprunner_client(&env.sim.endpoint())
+    let described = runway_sim::client::apprunner_client(&env.sim.endpoint())
         .describe_service()
         .service_arn(ready["status"]["serviceArn"].as_str().expect("arn"))
         .send()
@@ -178,7 +178,7 @@ async fn removing_the_last_environment_variable_clears_it_in_app_runner_once() {
     env.wait_for("webapp", "Ready after the removal", true, |o| {
         is_true(o, "Ready") && o["status"]["operationType"] == "UPDATE_SERVICE"
     });
-    let described = runway::sim::client::apprunner_client(&env.sim.endpoint())
+    let described = runway_sim::client::apprunner_client(&env.sim.endpoint())
         .describe_service()
         .service_arn(&arn)
         .send()

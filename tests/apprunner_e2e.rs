@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use runway::sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
+use runway_sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, WAIT, condition, eventually, is_true};
 
@@ -67,7 +67,7 @@ fn reason(obj: &Value, type_: &str) -> String {
 impl Env {
     /// The service as App Runner describes it.
     async fn describe(&self, arn: &str) -> aws_sdk_apprunner::types::Service {
-        let client = runway::sim::client::apprunner_client(&self.sim.endpoint());
+        let client = runway_sim::client::apprunner_client(&self.sim.endpoint());
         client
             .describe_service()
             .service_arn(arn)
@@ -612,7 +612,7 @@ async fn delete_follows_the_operation_and_retain_keeps_the_service() {
     });
     assert_eq!(calls(&env.sim, "DeleteService"), 1, "{:?}", env.sim.stats().calls);
 
-    let client = runway::sim::client::apprunner_client(&env.sim.endpoint());
+    let client = runway_sim::client::apprunner_client(&env.sim.endpoint());
     let deleted = client.describe_service().service_arn(&gone_arn).send().await;
     assert!(
         deleted.as_ref().is_err()
@@ -629,7 +629,7 @@ async fn delete_follows_the_operation_and_retain_keeps_the_service() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
     let env = Env::new("ar-adopt", ARSVC).await;
-    let client = runway::sim::client::apprunner_client(&env.sim.endpoint());
+    let client = runway_sim::client::apprunner_client(&env.sim.endpoint());
     let created = client
         .create_service()
         .service_name("legacy")
@@ -701,7 +701,7 @@ async fn drift_outside_runway_waits_for_its_operation_then_is_corrected_with_one
     let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
 
     // Someone changes the image with the App Runner API directly.
-    let client = runway::sim::client::apprunner_client(&env.sim.endpoint());
+    let client = runway_sim::client::apprunner_client(&env.sim.endpoint());
     client
         .update_service()
         .service_arn(&arn)

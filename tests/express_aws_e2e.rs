@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use runway::sim::SimHandle;
+use runway_sim::SimHandle;
 use serde_json::{Value, json};
 use support::controller::{Env, Options, Runway, condition, eventually, is_true};
 
@@ -84,7 +84,7 @@ fn never_ready_for(env: &Env, name: &str, seconds: u64) -> Value {
 }
 
 fn ecs(env: &Env) -> aws_sdk_ecs::Client {
-    runway::sim::client::ecs_client(&env.sim.endpoint())
+    runway_sim::client::ecs_client(&env.sim.endpoint())
 }
 
 async fn described(env: &Env, arn: &str) -> aws_sdk_ecs::types::EcsExpressGatewayService {
@@ -405,9 +405,9 @@ async fn a_failing_describe_turns_ready_false_with_aws_code_and_recovers() {
     env.wait_ready("web");
 
     env.sim
-        .set_faults(runway::sim::FaultConfig {
+        .set_faults(runway_sim::FaultConfig {
             server_error_rate: 1.0,
-            ..runway::sim::FaultConfig::default()
+            ..runway_sim::FaultConfig::default()
         })
         .expect("faults");
     let failing = env.wait_for("web", "Ready=False with the AWS error", false, |o| {
@@ -422,7 +422,7 @@ async fn a_failing_describe_turns_ready_false_with_aws_code_and_recovers() {
     );
     // Still retried with backoff, never parked: it recovers on its own once AWS answers again.
     env.sim
-        .set_faults(runway::sim::FaultConfig::default())
+        .set_faults(runway_sim::FaultConfig::default())
         .expect("faults");
     env.wait_ready("web");
     assert_eq!(mutating_calls(&env.sim), 1, "{:?}", env.sim.stats().calls);
@@ -506,9 +506,9 @@ async fn a_changed_default_region_never_duplicates_or_orphans_an_existing_servic
     assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
 
     // Adopting a service of a third Region uses that ARN's Region.
-    let west = runway::sim::client::ecs_client_with(
+    let west = runway_sim::client::ecs_client_with(
         &env.sim.endpoint(),
-        &runway::sim::client::ClientOptions {
+        &runway_sim::client::ClientOptions {
             region: "us-west-2".into(),
             max_attempts: 1,
         },
@@ -626,9 +626,9 @@ async fn a_stalled_aws_response_times_out_into_a_truthful_condition_and_recovers
 
     // AWS stops answering in time: every call now takes 5 s.
     env.sim
-        .set_faults(runway::sim::FaultConfig {
+        .set_faults(runway_sim::FaultConfig {
             latency_ms: 5_000,
-            ..runway::sim::FaultConfig::default()
+            ..runway_sim::FaultConfig::default()
         })
         .expect("faults");
     let started = std::time::Instant::now();
@@ -643,7 +643,7 @@ async fn a_stalled_aws_response_times_out_into_a_truthful_condition_and_recovers
         started.elapsed()
     );
     env.sim
-        .set_faults(runway::sim::FaultConfig::default())
+        .set_faults(runway_sim::FaultConfig::default())
         .expect("faults");
     env.wait_ready("web");
 }
@@ -653,9 +653,9 @@ async fn when_the_sdk_gives_up_under_throttling_runways_own_backoff_bounds_the_c
     let env = Env::new("xa-throttle", XSVC).await;
     // Every call throttled: the SDK's three attempts are exhausted on each one.
     env.sim
-        .set_faults(runway::sim::FaultConfig {
+        .set_faults(runway_sim::FaultConfig {
             throttle_rate: 1.0,
-            ..runway::sim::FaultConfig::default()
+            ..runway_sim::FaultConfig::default()
         })
         .expect("faults");
     // A 30 s resync, so the exponential backoff (not the resync cap) is what bounds the calls.
@@ -683,7 +683,7 @@ async fn when_the_sdk_gives_up_under_throttling_runways_own_backoff_bounds_the_c
     );
 
     env.sim
-        .set_faults(runway::sim::FaultConfig::default())
+        .set_faults(runway_sim::FaultConfig::default())
         .expect("faults");
     env.wait_ready("web");
     assert_eq!(env.sim.stats().outcome("ecs:CreateExpressGatewayService:ok"), 1);

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use runway::sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
+use runway_sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, WAIT, condition, eventually, is_true};
 
@@ -439,7 +439,7 @@ async fn the_paused_annotation_sends_nothing_until_removed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adopting_by_service_arn_never_creates_and_retains_on_delete() {
     let env = Env::new("x-adopt", XSVC).await;
-    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
     let created = ecs
         .create_express_gateway_service()
         .service_name("legacy")
@@ -535,7 +535,7 @@ async fn delete_sends_one_delete_and_releases_the_finalizer_and_retain_sends_non
         "{:?}",
         stats.calls
     );
-    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
     let kept_arn = "arn:aws:ecs:us-east-1:123456789012:service/default/kept";
     let described = ecs
         .describe_express_gateway_service()
@@ -554,7 +554,7 @@ async fn drift_outside_runway_is_reported_and_corrected_with_one_update() {
     let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
 
     // Someone changes the image with the AWS API directly.
-    let ecs = runway::sim::client::ecs_client(&env.sim.endpoint());
+    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
     ecs.update_express_gateway_service()
         .service_arn(&arn)
         .primary_container(

@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use runway::sim::client::apprunner_client;
+use runway_sim::client::apprunner_client;
 use serde_json::{Value, json};
 use support::controller::{Env, is_true};
 

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use runway::sim::SimHandle;
+use runway_sim::SimHandle;
 use serde_json::{Value, json};
 use support::controller::{Env, Options, Runway, eventually, is_true};
 

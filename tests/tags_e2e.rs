@@ -9,8 +9,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use runway::sim::SimHandle;
-use runway::sim::client::{apprunner_client, ecs_client};
+use runway_sim::SimHandle;
+use runway_sim::client::{apprunner_client, ecs_client};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, condition, is_true};
 

@@ -276,84 +276,16 @@ fn btree_map(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
 /// The source for a request. Empty maps are left out (App Runner keeps what it has), unless `clear`
 /// names them: then they are sent empty, which clears them.
 fn source_to_sdk(s: &SourceConfiguration, clear: &[String]) -> Result<sdk::SourceConfiguration> {
-    let cleared = |field: &str| {
-        clear
-            .iter()
-            .any(|f| f == &format!("sourceConfiguration.imageRepository.imageConfiguration.{field}"))
-    };
-    let map_or_clear =
-        |m: &BTreeMap<String, String>, field: &str| hash_map(m).or_else(|| cleared(field).then(HashMap::new));
-    let code = match &s.code_repository {
-        Some(code) => {
-            let cc = &code.code_configuration;
-            let values = match &cc.code_configuration_values {
-                Some(v) => Some(
-                    sdk::CodeConfigurationValues::builder()
-                        .runtime(sdk::Runtime::from(v.runtime.as_str()))
-                        .set_build_command(v.build_command.clone())
-                        .set_start_command(v.start_command.clone())
-                        .set_port(v.port.clone())
-                        .set_runtime_environment_variables(hash_map(&v.runtime_environment_variables))
-                        .set_runtime_environment_secrets(hash_map(&v.runtime_environment_secrets))
-                        .build()
-                        .map_err(invalid)?,
-                ),
-                None => None,
-            };
-            Some(
-                sdk::CodeRepository::builder()
-                    .repository_url(&code.repository_url)
-                    .source_code_version(
-                        sdk::SourceCodeVersion::builder()
-                            .r#type(sdk::SourceCodeVersionType::from(
-                                code.source_code_version.type_.as_str(),
-                            ))
-                            .value(&code.source_code_version.value)
-                            .build()
-                            .map_err(invalid)?,
-                    )
-                    .code_configuration(
-                        sdk::CodeConfiguration::builder()
-                            .configuration_source(sdk::ConfigurationSource::from(
-                                cc.configuration_source.as_str(),
-                            ))
-                            .set_code_configuration_values(values)
-                            .build()
-                            .map_err(invalid)?,
-                    )
-                    .set_source_directory(code.source_directory.clone())
-                    .build()
-                    .map_err(invalid)?,
-            )
-        }
-        None => None,
-    };
-    let image = match &s.image_repository {
-        Some(image) => Some(
-            sdk::ImageRepository::builder()
-                .image_identifier(&image.image_identifier)
-                .image_repository_type(sdk::ImageRepositoryType::from(
-                    image.image_repository_type.as_str(),
-                ))
-                .set_image_configuration(image_configuration(image, !clear.is_empty()).map(|ic| {
-                    sdk::ImageConfiguration::builder()
-                        .set_runtime_environment_variables(map_or_clear(
-                            &ic.runtime_environment_variables,
-                            "runtimeEnvironmentVariables",
-                        ))
-                        .set_runtime_environment_secrets(map_or_clear(
-                            &ic.runtime_environment_secrets,
-                            "runtimeEnvironmentSecrets",
-                        ))
-                        .set_start_command(ic.start_command.clone())
-                        .set_port(ic.port.clone())
-                        .build()
-                }))
-                .build()
-                .map_err(invalid)?,
-        ),
-        None => None,
-    };
+    let code = s
+        .code_repository
+        .as_ref()
+        .map(code_repository_to_sdk)
+        .transpose()?;
+    let image = s
+        .image_repository
+        .as_ref()
+        .map(|image| image_repository_to_sdk(image, clear))
+        .transpose()?;
     Ok(sdk::SourceConfiguration::builder()
         .set_code_repository(code)
         .set_image_repository(image)
@@ -365,6 +297,83 @@ fn source_to_sdk(s: &SourceConfiguration, clear: &[String]) -> Result<sdk::Sourc
                 .build()
         }))
         .build())
+}
+
+/// A code repository source: the repository, the version to build and how to build and run it.
+fn code_repository_to_sdk(code: &CodeRepository) -> Result<sdk::CodeRepository> {
+    let cc = &code.code_configuration;
+    let values = cc
+        .code_configuration_values
+        .as_ref()
+        .map(code_values_to_sdk)
+        .transpose()?;
+    sdk::CodeRepository::builder()
+        .repository_url(&code.repository_url)
+        .source_code_version(
+            sdk::SourceCodeVersion::builder()
+                .r#type(sdk::SourceCodeVersionType::from(
+                    code.source_code_version.type_.as_str(),
+                ))
+                .value(&code.source_code_version.value)
+                .build()
+                .map_err(invalid)?,
+        )
+        .code_configuration(
+            sdk::CodeConfiguration::builder()
+                .configuration_source(sdk::ConfigurationSource::from(cc.configuration_source.as_str()))
+                .set_code_configuration_values(values)
+                .build()
+                .map_err(invalid)?,
+        )
+        .set_source_directory(code.source_directory.clone())
+        .build()
+        .map_err(invalid)
+}
+
+/// The build and run settings of a code repository; empty maps are left out.
+fn code_values_to_sdk(v: &CodeConfigurationValues) -> Result<sdk::CodeConfigurationValues> {
+    sdk::CodeConfigurationValues::builder()
+        .runtime(sdk::Runtime::from(v.runtime.as_str()))
+        .set_build_command(v.build_command.clone())
+        .set_start_command(v.start_command.clone())
+        .set_port(v.port.clone())
+        .set_runtime_environment_variables(hash_map(&v.runtime_environment_variables))
+        .set_runtime_environment_secrets(hash_map(&v.runtime_environment_secrets))
+        .build()
+        .map_err(invalid)
+}
+
+/// An image repository source. Empty maps are left out, unless `clear` names them: then they are
+/// sent empty, which clears them.
+fn image_repository_to_sdk(image: &ImageRepository, clear: &[String]) -> Result<sdk::ImageRepository> {
+    let cleared = |field: &str| {
+        clear
+            .iter()
+            .any(|f| f == &format!("sourceConfiguration.imageRepository.imageConfiguration.{field}"))
+    };
+    let map_or_clear =
+        |m: &BTreeMap<String, String>, field: &str| hash_map(m).or_else(|| cleared(field).then(HashMap::new));
+    sdk::ImageRepository::builder()
+        .image_identifier(&image.image_identifier)
+        .image_repository_type(sdk::ImageRepositoryType::from(
+            image.image_repository_type.as_str(),
+        ))
+        .set_image_configuration(image_configuration(image, !clear.is_empty()).map(|ic| {
+            sdk::ImageConfiguration::builder()
+                .set_runtime_environment_variables(map_or_clear(
+                    &ic.runtime_environment_variables,
+                    "runtimeEnvironmentVariables",
+                ))
+                .set_runtime_environment_secrets(map_or_clear(
+                    &ic.runtime_environment_secrets,
+                    "runtimeEnvironmentSecrets",
+                ))
+                .set_start_command(ic.start_command.clone())
+                .set_port(ic.port.clone())
+                .build()
+        }))
+        .build()
+        .map_err(invalid)
 }
 
 fn instance_to_sdk(i: &InstanceConfiguration) -> sdk::InstanceConfiguration {

@@ -41,7 +41,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
-use crate::server::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// How urgent the AWS calls of a reconcile are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

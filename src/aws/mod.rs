@@ -22,8 +22,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 use crate::error::AwsFailure;
+use crate::metrics::Metrics;
 use crate::plan::account::AssumedRole;
-use crate::server::metrics::Metrics;
 use crate::{Error, Result};
 use error::classify;
 
@@ -299,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_own_account_comes_from_sts_once_and_an_unreachable_sts_is_not_asked_on_every_call() {
-        let sim = crate::sim::Simulator::start(crate::sim::SimConfig::default())
+        let sim = runway_sim::Simulator::start(runway_sim::SimConfig::default())
             .await
             .expect("simulator");
         let aws = AwsClients::new(settings(&sim.endpoint()), Metrics::new());

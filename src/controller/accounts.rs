@@ -12,8 +12,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource};
 
-use super::Context;
-use super::lifecycle::Managed;
+use super::managed::Managed;
 use crate::aws::{AwsClients, RegionClients};
 use crate::plan::Phase;
 use crate::plan::account::{self, Decision};
@@ -25,6 +24,10 @@ pub struct Accounts {
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
     /// Account IDs an assumed role may be in; empty allows any.
     pub allowed: Vec<String>,
+    /// The client that reads a Namespace afresh.
+    pub client: Client,
+    /// The SDK clients per identity.
+    pub aws: std::sync::Arc<AwsClients>,
 }
 
 /// Starts the Namespace watch (only `namespace` when the controller watches one) and returns its
@@ -59,11 +62,11 @@ pub fn watch_namespaces(client: &Client, namespace: Option<&str>) -> Store<Parti
 /// The annotations of `namespace`: from the watch, or, when `fresh` is asked for (before a
 /// resource's first create, which is the one call that cannot be taken back) or the watch does
 /// not know it yet, from a GET.
-async fn annotations(ctx: &Context, namespace: &str, fresh: bool) -> Result<BTreeMap<String, String>> {
-    if !fresh && let Some(ns) = ctx.accounts.namespaces.get(&ObjectRef::new(namespace)) {
+async fn annotations(accounts: &Accounts, namespace: &str, fresh: bool) -> Result<BTreeMap<String, String>> {
+    if !fresh && let Some(ns) = accounts.namespaces.get(&ObjectRef::new(namespace)) {
         return Ok(ns.metadata.annotations.clone().unwrap_or_default());
     }
-    read_annotations(&ctx.client, namespace).await
+    read_annotations(&accounts.client, namespace).await
 }
 
 /// The annotations of `namespace`, read now (metadata only); none when it does not exist.
@@ -81,7 +84,7 @@ pub async fn read_annotations(client: &Client, namespace: &str) -> Result<BTreeM
 /// invalid, name an account outside the allow-list, or the service the resource already manages
 /// lives in another account than the namespace maps to: runway then calls nothing.
 pub async fn resolve<K>(
-    ctx: &Context,
+    accounts: &Accounts,
     obj: &K,
     region: &str,
 ) -> Result<std::result::Result<RegionClients, Phase>>
@@ -93,27 +96,40 @@ where
     // NB: boxed, like the calls below: every reconcile future would otherwise carry the state of
     // a Namespace GET, an STS call and an SDK config load inline, although each runs rarely, and
     // the runner holds up to 4 x slots of those futures at once.
-    let annotations = Box::pin(annotations(ctx, namespace, service_arn.is_none())).await?;
+    let annotations = Box::pin(annotations(accounts, namespace, service_arn.is_none())).await?;
     resolve_with(
-        &ctx.aws,
-        &ctx.accounts.allowed,
-        namespace,
-        &annotations,
+        &accounts.aws,
+        &accounts.allowed,
+        Tenant {
+            namespace,
+            annotations: &annotations,
+        },
         region,
         service_arn,
     )
     .await
 }
 
+/// A namespace and its annotations, which map it to an account.
+pub struct Tenant<'a> {
+    /// The namespace's name.
+    pub namespace: &'a str,
+    /// Its annotations (`runway.dev/aws-role-arn`, `runway.dev/aws-external-id`).
+    pub annotations: &'a BTreeMap<String, String>,
+}
+
 /// [`resolve`] with the namespace's annotations at hand (`runway diff` reads them itself).
 pub async fn resolve_with(
     aws: &AwsClients,
     allowed: &[String],
-    namespace: &str,
-    annotations: &BTreeMap<String, String>,
+    tenant: Tenant<'_>,
     region: &str,
     service_arn: Option<&str>,
 ) -> Result<std::result::Result<RegionClients, Phase>> {
+    let Tenant {
+        namespace,
+        annotations,
+    } = tenant;
     let (role, expected) = match account::decide(namespace, annotations, allowed) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
         // NB: when the own account cannot be learned (no STS endpoint), only namespaces with a

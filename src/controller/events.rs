@@ -71,11 +71,41 @@ impl Recorder {
     }
 }
 
+/// What an Event says: its type, reason, action and note.
+pub struct Note<'a> {
+    /// A Warning rather than a Normal Event.
+    pub warning: bool,
+    /// PascalCase reason.
+    pub reason: &'a str,
+    /// What runway did or tried.
+    pub action: &'a str,
+    /// The human-readable note.
+    pub text: String,
+}
+
+impl<'a> Note<'a> {
+    /// A note; `warning` makes it a Warning Event.
+    pub fn new(warning: bool, reason: &'a str, action: &'a str, text: String) -> Self {
+        Self {
+            warning,
+            reason,
+            action,
+            text,
+        }
+    }
+}
+
 /// Publishes an Event about `obj`.
-pub async fn publish<K>(recorder: &Recorder, obj: &K, warning: bool, reason: &str, action: &str, note: String)
+pub async fn publish<K>(recorder: &Recorder, obj: &K, note: Note<'_>)
 where
     K: Resource<DynamicType = ()>,
 {
+    let Note {
+        warning,
+        reason,
+        action,
+        text: note,
+    } = note;
     let event = recorder.event(obj.object_ref(&()), warning, reason, action, &note);
     let namespace = event
         .metadata

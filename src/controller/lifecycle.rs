@@ -25,108 +25,17 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cache::Compact;
-use super::{
-    Context, deferred_requeue, events, is_paused, jittered_resync, object_key, spread_resync,
-    status::apply_status, trigger_hash,
-};
-use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
+use super::managed::{Managed, ManagedStatus};
+use super::runtime::admission::{Admitted, deferred_requeue};
+use super::runtime::cache::Compact;
+use super::runtime::first_sight::spread_resync;
+use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
 use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
-use crate::api::express::{ExpressService, ExpressServiceStatus};
 use crate::aws::budget::{Priority, with_priority};
 use crate::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{DeleteStep, Phase, poll_interval, record_rejection};
+use crate::plan::{Phase, poll_interval, record_rejection};
 use crate::{Error, Result};
-
-/// A kind's status type: it carries the [`CommonStatus`] fields.
-pub trait ManagedStatus: Serialize + PartialEq + Clone + Default {
-    /// The common fields.
-    fn common(&self) -> &CommonStatus;
-    /// The common fields, for writing.
-    fn common_mut(&mut self) -> &mut CommonStatus;
-}
-
-impl ManagedStatus for ExpressServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
-impl ManagedStatus for AppRunnerServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
-/// A runway resource: it has a [`ManagedStatus`], and its spec may name a Region and adopt a
-/// service by ARN.
-pub trait Managed {
-    /// The kind's status type.
-    type Status: ManagedStatus;
-    /// The last written status.
-    fn managed_status(&self) -> Option<&Self::Status>;
-    /// `spec.region`.
-    fn spec_region(&self) -> Option<&str>;
-    /// `spec.serviceArn`.
-    fn spec_service_arn(&self) -> Option<&str>;
-
-    /// The ARN of the service the resource already manages: adopted by `spec.serviceArn`, or
-    /// recorded in status.
-    fn managed_arn(&self) -> Option<&str> {
-        self.spec_service_arn().or_else(|| {
-            self.managed_status()
-                .and_then(|s| s.common().service_arn.as_deref())
-        })
-    }
-
-    /// The Region of the resource's calls (`plan::pinned_region`): an existing service's, else the
-    /// spec's, else `default_region`.
-    fn region(&self, default_region: &str) -> String {
-        let common = self
-            .managed_status()
-            .map(|s| s.common().clone())
-            .unwrap_or_default();
-        crate::plan::pinned_region(
-            self.spec_region(),
-            self.spec_service_arn(),
-            &common,
-            default_region,
-        )
-    }
-}
-
-impl Managed for ExpressService {
-    type Status = ExpressServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-}
-
-impl Managed for AppRunnerService {
-    type Status = AppRunnerServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-}
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
 /// Stalled instead of Reconciling; it is still retried with backoff afterwards.
@@ -158,22 +67,10 @@ where
 {
     let key = object_key(cached.as_ref());
     let hash = trigger_hash(cached.as_ref());
-    let seen = ctx.seen_hash(&key);
-    if seen.is_none() && !is_paused(cached.as_ref()) && cached.is_settled() {
-        // NB: first sight of a resource that was settled before this process started: its first
-        // drift check goes to a random point of the resync interval instead of now.
-        ctx.record_seen(&key, hash);
-        return Ok(Action::requeue(spread_resync(ctx.resync)));
-    }
     let deleting = cached.meta().deletion_timestamp.is_some();
-    let priority = if deleting || seen != hash {
-        Priority::Change
-    } else {
-        Priority::Background
-    };
-    let Some(_admitted) = ctx.admit(priority).await else {
-        tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
-        return Ok(Action::requeue(deferred_requeue()));
+    let (priority, _admitted) = match admit(kind, cached.as_ref(), &ctx, &key).await {
+        Ok(admitted) => admitted,
+        Err(later) => return Ok(later),
     };
     let timer = ctx.metrics.reconcile_started(kind);
     // NB: boxed, so that a reconcile that waits for its slot is a small future and not the size of
@@ -213,7 +110,7 @@ where
         Ok(_) => {
             ctx.succeeded(&key);
             // NB: a finished deletion leaves nothing to remember.
-            ctx.record_seen(&key, if deleting { None } else { hash });
+            ctx.seen.record(&key, if deleting { None } else { hash });
             timer.finish("ok");
         }
         Err(e) => timer.finish(e.metric_label()),
@@ -221,27 +118,39 @@ where
     result
 }
 
-/// Whether a resource was settled when runway last wrote it: Ready for its current generation,
-/// its finalizer in place, its reconcile-requested-at annotation handled, and not being deleted.
-/// Nothing about it waits for runway, so its first check after a start can wait for its turn.
-pub fn settled<K>(obj: &K) -> bool
+/// Sorts a reconcile before it runs: a resource that was settled before this process started is
+/// first checked at a random point of the resync interval; a changed or deleted one is a change,
+/// anything else background work, and it waits for a slot of its class. `Err` holds the requeue
+/// when it does not run now.
+async fn admit<'a, K>(
+    kind: &str,
+    cached: &Compact<K>,
+    ctx: &'a Context,
+    key: &str,
+) -> std::result::Result<(Priority, Admitted<'a>), Action>
 where
-    K: Resource + Managed,
+    K: Resource<DynamicType = ()> + Managed + DeserializeOwned,
 {
-    let Some(status) = obj.managed_status() else {
-        return false;
+    let hash = trigger_hash(cached);
+    let seen = ctx.seen.hash(key);
+    if seen.is_none() && !is_paused(cached) && cached.is_settled() {
+        // NB: first sight of a resource that was settled before this process started: its first
+        // drift check goes to a random point of the resync interval instead of now.
+        ctx.seen.record(key, hash);
+        return Err(Action::requeue(spread_resync(ctx.resync)));
+    }
+    let priority = if cached.meta().deletion_timestamp.is_some() || seen != hash {
+        Priority::Change
+    } else {
+        Priority::Background
     };
-    let common = status.common();
-    let generation = obj.meta().generation;
-    let ready = common
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == generation);
-    ready
-        && common.observed_generation == generation
-        && obj.meta().deletion_timestamp.is_none()
-        && obj.finalizers().iter().any(|f| f == FINALIZER)
-        && common.reconcile_requested_at.as_ref() == obj.annotations().get(RECONCILE_REQUESTED_ANNOTATION)
+    match ctx.admission.admit(priority).await {
+        Some(admitted) => Ok((priority, admitted)),
+        None => {
+            tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
+            Err(Action::requeue(deferred_requeue()))
+        }
+    }
 }
 
 /// Which AWS service a resource manages, as `resolve` finds it.
@@ -330,7 +239,12 @@ where
             .iter()
             .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
         if !already {
-            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(true, reason, "Reconcile", message.clone()),
+            )
+            .await;
         }
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -348,7 +262,6 @@ pub async fn finish<K, S>(
     previous: Option<&S>,
     mut status: S,
     phase: Phase,
-    region: String,
 ) -> Result<Action>
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
@@ -363,7 +276,6 @@ where
     let rejected_now = status.common().last_failed_at.is_some()
         && previous.map(|p| &p.common().last_failed_at) != Some(&status.common().last_failed_at);
     let common = status.common_mut();
-    common.region = Some(region);
     common.observed_generation = Some(generation);
     if rejected_now {
         // NB: the annotation value that this rejection answered; only a newer one asks again.
@@ -376,7 +288,12 @@ where
             .iter()
             .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
         if !already {
-            events::publish(&ctx.recorder, obj, true, reason, "Reconcile", message.clone()).await;
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(true, reason, "Reconcile", message.clone()),
+            )
+            .await;
         }
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -422,60 +339,15 @@ where
     events::publish(
         &ctx.recorder,
         obj,
-        false,
-        "Retained",
-        "Delete",
-        format!("deletionPolicy Retain: left {arn} running"),
+        events::Note::new(
+            false,
+            "Retained",
+            "Delete",
+            format!("deletionPolicy Retain: left {arn} running"),
+        ),
     )
     .await;
     Some(Action::await_change())
-}
-
-/// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
-/// otherwise calls `delete` (when the step says so; it returns a detail such as an operation ID, or
-/// `None` when the service was already going) and keeps the finalizer with
-/// [`Error::WaitingForDeletion`], so the resource is polled every 5 s.
-pub async fn delete_service<K, F>(
-    ctx: &Context,
-    obj: &K,
-    what: &str,
-    arn: String,
-    step: DeleteStep,
-    delete: F,
-) -> Result<Action>
-where
-    K: Resource<DynamicType = ()>,
-    F: Future<Output = Result<Option<String>>>,
-{
-    match step {
-        DeleteStep::Gone => {
-            events::publish(
-                &ctx.recorder,
-                obj,
-                false,
-                "Deleted",
-                "Delete",
-                format!("{what} {arn} is gone"),
-            )
-            .await;
-            Ok(Action::await_change())
-        }
-        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
-        DeleteStep::Delete => {
-            if let Some(detail) = delete.await? {
-                events::publish(
-                    &ctx.recorder,
-                    obj,
-                    false,
-                    "Deleting",
-                    "Delete",
-                    format!("deleting {what} {arn}{detail}"),
-                )
-                .await;
-            }
-            Err(Error::WaitingForDeletion { target: arn })
-        }
-    }
 }
 
 #[cfg(test)]
@@ -493,76 +365,6 @@ mod tests {
             code: code.into(),
             message: message.into(),
         }))
-    }
-
-    fn settled_object(patch: serde_json::Value) -> ExpressService {
-        let mut obj = serde_json::json!({
-            "apiVersion": "runway.dev/v1alpha1",
-            "kind": "ExpressService",
-            "metadata": {"name": "web", "namespace": "apps", "generation": 2,
-                         "finalizers": [FINALIZER],
-                         "annotations": {RECONCILE_REQUESTED_ANNOTATION: "1"}},
-            "spec": {"primaryContainer": {"image": "nginx", "containerPort": 80}},
-            "status": {"observedGeneration": 2, "reconcileRequestedAt": "1",
-                       "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 2,
-                                       "reason": "Ready", "message": "ok",
-                                       "lastTransitionTime": "2026-12-01T00:00:00Z"}]}
-        });
-        json_patch(&mut obj, &patch);
-        serde_json::from_value(obj).expect("ExpressService")
-    }
-
-    fn json_patch(base: &mut serde_json::Value, patch: &serde_json::Value) {
-        match (base, patch) {
-            (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-                for (k, v) in p {
-                    if v.is_null() {
-                        b.remove(k);
-                    } else {
-                        json_patch(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-                    }
-                }
-            }
-            (b, p) => *b = p.clone(),
-        }
-    }
-
-    #[test]
-    fn only_a_resource_with_nothing_pending_counts_as_settled() {
-        assert!(settled(&settled_object(serde_json::json!({}))));
-        for (what, patch) in [
-            (
-                "a new generation",
-                serde_json::json!({"metadata": {"generation": 3}}),
-            ),
-            ("no status", serde_json::json!({"status": null})),
-            (
-                "not Ready",
-                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False",
-                    "observedGeneration": 2, "reason": "Updating", "message": "",
-                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
-            ),
-            (
-                "Ready for an older generation",
-                serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "True",
-                    "observedGeneration": 1, "reason": "Ready", "message": "",
-                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}}),
-            ),
-            (
-                "no finalizer yet",
-                serde_json::json!({"metadata": {"finalizers": null}}),
-            ),
-            (
-                "a new reconcile-requested-at",
-                serde_json::json!({"metadata": {"annotations": {RECONCILE_REQUESTED_ANNOTATION: "2"}}}),
-            ),
-            (
-                "being deleted",
-                serde_json::json!({"metadata": {"deletionTimestamp": "2026-12-01T00:00:00Z"}}),
-            ),
-        ] {
-            assert!(!settled(&settled_object(patch)), "{what} counted as settled");
-        }
     }
 
     #[test]

@@ -7,19 +7,21 @@
 
 pub mod accounts;
 pub mod apprunner;
-pub mod cache;
 pub mod events;
 pub mod express;
+pub mod kind;
 pub mod leader;
 pub mod lifecycle;
+pub mod managed;
+pub mod reconcile;
 pub mod runner;
+pub mod runtime;
 pub mod status;
 pub mod tags;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -29,9 +31,10 @@ use std::sync::Mutex;
 
 use crate::api::common::{PAUSED_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::AwsClients;
-use crate::aws::budget::Priority;
-use crate::server::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::{Error, Result};
+use runtime::admission::Admission;
+use runtime::first_sight::Seen;
 
 /// The field manager for every write runway makes.
 pub const FIELD_MANAGER: &str = "runway";
@@ -69,83 +72,33 @@ pub struct Context {
     pub failures: Mutex<HashMap<String, u32>>,
     /// Test-only crash injection.
     pub failpoint: Option<Failpoint>,
-    /// The trigger hash (see [`trigger_hash`]) of each object at its last successful reconcile: an
-    /// object whose hash differs carries a change.
-    pub seen: Mutex<HashMap<String, u64>>,
-    /// Admits reconciles of changes.
-    pub changes: Pool,
-    /// Admits background reconciles (resyncs, progress polls).
-    pub background: Pool,
+    /// The trigger hash (see [`trigger_hash`]) of each object at its last successful reconcile.
+    pub seen: Seen,
+    /// Admits reconciles of changes and background reconciles, each class in its own pool.
+    pub admission: Admission,
     /// Which account each namespace maps to.
     pub accounts: accounts::Accounts,
 }
 
-/// How many reconciles of one class may be inside kube-runtime's runner at once (running, or
-/// waiting for a slot), per slot of that class.
-pub const ROOM_PER_SLOT: usize = 4;
-
-/// The admission of one class of reconciles: `slots` bounds those that run, `room` those inside
-/// kube-runtime's runner (running or waiting for a slot).
-///
-/// NB: the runner is bounded to both classes' room (see [`runner_concurrency`]), because it keeps
-/// a hash-table entry of about 750 bytes per reconcile in flight, and its table never shrinks: an
-/// unbounded runner that once held 5,000 reconciles kept 6 MB. Once its class's room is full, a
-/// reconcile goes back to the queue for a few seconds instead of waiting, so that neither class can
-/// fill the runner and hold up the other.
-pub struct Pool {
-    slots: tokio::sync::Semaphore,
-    room: tokio::sync::Semaphore,
-}
-
-impl Pool {
-    fn new(slots: u16) -> Self {
-        let slots = usize::from(slots.max(1));
-        Self {
-            slots: tokio::sync::Semaphore::new(slots),
-            room: tokio::sync::Semaphore::new(slots * ROOM_PER_SLOT),
-        }
-    }
-
-    /// Takes a place in the room and waits for a slot; `None` at once when the room is full.
-    async fn admit(&self) -> Option<Admitted<'_>> {
-        let room = self.room.try_acquire().ok()?;
-        // NB: the semaphores are never closed.
-        let slot = self.slots.acquire().await.ok()?;
-        Some(Admitted {
-            _room: room,
-            _slot: slot,
-        })
-    }
-}
-
-/// An admitted reconcile: it keeps its place and its slot until dropped.
-pub struct Admitted<'a> {
-    _room: tokio::sync::SemaphorePermit<'a>,
-    _slot: tokio::sync::SemaphorePermit<'a>,
-}
-
-/// kube-runtime's runner limit for `concurrency` slots per class: both classes' room.
-pub fn runner_concurrency(concurrency: u16) -> u16 {
-    let room = usize::from(concurrency.max(1)) * ROOM_PER_SLOT * 2;
-    u16::try_from(room).unwrap_or(u16::MAX)
-}
-
-/// When a reconcile whose class's room is full comes back: 1 to 5 s, spread so that the deferred
-/// reconciles do not return together.
-pub fn deferred_requeue() -> Duration {
-    Duration::from_secs_f64(1.0 + rand::random::<f64>() * 4.0)
+/// How often settled resources are checked, and how many reconciles of each class run at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// How often a settled resource is checked against AWS for drift.
+    pub resync: Duration,
+    /// Reconciles of each class (changes, background) that run at once.
+    pub concurrency: u16,
 }
 
 impl Context {
-    /// Creates the context; `concurrency` reconciles of each class (changes, background) run at once.
+    /// Creates the context.
     pub fn new(
         client: Client,
         aws: Arc<AwsClients>,
         metrics: Metrics,
-        resync: Duration,
-        concurrency: u16,
         accounts: accounts::Accounts,
+        tuning: Tuning,
     ) -> Arc<Self> {
+        let Tuning { resync, concurrency } = tuning;
         Arc::new(Self {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
@@ -154,41 +107,10 @@ impl Context {
             resync,
             failures: Mutex::new(HashMap::new()),
             failpoint: Failpoint::from_env(),
-            seen: Mutex::new(HashMap::new()),
-            changes: Pool::new(concurrency),
-            background: Pool::new(concurrency),
+            seen: Seen::default(),
+            admission: Admission::new(concurrency),
             accounts,
         })
-    }
-
-    /// The trigger hash recorded at the object's last successful reconcile.
-    pub fn seen_hash(&self, key: &str) -> Option<u64> {
-        self.seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .copied()
-    }
-
-    /// Records the trigger hash of a successful reconcile, or forgets the object (`None`) once it
-    /// is gone.
-    pub fn record_seen(&self, key: &str, hash: Option<u64>) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        match hash {
-            Some(h) => seen.insert(key.to_string(), h),
-            None => seen.remove(key),
-        };
-    }
-
-    /// Waits for a reconcile slot of the class of `priority`; the two classes never wait for each
-    /// other, so background work never holds up a change. `None` when the class's room is full:
-    /// the caller defers the reconcile (see [`deferred_requeue`]).
-    pub async fn admit(&self, priority: Priority) -> Option<Admitted<'_>> {
-        let pool = match priority {
-            Priority::Change => &self.changes,
-            Priority::Background => &self.background,
-        };
-        pool.admit().await
     }
 
     /// Forgets the failure count of an object after a successful reconcile.
@@ -238,15 +160,6 @@ pub fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
 /// interval, so a rejection's backoff (counted in resync intervals) has always passed by then.
 pub fn jittered_resync(resync: Duration) -> Duration {
     resync.mul_f64(1.0 + rand::random::<f64>() * 0.2)
-}
-
-/// The first drift check of a settled resource after a start: at a uniformly random point of the
-/// resync interval, so that thousands of resources are not described in the same second after a
-/// restart.
-pub fn spread_resync(resync: Duration) -> Duration {
-    resync
-        .mul_f64(rand::random::<f64>())
-        .max(Duration::from_millis(1))
 }
 
 /// Backoff after `attempt` consecutive retryable failures: 5 s doubling to 60 s, with up to 50%
@@ -311,57 +224,10 @@ pub async fn check_crds(client: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Readiness: set once every controller's cache has synced.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    /// Marks the controller ready.
-    pub fn set_ready(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Marks the controller not ready (caches syncing).
-    pub fn set_not_ready(&self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
-
-    /// Whether the controller is ready.
-    pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_class_runs_its_slots_keeps_its_room_waiting_and_defers_the_rest() {
-        let pool = Pool::new(2);
-        let mut running = Vec::new();
-        for _ in 0..2 {
-            running.push(pool.admit().await.expect("a free slot"));
-        }
-        // 2 running; 6 more may wait for a slot, the 9th is deferred at once.
-        let waiting: Vec<_> = (0..6).map(|_| Box::pin(pool.admit())).collect();
-        let mut waiting: Vec<_> = waiting
-            .into_iter()
-            .map(|mut f| {
-                assert!(
-                    futures::FutureExt::now_or_never(f.as_mut()).is_none(),
-                    "waits for a slot"
-                );
-                f
-            })
-            .collect();
-        assert!(pool.admit().await.is_none(), "the room is full: deferred");
-        drop(running.pop());
-        let admitted = waiting.remove(0).await;
-        assert!(admitted.is_some(), "a freed slot admits a waiting reconcile");
-        assert_eq!(runner_concurrency(2), 16);
-        assert_eq!(runner_concurrency(u16::MAX), u16::MAX);
-    }
+    use crate::controller::runtime::first_sight::spread_resync;
 
     #[test]
     fn resyncs_are_jittered_and_first_checks_spread_over_the_interval() {

@@ -6,22 +6,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::controller::{self, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cache::{Compact, compact_event};
+use super::kind::ServiceKind;
 use super::leader::{Leadership, LeaseSettings};
-use super::lifecycle::Managed;
-use super::{
-    Context, Readiness, accounts, apprunner, check_crds, error_policy, express, runner_concurrency,
-    trigger_hash,
-};
+use super::managed::Managed;
+use super::reconcile::reconcile;
+use super::runtime::admission::runner_concurrency;
+use super::runtime::cache::{Compact, compact_event};
+use super::runtime::queue::QueueDepth;
+use super::{Context, Tuning, accounts, check_crds, error_policy, trigger_hash};
+use crate::api::apprunner::AppRunnerService;
+use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings};
-use crate::server::{self, metrics::Metrics};
+use crate::metrics::Metrics;
+use crate::server::{self, Readiness};
 use crate::{Error, Result};
 
 /// Settings of a controller run.
@@ -120,6 +123,72 @@ where
     }
 }
 
+/// Where the controllers watch: the client, the namespace (all when `None`), the watch settings,
+/// and the concurrency of each class.
+struct Scope<'a> {
+    client: &'a Client,
+    namespace: Option<&'a str>,
+    watch: &'a watcher::Config,
+    concurrency: u16,
+}
+
+/// The controller of kind `K`, as a future that runs it until shutdown, with its store.
+fn drive<K: ServiceKind>(
+    scope: &Scope<'_>,
+    ctx: &Arc<Context>,
+) -> (
+    impl std::future::Future<Output = ()> + use<K>,
+    reflector::Store<Compact<K>>,
+) {
+    let api = api(scope.client, scope.namespace);
+    let (controller, store) = controller_for(api, scope.watch.clone(), scope.concurrency);
+    let queue = QueueDepth::new(K::KIND, ctx.metrics.clone());
+    let run = controller
+        .run(reconcile::<K>, error_policy, Arc::clone(ctx))
+        .for_each(move |res| {
+            queue.observe(res);
+            futures::future::ready(())
+        });
+    (run, store)
+}
+
+/// Waits for the Lease when leader election is on. A standby replica is healthy and ready
+/// meanwhile; once it leads, it is ready only when its caches have synced.
+async fn lead(
+    client: &Client,
+    settings: Option<&LeaseSettings>,
+    readiness: &Readiness,
+) -> Result<Option<Leadership>> {
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    readiness.set_ready();
+    let held = Leadership::acquire(client.clone(), settings).await?;
+    readiness.set_not_ready();
+    Ok(Some(held))
+}
+
+/// The Namespace watch that maps namespaces to accounts, once its cache has synced.
+async fn watch_accounts(
+    client: &Client,
+    aws: &Arc<AwsClients>,
+    namespace: Option<&str>,
+    allowed: Vec<String>,
+) -> Result<accounts::Accounts> {
+    let namespaces = accounts::watch_namespaces(client, namespace);
+    if store_synced(&namespaces).await.is_err() {
+        return Err(Error::Config(
+            "the namespace watch stopped before its cache synced".into(),
+        ));
+    }
+    Ok(accounts::Accounts {
+        namespaces,
+        allowed,
+        client: client.clone(),
+        aws: Arc::clone(aws),
+    })
+}
+
 /// Runs the controllers until shutdown.
 pub async fn run(config: RunConfig) -> Result<()> {
     let RunConfig {
@@ -144,47 +213,26 @@ pub async fn run(config: RunConfig) -> Result<()> {
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
 
     // A standby replica is healthy and ready; it only waits for the Lease.
-    let mut leadership = match &leader_election {
-        Some(settings) => {
-            readiness.set_ready();
-            let held = Leadership::acquire(client.clone(), settings).await?;
-            readiness.set_not_ready();
-            Some(held)
-        }
-        None => None,
-    };
+    let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let namespaces = accounts::watch_namespaces(&client, namespace.as_deref());
-    if store_synced(&namespaces).await.is_err() {
-        return Err(Error::Config(
-            "the namespace watch stopped before its cache synced".into(),
-        ));
-    }
-    let accounts = accounts::Accounts {
-        namespaces,
-        allowed: allowed_accounts,
+    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), allowed_accounts).await?;
+    let ctx = Context::new(
+        client.clone(),
+        aws,
+        metrics,
+        accounts,
+        Tuning { resync, concurrency },
+    );
+
+    let scope = Scope {
+        client: &client,
+        namespace: namespace.as_deref(),
+        watch: &watch,
+        concurrency,
     };
-    let ctx = Context::new(client.clone(), aws, metrics, resync, concurrency, accounts);
-
-    let (xsvc, xsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
-    let xsvc_queue = QueueDepth::new(express::KIND, ctx.metrics.clone());
-    let express = xsvc
-        .run(express::reconcile, error_policy, Arc::clone(&ctx))
-        .for_each(|res| {
-            xsvc_queue.observe(res);
-            futures::future::ready(())
-        });
-
-    let (arsvc, arsvc_store) = controller_for(api(&client, namespace.as_deref()), watch.clone(), concurrency);
-    let arsvc_queue = QueueDepth::new(apprunner::KIND, ctx.metrics.clone());
-    let app_runner = arsvc
-        .run(apprunner::reconcile, error_policy, Arc::clone(&ctx))
-        .for_each(|res| {
-            arsvc_queue.observe(res);
-            futures::future::ready(())
-        });
-
+    let (express, xsvc_store) = drive::<ExpressService>(&scope, &ctx);
+    let (app_runner, arsvc_store) = drive::<AppRunnerService>(&scope, &ctx);
     // Ready once every kind's cache has synced.
     let ready = readiness.clone();
     tokio::spawn(async move {
@@ -216,53 +264,4 @@ pub async fn run(config: RunConfig) -> Result<()> {
     }
     tracing::info!("controllers stopped");
     Ok(())
-}
-
-/// Tracks which objects of one kind have a reconcile scheduled (a requeue after progress, a resync
-/// or a retry) and publishes the count as `runway_queue_depth`.
-#[derive(Clone)]
-struct QueueDepth {
-    kind: &'static str,
-    metrics: Metrics,
-    scheduled: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-}
-
-impl QueueDepth {
-    fn new(kind: &'static str, metrics: Metrics) -> Self {
-        metrics.set_queue_depth(kind, 0);
-        Self {
-            kind,
-            metrics,
-            scheduled: Arc::default(),
-        }
-    }
-
-    /// Logs one reconcile result and updates the scheduled set.
-    fn observe<K: Resource, E: std::fmt::Display + std::error::Error + 'static>(
-        &self,
-        res: std::result::Result<(ObjectRef<K>, Action), controller::Error<Error, E>>,
-    ) {
-        let (key, scheduled) = match &res {
-            Ok((obj, action)) => {
-                tracing::debug!(kind = self.kind, object = %obj.name, "reconciled");
-                (Some(obj.to_string()), *action != Action::await_change())
-            }
-            Err(controller::Error::ReconcilerFailed(err, obj)) => {
-                tracing::debug!(kind = self.kind, object = %obj.name, %err, "reconcile error");
-                (Some(obj.to_string()), err.is_retryable())
-            }
-            Err(err) => {
-                tracing::warn!(kind = self.kind, %err, "controller error");
-                (None, false)
-            }
-        };
-        let Some(key) = key else { return };
-        let mut set = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
-        if scheduled {
-            set.insert(key);
-        } else {
-            set.remove(&key);
-        }
-        self.metrics.set_queue_depth(self.kind, set.len() as i64);
-    }
 }

@@ -24,6 +24,8 @@ pub enum TagApi {
 
 /// What the tag step needs to know about one reconcile.
 pub struct TagInput<'a> {
+    /// The API the tag calls go to.
+    pub api: TagApi,
     /// The service's ARN.
     pub arn: &'a str,
     /// The spec's tags.
@@ -63,12 +65,7 @@ pub enum TagStep {
 
 /// Decides the tag step: reads the tags only when they must be compared and are not at hand
 /// (`ListTagsForResource`), and makes no change.
-pub async fn preview(
-    aws: &RegionClients,
-    api: TagApi,
-    input: &TagInput<'_>,
-    common: &CommonStatus,
-) -> Result<TagStep> {
+pub async fn preview(aws: &RegionClients, input: &TagInput<'_>, common: &CommonStatus) -> Result<TagStep> {
     let desired = tags::desired(input.spec_tags);
     let recorded = common.applied_tags.as_ref();
     let requested_again = input.clock.requested_at.is_some()
@@ -78,7 +75,7 @@ pub async fn preview(
     if !spec_changed && !free_to_compare {
         return Ok(TagStep::Unchanged);
     }
-    let actual = match (input.reported, api) {
+    let actual = match (input.reported, input.api) {
         (Some(reported), _) => reported.to_vec(),
         (None, TagApi::Ecs) => ecs::list_tags(aws, input.arn).await?,
         (None, TagApi::AppRunner) => apprunner::list_tags(aws, input.arn).await?,
@@ -112,14 +109,13 @@ pub async fn reconcile<K>(
     ctx: &Context,
     obj: &K,
     aws: &RegionClients,
-    api: TagApi,
     input: TagInput<'_>,
     common: &mut CommonStatus,
 ) -> Result<Option<(&'static str, String)>>
 where
     K: Resource<DynamicType = ()>,
 {
-    let (change, hash, spec_changed, desired) = match preview(aws, api, &input, common).await? {
+    let (change, hash, spec_changed, desired) = match preview(aws, &input, common).await? {
         TagStep::Unchanged => return Ok(None),
         TagStep::InSync(desired) => {
             common.applied_tags = Some(tags::record(&desired));
@@ -134,7 +130,7 @@ where
             desired,
         } => (change, hash, spec_changed, desired),
     };
-    if let Err(err) = send(aws, api, input.arn, &change).await {
+    if let Err(err) = send(aws, input.api, input.arn, &change).await {
         return match &err {
             Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
                 let message = format!(
@@ -164,7 +160,12 @@ where
         )
     };
     tracing::info!(arn = input.arn, change = %change.describe(), "tags reconciled");
-    events::publish(&ctx.recorder, obj, !spec_changed, reason, "Tag", note).await;
+    events::publish(
+        &ctx.recorder,
+        obj,
+        events::Note::new(!spec_changed, reason, "Tag", note),
+    )
+    .await;
     Ok(None)
 }
 

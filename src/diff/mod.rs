@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::express::{ExpressServiceSpec, TargetConfiguration};
+use crate::plan::Phase;
 use crate::plan::apprunner::{self as ar, AppRunnerRequest};
 use crate::plan::express::{self as xp, ExpressRequest};
 use crate::plan::tags::TagChange;
@@ -134,13 +135,21 @@ pub fn express_verdict(plan: &xp::Plan, pending: bool) -> (Verdict, Option<Strin
             Verdict::NoChange,
             Some("AWS already runs this spec; runway records it without a call".into()),
         ),
-        xp::Plan::Wait { message, .. } if pending => (
+        xp::Plan::Report(phase) => reported(phase, pending, "rollout"),
+    }
+}
+
+/// The verdict for a plan that makes no call: a wait (an update still to send when `pending`, after
+/// the `work` in flight), a stall (blocked), or nothing to do.
+fn reported(phase: &Phase, pending: bool, work: &str) -> (Verdict, Option<String>) {
+    match phase {
+        Phase::Progressing { message, .. } if pending => (
             Verdict::Update,
-            Some(format!("after the rollout in flight: {message}")),
+            Some(format!("after the {work} in flight: {message}")),
         ),
-        xp::Plan::Wait { message, .. } => (Verdict::NoChange, Some(message.clone())),
-        xp::Plan::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
-        xp::Plan::Ready { .. } => (Verdict::NoChange, None),
+        Phase::Progressing { message, .. } => (Verdict::NoChange, Some(message.clone())),
+        Phase::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
+        Phase::Ready { .. } => (Verdict::NoChange, None),
     }
 }
 
@@ -163,13 +172,7 @@ pub fn apprunner_verdict(plan: &ar::Plan, pending: bool) -> (Verdict, Option<Str
         ar::Plan::Pause => (Verdict::Update, Some("pauses the service".into())),
         ar::Plan::Resume => (Verdict::Update, Some("resumes the service".into())),
         ar::Plan::Redeploy => (Verdict::Redeploy, Some("spec.redeployToken changed".into())),
-        ar::Plan::Wait { message, .. } if pending => (
-            Verdict::Update,
-            Some(format!("after the operation in flight: {message}")),
-        ),
-        ar::Plan::Wait { message, .. } => (Verdict::NoChange, Some(message.clone())),
-        ar::Plan::Stalled { reason, message } => (Verdict::Blocked, Some(format!("{reason}: {message}"))),
-        ar::Plan::Ready { .. } => (Verdict::NoChange, None),
+        ar::Plan::Report(phase) => reported(phase, pending, "operation"),
     }
 }
 
@@ -204,22 +207,33 @@ fn at(value: &Value, path: &str) -> Value {
     value.pointer(&pointer).cloned().unwrap_or(Value::Null)
 }
 
+/// The request side of an update, as [`field_changes`] compares it.
+struct Requested<'a> {
+    /// The request as JSON.
+    json: Value,
+    /// The dotted paths of the fields the request sets.
+    fields: Vec<String>,
+    /// The fields the request clears.
+    clear: &'a [String],
+    /// The value a cleared field goes to (an empty list or map).
+    cleared: Value,
+}
+
 /// The field changes of an update: every field the request sets when AWS reports nothing (`from`
 /// is `None`); else the fields `drifted` names, AWS's value (`from`, already redacted) against the
 /// request's (`to`), and each cleared field going to `cleared`.
-fn field_changes(
-    to: &Value,
-    from: Option<&Value>,
-    fields: Vec<String>,
-    drifted: Vec<String>,
-    clear: &[String],
-    cleared: Value,
-) -> Vec<FieldChange> {
+fn field_changes(requested: Requested<'_>, from: Option<&Value>, drifted: Vec<String>) -> Vec<FieldChange> {
+    let Requested {
+        json: to,
+        fields,
+        clear,
+        cleared,
+    } = requested;
     let Some(from) = from else {
         return fields
             .into_iter()
             .map(|field| FieldChange {
-                to: at(to, &field),
+                to: at(&to, &field),
                 from: Value::Null,
                 field,
             })
@@ -229,7 +243,7 @@ fn field_changes(
         .into_iter()
         .map(|field| FieldChange {
             from: at(from, &field),
-            to: at(to, &field),
+            to: at(&to, &field),
             field,
         })
         .chain(clear.iter().map(|field| FieldChange {
@@ -252,14 +266,13 @@ pub fn express_changes(
     let to = serde_json::to_value(desired).unwrap_or(Value::Null);
     let from = current.map(|c| serde_json::to_value(xp::redacted(c, spec)).unwrap_or(Value::Null));
     let drifted = current.map(|c| xp::drift(desired, c)).unwrap_or_default();
-    field_changes(
-        &to,
-        from.as_ref(),
-        desired.fields(),
-        drifted,
-        &desired.clear,
-        Value::Array(Vec::new()),
-    )
+    let requested = Requested {
+        json: to,
+        fields: desired.fields(),
+        clear: &desired.clear,
+        cleared: Value::Array(Vec::new()),
+    };
+    field_changes(requested, from.as_ref(), drifted)
 }
 
 /// The fields an App Runner update would change (`plan::apprunner::drift`), plus the maps it
@@ -286,14 +299,13 @@ pub fn apprunner_changes(desired: &AppRunnerRequest, actual: Option<&AppRunnerRe
         serde_json::to_value(&redacted).unwrap_or(Value::Null)
     });
     let drifted = actual.map(|a| ar::drift(desired, a)).unwrap_or_default();
-    field_changes(
-        &to,
-        from.as_ref(),
-        desired.fields(),
-        drifted,
-        &desired.clear,
-        Value::Object(Default::default()),
-    )
+    let requested = Requested {
+        json: to,
+        fields: desired.fields(),
+        clear: &desired.clear,
+        cleared: Value::Object(Default::default()),
+    };
+    field_changes(requested, from.as_ref(), drifted)
 }
 
 /// Human-readable text for the reports, with a closing summary line.

@@ -5,26 +5,28 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::jiff::Timestamp;
-use kube::{Api, Client, Resource};
-use serde::de::DeserializeOwned;
+use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 use std::fmt::Debug;
 
 use super::{
-    Report, Verdict, apprunner_call, apprunner_changes, apprunner_verdict, exit_code, express_call,
-    express_changes, express_verdict, render_text, with_tags,
+    FieldChange, Report, Verdict, apprunner_call, apprunner_changes, apprunner_verdict, exit_code,
+    express_call, express_changes, express_verdict, render_text, with_tags,
 };
 use crate::api::apprunner::AppRunnerService;
 use crate::api::common::PAUSED_ANNOTATION;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
-use crate::controller::lifecycle::Managed;
-use crate::controller::tags::{TagApi, TagInput, TagStep};
-use crate::controller::{accounts, apprunner as ar_ctl, express as xp_ctl, tags as tag_ctl};
-use crate::plan::Phase;
-use crate::server::metrics::Metrics;
+use crate::controller::kind::{Planned, ServiceKind};
+use crate::controller::managed::ManagedStatus;
+use crate::controller::reconcile::{Decided, clock, preview};
+use crate::controller::tags::{TagInput, TagStep};
+use crate::controller::{accounts, tags as tag_ctl};
+use crate::metrics::Metrics;
+use crate::plan::apprunner as ar;
+use crate::plan::express as xp;
+use crate::plan::{Phase, Request};
 use crate::{Error, Result};
 
 /// Output formats.
@@ -92,8 +94,8 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
     let mut reports = Vec::new();
     for doc in docs {
         let report = match doc {
-            Doc::Express(obj) => express(&client, &aws, &args, resync, *obj).await?,
-            Doc::AppRunner(obj) => apprunner(&client, &aws, &args, resync, *obj).await?,
+            Doc::Express(obj) => report(&client, &aws, &args, resync, *obj).await?,
+            Doc::AppRunner(obj) => report(&client, &aws, &args, resync, *obj).await?,
         };
         reports.push(report);
     }
@@ -161,7 +163,7 @@ fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
 
 /// The report of a planned resource: its verdict, the call, and the planner's reason (a blocked
 /// resource's reason, a note otherwise).
-fn planned(
+fn planned_report(
     kind: &str,
     (namespace, name): (&str, &str),
     verdict: Verdict,
@@ -208,34 +210,109 @@ fn unchanged(kind: &str, namespace: &str, name: &str, note: &str) -> Report {
     }
 }
 
-/// What `runway diff` needs of a kind besides its planner and `Managed`.
-trait Target:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Managed + Clone + DeserializeOwned + Debug
-{
-    /// The kind's name.
-    const KIND: &'static str;
-    /// Takes the status of the live object (the manifest has none).
+/// What `runway diff` needs of a kind besides its reconcile steps: how to report a step.
+trait Target: ServiceKind {
+    /// Takes the live object's status, so that the preview starts where the controller stands.
     fn take_status(&mut self, live: Option<Self>);
+    /// The AWS call a step makes, if any.
+    fn call(plan: &Self::Plan) -> Option<&'static str>;
+    /// The verdict of a step; `pending` when the desired request was not applied yet.
+    fn verdict(plan: &Self::Plan, pending: bool) -> (Verdict, Option<String>);
+    /// The create request's body, or why the spec cannot be created; `None` unless the step is a
+    /// create.
+    fn create_body(&self, plan: &Self::Plan) -> Option<std::result::Result<Value, String>>;
+    /// The field-level changes a step sends, if it sends (or waits to send) a configuration.
+    fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>>;
 }
 
 impl Target for ExpressService {
-    const KIND: &'static str = "ExpressService";
     fn take_status(&mut self, live: Option<Self>) {
         self.status = live.and_then(|l| l.status);
+    }
+    fn call(plan: &xp::Plan) -> Option<&'static str> {
+        express_call(plan)
+    }
+    fn verdict(plan: &xp::Plan, pending: bool) -> (Verdict, Option<String>) {
+        express_verdict(plan, pending)
+    }
+    fn create_body(&self, plan: &xp::Plan) -> Option<std::result::Result<Value, String>> {
+        if *plan != xp::Plan::Create {
+            return None;
+        }
+        let (namespace, name) = (self.namespace().unwrap_or_default(), self.name_any());
+        Some(xp::create_request(&self.spec, &namespace, &name).map(|req| {
+            let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
+            if let Some(map) = body.as_object_mut() {
+                map.insert("serviceName".into(), json!(req.service_name));
+                map.insert("infrastructureRoleArn".into(), json!(req.infrastructure_role_arn));
+                if let Some(cluster) = &req.cluster {
+                    map.insert("cluster".into(), json!(cluster));
+                }
+                map.insert(
+                    "tags".into(),
+                    serde_json::to_value(&req.tags).unwrap_or(Value::Null),
+                );
+            }
+            body
+        }))
+    }
+    fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>> {
+        let update = matches!(planned.next, xp::Plan::Update { .. });
+        let waiting = matches!(planned.next, xp::Plan::Report(Phase::Progressing { .. }));
+        if !(update || waiting && pending) {
+            return None;
+        }
+        let observed = &planned.observation;
+        let current = observed
+            .service
+            .as_ref()
+            .and_then(|s| xp::current_configuration(s, observed.deployment.as_ref()));
+        Some(express_changes(&planned.desired, current, &self.spec))
     }
 }
 
 impl Target for AppRunnerService {
-    const KIND: &'static str = "AppRunnerService";
     fn take_status(&mut self, live: Option<Self>) {
         self.status = live.and_then(|l| l.status);
     }
+    fn call(plan: &ar::Plan) -> Option<&'static str> {
+        apprunner_call(plan)
+    }
+    fn verdict(plan: &ar::Plan, pending: bool) -> (Verdict, Option<String>) {
+        apprunner_verdict(plan, pending)
+    }
+    fn create_body(&self, plan: &ar::Plan) -> Option<std::result::Result<Value, String>> {
+        if *plan != ar::Plan::Create {
+            return None;
+        }
+        let (namespace, name) = (self.namespace().unwrap_or_default(), self.name_any());
+        Some(ar::create_request(&self.spec, &namespace, &name).map(|req| {
+            let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
+            if let Some(map) = body.as_object_mut() {
+                map.insert("serviceName".into(), json!(req.service_name));
+                if let Some(e) = &req.encryption_configuration {
+                    let e = serde_json::to_value(e).unwrap_or(Value::Null);
+                    map.insert("encryptionConfiguration".into(), e);
+                }
+                map.insert(
+                    "tags".into(),
+                    serde_json::to_value(&req.tags).unwrap_or(Value::Null),
+                );
+            }
+            body
+        }))
+    }
+    fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>> {
+        let update = matches!(planned.next, ar::Plan::Update { .. });
+        let waiting = matches!(planned.next, ar::Plan::Report(Phase::Progressing { .. }));
+        if !(update || waiting && pending) {
+            return None;
+        }
+        let current = planned.observation.service.as_ref().map(|s| &s.config);
+        Some(apprunner_changes(&planned.desired, current))
+    }
 }
 
-/// Everything before the plan, the same for both kinds: a paused resource sends nothing; the live
-/// object's status joins the manifest; the Region is pinned as the controller pins it; the
-/// Namespace's annotations pick the AWS identity. Returns the clients, or the report that ends
-/// the resource's diff here (paused, or blocked by its account).
 async fn prepare<K: Target>(
     client: &Client,
     aws: &AwsClients,
@@ -262,8 +339,10 @@ async fn prepare<K: Target>(
     let resolved = accounts::resolve_with(
         aws,
         &args.allowed_account_ids,
-        &namespace,
-        &annotations,
+        accounts::Tenant {
+            namespace: &namespace,
+            annotations: &annotations,
+        },
         &region,
         obj.managed_arn(),
     )
@@ -277,183 +356,62 @@ async fn prepare<K: Target>(
     }))
 }
 
-async fn express(
+/// The report for one resource: the controller's own preview and tag step, read-only.
+async fn report<K: Target>(
     client: &Client,
     aws: &AwsClients,
     args: &DiffArgs,
     resync: Duration,
-    mut obj: ExpressService,
+    mut obj: K,
 ) -> Result<Report> {
-    const KIND: &str = "ExpressService";
-    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    let name = obj.metadata.name.clone().unwrap_or_default();
+    let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
     let c = match prepare(client, aws, args, &mut obj).await? {
         Ok(c) => c,
         Err(report) => return Ok(report),
     };
     let now = Timestamp::now();
-    let (status, decided) = xp_ctl::preview(&obj, &c, resync, now).await?;
-    let (next, desired, service, deployment) = match decided {
-        xp_ctl::Decided::Conflict(message) => {
+    let (status, planned) = match preview(&obj, &c, resync, now).await? {
+        (_, Decided::Conflict(message)) => {
+            let reason = format!("ServiceNameInUse: {message}");
+            return Ok(blocked(K::KIND, &namespace, &name, reason));
+        }
+        (status, Decided::Planned(planned)) => (status, planned),
+    };
+    let pending = status.common().last_applied_hash.as_deref() != Some(planned.desired.digest().as_str());
+    let (mut verdict, reason) = K::verdict(&planned.next, pending);
+    let mut report = planned_report(
+        K::KIND,
+        (&namespace, &name),
+        verdict,
+        reason,
+        K::call(&planned.next),
+    );
+    match obj.create_body(&planned.next) {
+        Some(Ok(body)) => report.request = Some(body),
+        Some(Err(message)) => {
             return Ok(blocked(
-                KIND,
+                K::KIND,
                 &namespace,
                 &name,
-                format!("ServiceNameInUse: {message}"),
+                format!("InvalidSpec: {message}"),
             ));
         }
-        xp_ctl::Decided::Planned {
-            next,
-            desired,
-            service,
-            deployment,
-        } => (next, desired, service, deployment),
-    };
-    let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
-    let (mut verdict, reason) = express_verdict(&next, pending);
-    let mut report = planned(KIND, (&namespace, &name), verdict, reason, express_call(&next));
-    match &next {
-        crate::plan::express::Plan::Create => {
-            match crate::plan::express::create_request(&obj.spec, &namespace, &name) {
-                Ok(req) => {
-                    let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
-                    if let Some(map) = body.as_object_mut() {
-                        map.insert("serviceName".into(), json!(req.service_name));
-                        map.insert("infrastructureRoleArn".into(), json!(req.infrastructure_role_arn));
-                        if let Some(cluster) = &req.cluster {
-                            map.insert("cluster".into(), json!(cluster));
-                        }
-                        map.insert(
-                            "tags".into(),
-                            serde_json::to_value(&req.tags).unwrap_or(Value::Null),
-                        );
-                    }
-                    report.request = Some(body);
-                }
-                Err(message) => {
-                    return Ok(blocked(
-                        KIND,
-                        &namespace,
-                        &name,
-                        format!("InvalidSpec: {message}"),
-                    ));
-                }
-            }
-        }
-        crate::plan::express::Plan::Update { .. } | crate::plan::express::Plan::Wait { .. }
-            if pending || matches!(next, crate::plan::express::Plan::Update { .. }) =>
-        {
-            let current = service
-                .as_ref()
-                .and_then(|s| crate::plan::express::current_configuration(s, deployment.as_ref()));
-            report.changes = express_changes(&desired, current, &obj.spec);
-        }
-        _ => {}
+        None => {}
     }
-    if let Some(s) = service
-        .as_ref()
-        .filter(|s| s.status_code.as_deref() == Some("ACTIVE"))
-        && verdict != Verdict::Blocked
-    {
+    if let Some(changes) = obj.changes(&planned, pending) {
+        report.changes = changes;
+    }
+    if let Some(target) = K::tag_target(&planned.observation).filter(|_| verdict != Verdict::Blocked) {
         let input = TagInput {
-            arn: &s.arn,
-            spec_tags: &obj.spec.tags,
-            reported: s.tags.as_deref(),
-            settled: matches!(next, crate::plan::express::Plan::Ready { .. }),
-            clock: xp_ctl::clock(&obj, resync, now),
+            api: K::TAG_API,
+            arn: &target.arn,
+            spec_tags: obj.spec_tags(),
+            reported: target.reported.as_deref(),
+            settled: K::settled(&planned.next),
+            clock: clock(&obj, resync, now),
         };
-        let step = tag_ctl::preview(&c, TagApi::Ecs, &input, &status.common).await?;
-        verdict = apply_tags(verdict, step, &mut report);
-    }
-    report.verdict = verdict;
-    Ok(report)
-}
-
-async fn apprunner(
-    client: &Client,
-    aws: &AwsClients,
-    args: &DiffArgs,
-    resync: Duration,
-    mut obj: AppRunnerService,
-) -> Result<Report> {
-    const KIND: &str = "AppRunnerService";
-    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    let name = obj.metadata.name.clone().unwrap_or_default();
-    let c = match prepare(client, aws, args, &mut obj).await? {
-        Ok(c) => c,
-        Err(report) => return Ok(report),
-    };
-    let now = Timestamp::now();
-    let (status, decided) = ar_ctl::preview(&obj, &c, resync, now).await?;
-    let (next, desired, service) = match decided {
-        ar_ctl::Decided::Conflict(message) => {
-            return Ok(blocked(
-                KIND,
-                &namespace,
-                &name,
-                format!("ServiceNameInUse: {message}"),
-            ));
-        }
-        ar_ctl::Decided::Planned {
-            next,
-            desired,
-            service,
-        } => (next, desired, service),
-    };
-    let pending = status.common.last_applied_hash.as_deref() != Some(desired.digest().as_str());
-    let (mut verdict, reason) = apprunner_verdict(&next, pending);
-    let mut report = planned(KIND, (&namespace, &name), verdict, reason, apprunner_call(&next));
-    match &next {
-        crate::plan::apprunner::Plan::Create => {
-            match crate::plan::apprunner::create_request(&obj.spec, &namespace, &name) {
-                Ok(req) => {
-                    let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
-                    if let Some(map) = body.as_object_mut() {
-                        map.insert("serviceName".into(), json!(req.service_name));
-                        if let Some(e) = &req.encryption_configuration {
-                            map.insert(
-                                "encryptionConfiguration".into(),
-                                serde_json::to_value(e).unwrap_or(Value::Null),
-                            );
-                        }
-                        map.insert(
-                            "tags".into(),
-                            serde_json::to_value(&req.tags).unwrap_or(Value::Null),
-                        );
-                    }
-                    report.request = Some(body);
-                }
-                Err(message) => {
-                    return Ok(blocked(
-                        KIND,
-                        &namespace,
-                        &name,
-                        format!("InvalidSpec: {message}"),
-                    ));
-                }
-            }
-        }
-        crate::plan::apprunner::Plan::Update { .. } => {
-            report.changes = apprunner_changes(&desired, service.as_ref().map(|s| &s.config));
-        }
-        crate::plan::apprunner::Plan::Wait { .. } if pending => {
-            report.changes = apprunner_changes(&desired, service.as_ref().map(|s| &s.config));
-        }
-        _ => {}
-    }
-    if let Some(s) = service
-        .as_ref()
-        .filter(|s| matches!(s.status.as_str(), "RUNNING" | "PAUSED"))
-        && verdict != Verdict::Blocked
-    {
-        let input = TagInput {
-            arn: &s.arn,
-            spec_tags: &obj.spec.tags,
-            reported: None,
-            settled: matches!(next, crate::plan::apprunner::Plan::Ready { .. }),
-            clock: ar_ctl::clock(&obj, resync, now),
-        };
-        let step = tag_ctl::preview(&c, TagApi::AppRunner, &input, &status.common).await?;
+        let step = tag_ctl::preview(&c, &input, status.common()).await?;
         verdict = apply_tags(verdict, step, &mut report);
     }
     report.verdict = verdict;

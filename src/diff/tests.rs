@@ -33,10 +33,10 @@ fn config_of(spec: &ExpressServiceSpec) -> TargetConfiguration {
 
 #[test]
 fn every_plan_has_one_verdict() {
-    let wait = X::Wait {
+    let wait = X::Report(Phase::Progressing {
         reason: "RolloutInProgress",
         message: "deployment d1 is IN_PROGRESS".into(),
-    };
+    });
     let cases = [
         (X::Create, false, Verdict::Create),
         (X::Update { drifted: vec![] }, false, Verdict::Update),
@@ -52,20 +52,27 @@ fn every_plan_has_one_verdict() {
         (wait.clone(), true, Verdict::Update),
         (wait, false, Verdict::NoChange),
         (
-            X::Stalled {
+            X::Report(Phase::Stalled {
                 reason: "AwsRejectedSpec",
                 message: "m".into(),
-            },
+            }),
             false,
             Verdict::Blocked,
         ),
-        (X::Ready { message: "ok".into() }, false, Verdict::NoChange),
+        (
+            X::Report(Phase::Ready {
+                reason: "Ready",
+                message: "ok".into(),
+            }),
+            false,
+            Verdict::NoChange,
+        ),
     ];
     for (plan, pending, want) in cases {
         assert_eq!(express_verdict(&plan, pending).0, want, "{plan:?}");
         // A verdict that changes AWS goes with the call the controller makes, and only then (a
         // pending update waits for the rollout in flight: no call yet).
-        if want.changes() && !matches!(plan, X::Wait { .. }) {
+        if want.changes() && !matches!(plan, X::Report(Phase::Progressing { .. })) {
             assert!(express_call(&plan).is_some(), "{plan:?}");
         } else {
             assert!(express_call(&plan).is_none(), "{plan:?}");
@@ -84,18 +91,18 @@ fn every_plan_has_one_verdict() {
         (ar::Plan::Resume, Verdict::Update, Some("ResumeService")),
         (ar::Plan::Redeploy, Verdict::Redeploy, Some("StartDeployment")),
         (
-            ar::Plan::Ready {
+            ar::Plan::Report(Phase::Ready {
                 reason: "Ready",
                 message: "ok".into(),
-            },
+            }),
             Verdict::NoChange,
             None,
         ),
         (
-            ar::Plan::Stalled {
+            ar::Plan::Report(Phase::Stalled {
                 reason: "CreateFailed",
                 message: "m".into(),
-            },
+            }),
             Verdict::Blocked,
             None,
         ),
@@ -233,8 +240,8 @@ fn every_fixture_scenarios_diff_verdict_is_the_controllers_next_call() {
             // No call now: nothing changes, or runway is blocked, or an update waits for the rollout
             // in flight (diff reports it as the update it will be).
             None => match &p.plan {
-                X::Stalled { .. } => Verdict::Blocked,
-                X::Wait { .. } if pending => Verdict::Update,
+                X::Report(Phase::Stalled { .. }) => Verdict::Blocked,
+                X::Report(Phase::Progressing { .. }) if pending => Verdict::Update,
                 _ => Verdict::NoChange,
             },
         };

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 
 use kube::api::ObjectMeta;
 
-use crate::api::apprunner::AppRunnerService;
+use crate::api::apprunner::{
+    AppRunnerService, AppRunnerServiceSpec, ImageConfiguration, SourceConfiguration,
+};
 use crate::api::common::Tag;
 use crate::api::express::{
     ExpressGatewayContainer, ExpressService, ExpressServiceSpec, KeyValuePair, NetworkConfiguration,
@@ -159,189 +161,22 @@ pub fn map(
     let mut warnings = Vec::new();
     let src = &spec.source_configuration;
 
-    if src.code_repository.is_some() {
-        errors.push(
-            "sourceConfiguration.codeRepository: Express Mode runs a container image, not source code. \
-             Build the image in CI (App Runner's build and start commands go into a Dockerfile), push it \
-             to ECR, switch the AppRunnerService to imageRepository, then migrate again"
-                .to_string(),
-        );
-    }
-    if options.infrastructure_role_arn.is_none() {
-        errors.push(
-            "--infrastructure-role-arn is required: Express Mode needs an infrastructure role to manage \
-             the load balancer, target groups and scaling (App Runner had none)"
-                .to_string(),
-        );
-    }
-    if options.execution_role_arn.is_none() {
-        errors.push(
-            "--execution-role-arn is required: the ECS task execution role pulls the image, reads the \
-             secrets and writes the logs (App Runner used its access and instance roles)"
-                .to_string(),
-        );
-    }
+    required_inputs(src, options, &mut errors);
     let image = src.image_repository.as_ref();
     let config = image.and_then(|i| i.image_configuration.as_ref());
-
-    let container_port = match config.and_then(|c| c.port.as_deref()) {
-        Some(port) => match port.trim().parse::<i32>() {
-            Ok(p) if (1..=65535).contains(&p) => {
-                decisions.push(format!(
-                    "imageConfiguration.port {port:?} -> primaryContainer.containerPort {p}"
-                ));
-                Some(p)
-            }
-            _ => {
-                errors.push(format!(
-                    "sourceConfiguration.imageRepository.imageConfiguration.port {port:?} is not a port number"
-                ));
-                None
-            }
-        },
-        None => {
-            decisions.push(format!(
-                "no port set: App Runner's default is {APP_RUNNER_DEFAULT_PORT}, Express's is 80, so \
-                 containerPort {APP_RUNNER_DEFAULT_PORT} is written explicitly"
-            ));
-            Some(APP_RUNNER_DEFAULT_PORT)
-        }
-    };
-
+    let container_port = container_port(config, &mut decisions, &mut errors);
     let (cpu, memory) = instance_size(spec, &mut decisions, &mut errors);
-
-    let mut command = Vec::new();
-    if let Some(start) = config
-        .and_then(|c| c.start_command.as_deref())
-        .filter(|s| !s.trim().is_empty())
-    {
-        let (list, shell) = split_command(start);
-        if shell {
-            decisions.push(
-                "imageConfiguration.startCommand uses the shell -> primaryContainer.command runs it with \
-                 /bin/sh -c (the image must contain /bin/sh)"
-                    .to_string(),
-            );
-        } else {
-            decisions.push(format!(
-                "imageConfiguration.startCommand -> primaryContainer.command {list:?} (split on whitespace)"
-            ));
-        }
-        command = list;
-    }
-
-    let mut environment: Vec<KeyValuePair> = config
-        .map(|c| {
-            c.runtime_environment_variables
-                .iter()
-                .map(|(name, value)| KeyValuePair {
-                    name: name.clone(),
-                    value: Some(value.clone()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    environment.sort();
-    if !environment.is_empty() {
-        decisions.push(format!(
-            "imageConfiguration.runtimeEnvironmentVariables ({}) -> primaryContainer.environment",
-            environment.len()
-        ));
-    }
-    let mut secrets: Vec<Secret> = config
-        .map(|c| {
-            c.runtime_environment_secrets
-                .iter()
-                .map(|(name, arn)| Secret {
-                    name: name.clone(),
-                    value_from: arn.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    secrets.sort();
-    if !secrets.is_empty() {
-        decisions.push(format!(
-            "imageConfiguration.runtimeEnvironmentSecrets ({}) -> primaryContainer.secrets (valueFrom \
-             keeps each Secrets Manager or SSM ARN; the execution role must be allowed to read them)",
-            secrets.len()
-        ));
-    }
-
-    if src.auto_deployments_enabled == Some(true) {
-        warnings.push(
-            "sourceConfiguration.autoDeploymentsEnabled: Express does not watch the image repository. \
-             Deploy a new image tag from CI, or change spec.redeployToken to roll out the same tag again"
-                .to_string(),
-        );
-    }
-    if src
-        .authentication_configuration
-        .as_ref()
-        .is_some_and(|a| a.access_role_arn.is_some())
-    {
-        decisions.push(
-            "authenticationConfiguration.accessRoleArn is not needed: the execution role pulls the image \
-             (give it ecr:GetAuthorizationToken and ecr:BatchGetImage on the repository)"
-                .to_string(),
-        );
-    }
-
-    let task_role_arn = spec
-        .instance_configuration
-        .as_ref()
-        .and_then(|i| i.instance_role_arn.clone());
-    if task_role_arn.is_some() {
-        decisions.push("instanceConfiguration.instanceRoleArn -> taskRoleArn".to_string());
-    }
-
+    let command = start_command(config, &mut decisions);
+    let environment = environment(config, &mut decisions);
+    let secrets = secrets(config, &mut decisions);
+    image_source(src, &mut decisions, &mut warnings);
+    let task_role_arn = task_role(spec, &mut decisions);
     let health_check_path = health_check(spec, &mut decisions, &mut warnings);
     let scaling_target = scaling(spec, options, resolved, &mut decisions, &mut warnings);
     let network_configuration = network(spec, resolved, &mut decisions, &mut warnings);
-
-    if let Some(o) = spec
-        .observability_configuration
-        .as_ref()
-        .filter(|o| o.observability_enabled)
-    {
-        warnings.push(format!(
-            "observabilityConfiguration{}: App Runner's X-Ray tracing does not carry over. Add the AWS \
-             Distro for OpenTelemetry collector as a sidecar (taskDefinitionArn) or use CloudWatch \
-             Application Signals",
-            o.observability_configuration_arn
-                .as_deref()
-                .map(|a| format!(" ({a})"))
-                .unwrap_or_default()
-        ));
-    }
-    if spec.encryption_configuration.is_some() {
-        warnings.push(
-            "encryptionConfiguration.kmsKey: App Runner encrypted its copy of the source and its logs with \
-             this key; Express has no such setting. Encrypt the log group with the key instead"
-                .to_string(),
-        );
-    }
-    if spec.paused == Some(true) {
-        warnings.push(
-            "paused: Express services cannot be paused. The new service starts serving; set \
-             scalingTarget.minTaskCount to 0 if it must stay idle"
-                .to_string(),
-        );
-    }
-
-    let tags: Vec<Tag> = spec.tags.iter().filter(|t| t.key != OWNER_TAG).cloned().collect();
-    if !tags.is_empty() {
-        decisions.push(format!("tags ({}) -> tags", tags.len()));
-    }
-    let service_name = spec.service_name.clone();
-    if let Some(n) = &service_name {
-        decisions.push(format!(
-            "serviceName {n:?} -> serviceName (ECS names live apart from App Runner's: both can run at once)"
-        ));
-    }
-    if let Some(r) = &spec.region {
-        decisions.push(format!("region {r} -> region"));
-    }
+    not_carried_over(spec, &mut warnings);
+    let tags = tags(spec, &mut decisions);
+    naming(spec, &mut decisions);
 
     if !errors.is_empty() {
         return Err(errors);
@@ -357,31 +192,14 @@ pub fn map(
         ),
     );
 
-    let name = options
-        .name
-        .clone()
-        .unwrap_or_else(|| source.metadata.name.clone().unwrap_or_else(|| "migrated".into()));
-    let labels: BTreeMap<String, String> = source
-        .metadata
-        .labels
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("runway.dev/"))
-        .collect();
     let manifest = ExpressService {
-        metadata: ObjectMeta {
-            name: Some(name),
-            namespace: source.metadata.namespace.clone(),
-            labels: (!labels.is_empty()).then_some(labels),
-            ..ObjectMeta::default()
-        },
+        metadata: metadata(source, options),
         spec: ExpressServiceSpec {
             region: spec.region.clone(),
             service_arn: None,
             deletion_policy: None,
             redeploy_token: None,
-            service_name,
+            service_name: spec.service_name.clone(),
             cluster: None,
             infrastructure_role_arn: options.infrastructure_role_arn.clone(),
             execution_role_arn: options.execution_role_arn.clone(),
@@ -413,8 +231,249 @@ pub fn map(
     })
 }
 
+/// What the mapping cannot do without: an image source (not source code) and the two roles that
+/// Express needs and App Runner did not have.
+fn required_inputs(src: &SourceConfiguration, options: &Options, errors: &mut Vec<String>) {
+    if src.code_repository.is_some() {
+        errors.push(
+            "sourceConfiguration.codeRepository: Express Mode runs a container image, not source code. \
+             Build the image in CI (App Runner's build and start commands go into a Dockerfile), push it \
+             to ECR, switch the AppRunnerService to imageRepository, then migrate again"
+                .to_string(),
+        );
+    }
+    if options.infrastructure_role_arn.is_none() {
+        errors.push(
+            "--infrastructure-role-arn is required: Express Mode needs an infrastructure role to manage \
+             the load balancer, target groups and scaling (App Runner had none)"
+                .to_string(),
+        );
+    }
+    if options.execution_role_arn.is_none() {
+        errors.push(
+            "--execution-role-arn is required: the ECS task execution role pulls the image, reads the \
+             secrets and writes the logs (App Runner used its access and instance roles)"
+                .to_string(),
+        );
+    }
+}
+
+/// The container port: the image configuration's port, else App Runner's default written
+/// explicitly (Express's default differs).
+fn container_port(
+    config: Option<&ImageConfiguration>,
+    decisions: &mut Vec<String>,
+    errors: &mut Vec<String>,
+) -> Option<i32> {
+    match config.and_then(|c| c.port.as_deref()) {
+        Some(port) => match port.trim().parse::<i32>() {
+            Ok(p) if (1..=65535).contains(&p) => {
+                decisions.push(format!(
+                    "imageConfiguration.port {port:?} -> primaryContainer.containerPort {p}"
+                ));
+                Some(p)
+            }
+            _ => {
+                errors.push(format!(
+                    "sourceConfiguration.imageRepository.imageConfiguration.port {port:?} is not a port number"
+                ));
+                None
+            }
+        },
+        None => {
+            decisions.push(format!(
+                "no port set: App Runner's default is {APP_RUNNER_DEFAULT_PORT}, Express's is 80, so \
+                 containerPort {APP_RUNNER_DEFAULT_PORT} is written explicitly"
+            ));
+            Some(APP_RUNNER_DEFAULT_PORT)
+        }
+    }
+}
+
+/// The container command, from the image configuration's start command (see [`split_command`]).
+fn start_command(config: Option<&ImageConfiguration>, decisions: &mut Vec<String>) -> Vec<String> {
+    let Some(start) = config
+        .and_then(|c| c.start_command.as_deref())
+        .filter(|s| !s.trim().is_empty())
+    else {
+        return Vec::new();
+    };
+    let (list, shell) = split_command(start);
+    if shell {
+        decisions.push(
+            "imageConfiguration.startCommand uses the shell -> primaryContainer.command runs it with \
+             /bin/sh -c (the image must contain /bin/sh)"
+                .to_string(),
+        );
+    } else {
+        decisions.push(format!(
+            "imageConfiguration.startCommand -> primaryContainer.command {list:?} (split on whitespace)"
+        ));
+    }
+    list
+}
+
+/// The container environment, from the runtime environment variables, sorted by name.
+fn environment(config: Option<&ImageConfiguration>, decisions: &mut Vec<String>) -> Vec<KeyValuePair> {
+    let mut environment: Vec<KeyValuePair> = config
+        .map(|c| {
+            c.runtime_environment_variables
+                .iter()
+                .map(|(name, value)| KeyValuePair {
+                    name: name.clone(),
+                    value: Some(value.clone()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    environment.sort();
+    if !environment.is_empty() {
+        decisions.push(format!(
+            "imageConfiguration.runtimeEnvironmentVariables ({}) -> primaryContainer.environment",
+            environment.len()
+        ));
+    }
+    environment
+}
+
+/// The container secrets, from the runtime environment secrets (their ARNs kept), sorted by name.
+fn secrets(config: Option<&ImageConfiguration>, decisions: &mut Vec<String>) -> Vec<Secret> {
+    let mut secrets: Vec<Secret> = config
+        .map(|c| {
+            c.runtime_environment_secrets
+                .iter()
+                .map(|(name, arn)| Secret {
+                    name: name.clone(),
+                    value_from: arn.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    secrets.sort();
+    if !secrets.is_empty() {
+        decisions.push(format!(
+            "imageConfiguration.runtimeEnvironmentSecrets ({}) -> primaryContainer.secrets (valueFrom \
+             keeps each Secrets Manager or SSM ARN; the execution role must be allowed to read them)",
+            secrets.len()
+        ));
+    }
+    secrets
+}
+
+/// How the image was deployed and pulled: automatic deployments do not carry over, and the access
+/// role is replaced by the execution role.
+fn image_source(src: &SourceConfiguration, decisions: &mut Vec<String>, warnings: &mut Vec<String>) {
+    if src.auto_deployments_enabled == Some(true) {
+        warnings.push(
+            "sourceConfiguration.autoDeploymentsEnabled: Express does not watch the image repository. \
+             Deploy a new image tag from CI, or change spec.redeployToken to roll out the same tag again"
+                .to_string(),
+        );
+    }
+    if src
+        .authentication_configuration
+        .as_ref()
+        .is_some_and(|a| a.access_role_arn.is_some())
+    {
+        decisions.push(
+            "authenticationConfiguration.accessRoleArn is not needed: the execution role pulls the image \
+             (give it ecr:GetAuthorizationToken and ecr:BatchGetImage on the repository)"
+                .to_string(),
+        );
+    }
+}
+
+/// The task role, from the instance role.
+fn task_role(spec: &AppRunnerServiceSpec, decisions: &mut Vec<String>) -> Option<String> {
+    let task_role_arn = spec
+        .instance_configuration
+        .as_ref()
+        .and_then(|i| i.instance_role_arn.clone());
+    if task_role_arn.is_some() {
+        decisions.push("instanceConfiguration.instanceRoleArn -> taskRoleArn".to_string());
+    }
+    task_role_arn
+}
+
+/// Settings Express has no place for: tracing, the KMS key and pausing.
+fn not_carried_over(spec: &AppRunnerServiceSpec, warnings: &mut Vec<String>) {
+    if let Some(o) = spec
+        .observability_configuration
+        .as_ref()
+        .filter(|o| o.observability_enabled)
+    {
+        warnings.push(format!(
+            "observabilityConfiguration{}: App Runner's X-Ray tracing does not carry over. Add the AWS \
+             Distro for OpenTelemetry collector as a sidecar (taskDefinitionArn) or use CloudWatch \
+             Application Signals",
+            o.observability_configuration_arn
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        ));
+    }
+    if spec.encryption_configuration.is_some() {
+        warnings.push(
+            "encryptionConfiguration.kmsKey: App Runner encrypted its copy of the source and its logs with \
+             this key; Express has no such setting. Encrypt the log group with the key instead"
+                .to_string(),
+        );
+    }
+    if spec.paused == Some(true) {
+        warnings.push(
+            "paused: Express services cannot be paused. The new service starts serving; set \
+             scalingTarget.minTaskCount to 0 if it must stay idle"
+                .to_string(),
+        );
+    }
+}
+
+/// The spec's tags, without runway's owner tag (the new resource gets its own).
+fn tags(spec: &AppRunnerServiceSpec, decisions: &mut Vec<String>) -> Vec<Tag> {
+    let tags: Vec<Tag> = spec.tags.iter().filter(|t| t.key != OWNER_TAG).cloned().collect();
+    if !tags.is_empty() {
+        decisions.push(format!("tags ({}) -> tags", tags.len()));
+    }
+    tags
+}
+
+/// The service name and Region, which carry over as they are.
+fn naming(spec: &AppRunnerServiceSpec, decisions: &mut Vec<String>) {
+    if let Some(n) = &spec.service_name {
+        decisions.push(format!(
+            "serviceName {n:?} -> serviceName (ECS names live apart from App Runner's: both can run at once)"
+        ));
+    }
+    if let Some(r) = &spec.region {
+        decisions.push(format!("region {r} -> region"));
+    }
+}
+
+/// The new resource's metadata: `--name` or the source's name, its namespace, and its labels
+/// except runway's own.
+fn metadata(source: &AppRunnerService, options: &Options) -> ObjectMeta {
+    let name = options
+        .name
+        .clone()
+        .unwrap_or_else(|| source.metadata.name.clone().unwrap_or_else(|| "migrated".into()));
+    let labels: BTreeMap<String, String> = source
+        .metadata
+        .labels
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("runway.dev/"))
+        .collect();
+    ObjectMeta {
+        name: Some(name),
+        namespace: source.metadata.namespace.clone(),
+        labels: (!labels.is_empty()).then_some(labels),
+        ..ObjectMeta::default()
+    }
+}
+
 fn instance_size(
-    spec: &crate::api::apprunner::AppRunnerServiceSpec,
+    spec: &AppRunnerServiceSpec,
     decisions: &mut Vec<String>,
     errors: &mut Vec<String>,
 ) -> (Option<String>, Option<String>) {
@@ -464,7 +523,7 @@ fn instance_size(
 }
 
 fn health_check(
-    spec: &crate::api::apprunner::AppRunnerServiceSpec,
+    spec: &AppRunnerServiceSpec,
     decisions: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Option<String> {
@@ -502,7 +561,7 @@ fn health_check(
 }
 
 fn scaling(
-    spec: &crate::api::apprunner::AppRunnerServiceSpec,
+    spec: &AppRunnerServiceSpec,
     options: &Options,
     resolved: &Resolved,
     decisions: &mut Vec<String>,
@@ -545,7 +604,7 @@ fn scaling(
 }
 
 fn network(
-    spec: &crate::api::apprunner::AppRunnerServiceSpec,
+    spec: &AppRunnerServiceSpec,
     resolved: &Resolved,
     decisions: &mut Vec<String>,
     warnings: &mut Vec<String>,

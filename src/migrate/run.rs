@@ -8,7 +8,7 @@ use kube::{Api, Client};
 use super::{AutoScaling, Options, Resolved, VpcConnector, map, render};
 use crate::api::apprunner::AppRunnerService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
-use crate::server::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::{Error, Result};
 
 /// Flags of `runway migrate apprunner`.

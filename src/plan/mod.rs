@@ -16,7 +16,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::common::{CommonStatus, condition_types::STALLED};
+use crate::api::common::{CommonStatus, Tag, condition_types::STALLED};
 
 /// The tag runway puts on every service it creates: `<namespace>/<name>` of the owning resource.
 pub const OWNER_TAG: &str = "runway.dev/owner";
@@ -24,6 +24,31 @@ pub const OWNER_TAG: &str = "runway.dev/owner";
 /// The owner tag value for a resource.
 pub fn owner(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
+}
+
+/// Who a service found by name belongs to, from its `runway.dev/owner` tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// This resource created it (before a crash lost the status write).
+    Mine,
+    /// Another runway resource, named by the tag.
+    OtherResource(String),
+    /// Not created by runway.
+    NotRunway,
+}
+
+/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
+/// resources with the same name in different namespaces never share a service.
+pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
+    match tags
+        .iter()
+        .find(|t| t.key == OWNER_TAG)
+        .and_then(|t| t.value.clone())
+    {
+        Some(v) if v == owner(namespace, name) => Ownership::Mine,
+        Some(other) => Ownership::OtherResource(other),
+        None => Ownership::NotRunway,
+    }
 }
 
 /// What a plan needs to know besides spec, status and AWS: the time, the resync interval, and the
@@ -36,6 +61,35 @@ pub struct Clock<'a> {
     pub resync: Duration,
     /// The annotation's value, if any.
     pub requested_at: Option<&'a str>,
+}
+
+/// A canonical desired AWS request: what runway sends, and how it records what it sent.
+pub trait Request: Sized {
+    /// The digest recorded as `status.lastAppliedHash`.
+    fn digest(&self) -> String;
+    /// The fields it sets, recorded as `status.appliedFields`.
+    fn fields(&self) -> Vec<String>;
+    /// The request that also clears the `applied` fields it no longer sets.
+    fn clearing(self, applied: &[String]) -> Self;
+}
+
+/// The desired request from the spec's, clearing what runway applied earlier and the spec dropped.
+/// A status written before runway tracked `appliedFields` gets them from the spec it last applied.
+pub fn desired<R: Request>(spec_request: R, common: &mut CommonStatus) -> R {
+    if common.applied_fields.is_empty()
+        && common.last_applied_hash.as_deref() == Some(spec_request.digest().as_str())
+    {
+        common.applied_fields = spec_request.fields();
+    }
+    spec_request.clearing(&common.applied_fields)
+}
+
+/// The phase of a resource whose spec cannot be created as it stands: nothing is sent.
+pub fn invalid_spec(message: String) -> Phase {
+    Phase::Stalled {
+        reason: "InvalidSpec",
+        message,
+    }
 }
 
 /// The longest wait between two tries of a request AWS rejected, in resync intervals.

@@ -1,8 +1,6 @@
 //! The operations HTTP server: `/metrics` in the Prometheus text format, `/healthz` (the process is
 //! alive) and `/readyz` (every controller's cache has synced).
 
-pub mod metrics;
-
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -11,9 +9,11 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::controller::Readiness;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::metrics::Metrics;
 use crate::{Error, Result};
-use metrics::Metrics;
 
 #[derive(Clone)]
 struct AppState {
@@ -61,5 +61,26 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "caches not synced")
+    }
+}
+
+/// Readiness: set once every controller's cache has synced.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the controller ready.
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Marks the controller not ready (caches syncing).
+    pub fn set_not_ready(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the controller is ready.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runway::sim::{SimConfig, SimHandle, Simulator};
+use runway_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
 
 use super::Cluster;

@@ -6,8 +6,13 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::*;
-use crate::api::apprunner::AppRunnerServiceSpec;
+use super::drift::*;
+use super::observed::*;
+use super::plan::*;
+use super::request::*;
+use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
+use crate::api::common::Tag;
+use crate::plan::{OWNER_TAG, Ownership, Phase, ownership};
 
 const BASE: &str = r#"
 spec:
@@ -130,7 +135,7 @@ fn clock() -> crate::plan::Clock<'static> {
 #[track_caller]
 fn assert_stalled(plan: Plan, want: &str, mentions: &[&str]) {
     match plan {
-        Plan::Stalled { reason, message } => {
+        Plan::Report(Phase::Stalled { reason, message }) => {
             assert_eq!(reason, want, "{message}");
             for m in mentions {
                 assert!(message.contains(m), "{message:?} should mention {m:?}");
@@ -143,7 +148,7 @@ fn assert_stalled(plan: Plan, want: &str, mentions: &[&str]) {
 #[track_caller]
 fn assert_wait(plan: Plan, want: &str, mentions: &[&str]) {
     match plan {
-        Plan::Wait { reason, message } => {
+        Plan::Report(Phase::Progressing { reason, message }) => {
             assert_eq!(reason, want, "{message}");
             for m in mentions {
                 assert!(message.contains(m), "{message:?} should mention {m:?}");
@@ -156,7 +161,7 @@ fn assert_wait(plan: Plan, want: &str, mentions: &[&str]) {
 #[track_caller]
 fn assert_ready(plan: Plan, want: &str) {
     match plan {
-        Plan::Ready { reason, .. } => assert_eq!(reason, want),
+        Plan::Report(Phase::Ready { reason, .. }) => assert_eq!(reason, want),
         other => panic!("expected Ready {want}, got {other:?}"),
     }
 }
@@ -466,7 +471,7 @@ fn a_new_redeploy_token_starts_one_deployment() {
     match plan_for(
         "{spec: {redeployToken: two, paused: true}, status: {lastRedeployToken: one}, service: {status: PAUSED}}",
     ) {
-        Plan::Ready { reason, message } => {
+        Plan::Report(Phase::Ready { reason, message }) => {
             assert_eq!(reason, "Paused");
             assert!(message.contains("redeployToken"), "{message}");
         }
@@ -523,10 +528,10 @@ fn only_the_owner_tag_decides_whose_a_same_named_service_is() {
 fn a_rejected_spec_is_retried_after_its_backoff_or_on_the_annotation() {
     let rejected =
         "{status: {lastFailedHash: DESIRED, lastFailedAt: '2026-01-01T00:09:00Z', failedAttempts: 1}}";
-    assert!(matches!(plan_for(rejected), Plan::Stalled { .. }));
+    assert!(matches!(plan_for(rejected), Plan::Report(Phase::Stalled { .. })));
     let old = rejected.replace("00:09:00", "00:00:00");
     assert!(
-        !matches!(plan_for(&old), Plan::Stalled { .. }),
+        !matches!(plan_for(&old), Plan::Report(Phase::Stalled { .. })),
         "{:?}",
         plan_for(&old)
     );
@@ -543,7 +548,10 @@ fn a_rejected_spec_is_retried_after_its_backoff_or_on_the_annotation() {
         newest: f.newest.as_ref(),
         clock: c,
     });
-    assert!(!matches!(retried, Plan::Stalled { .. }), "{retried:?}");
+    assert!(
+        !matches!(retried, Plan::Report(Phase::Stalled { .. })),
+        "{retried:?}"
+    );
 }
 
 #[test]

@@ -3,8 +3,14 @@
 
 use serde_json::Value;
 
-use super::*;
-use crate::api::express::ExpressServiceSpec;
+use super::drift::*;
+use super::observed::*;
+use super::plan::*;
+use super::request::*;
+use crate::api::express::{
+    CpuArchitecture, ExpressServiceSpec, ExpressServiceStatus, ScalingMetric, TargetConfiguration,
+};
+use crate::plan::{OWNER_TAG, Phase};
 
 const BASE: &str = include_str!("fixtures/base.yaml");
 const SCENARIOS: &str = include_str!("fixtures/scenarios.yaml");
@@ -72,15 +78,17 @@ fn label(plan: &Plan) -> String {
         Plan::Update { .. } => "Update".into(),
         Plan::Redeploy => "Redeploy".into(),
         Plan::Baseline => "Baseline".into(),
-        Plan::Wait { reason, .. } => format!("Wait:{reason}"),
-        Plan::Stalled { reason, .. } => format!("Stalled:{reason}"),
-        Plan::Ready { .. } => "Ready".into(),
+        Plan::Report(Phase::Progressing { reason, .. }) => format!("Wait:{reason}"),
+        Plan::Report(Phase::Stalled { reason, .. }) => format!("Stalled:{reason}"),
+        Plan::Report(Phase::Ready { .. }) => "Ready".into(),
     }
 }
 
 fn message(plan: &Plan) -> &str {
     match plan {
-        Plan::Wait { message, .. } | Plan::Stalled { message, .. } | Plan::Ready { message } => message,
+        Plan::Report(Phase::Progressing { message, .. })
+        | Plan::Report(Phase::Stalled { message, .. })
+        | Plan::Report(Phase::Ready { message, .. }) => message,
         _ => "",
     }
 }

@@ -1,0 +1,292 @@
+//! The one reconcile that both kinds run, over their [`ServiceKind`].
+//!
+//! Front door (as in kube-rs controller-rs): [`reconcile`] → `lifecycle` (admission, the paused
+//! annotation, the finalizer) → [`apply`] or [`cleanup`].
+//!
+//! - `apply`: account resolution (no AWS call) → [`preview`] (read-only AWS: `resolve` the
+//!   service, `observe` it, the pure `decide`) → `perform` the step (at most one mutating call) →
+//!   the tag step, only in a reconcile that made no mutating call → `lifecycle::finish` (conditions,
+//!   Events, the status write, the requeue).
+//! - `cleanup`: `deletionPolicy` → account resolution → `resolve` → the kind's delete step.
+//! - `preview` is also what `runway diff` reports, so the diff and the controller never disagree.
+
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+
+use super::kind::{Act, Planned, ServiceKind, TagTarget};
+use super::lifecycle::{Resolved, finish, reconcile_with_finalizer, retain_if_asked};
+use super::managed::ManagedStatus;
+use super::runtime::cache::Compact;
+use super::tags::{self, TagInput};
+use super::{Context, accounts, events};
+use crate::api::common::{CommonStatus, RECONCILE_REQUESTED_ANNOTATION};
+use crate::aws::RegionClients;
+use crate::plan::{Clock, DeleteStep, Ownership, Phase, ownership};
+use crate::{Error, Result};
+
+/// Reconciles one resource of kind `K`.
+pub async fn reconcile<K: ServiceKind>(obj: Arc<Compact<K>>, ctx: Arc<Context>) -> Result<Action> {
+    reconcile_with_finalizer(K::KIND, obj, ctx, apply::<K>, cleanup::<K>).await
+}
+
+/// What a reconcile decided before acting: the service name belongs to someone else, or a plan.
+pub enum Decided<K: ServiceKind> {
+    /// The service by this name is not this resource's (ServiceNameInUse).
+    Conflict(String),
+    /// The planner's step, with what it was decided from.
+    Planned(Planned<K>),
+}
+
+/// The time, resync interval and reconcile-requested-at annotation a plan is made with.
+pub fn clock<K: kube::Resource>(obj: &K, resync: std::time::Duration, now: Timestamp) -> Clock<'_> {
+    Clock {
+        now,
+        resync,
+        requested_at: obj
+            .annotations()
+            .get(RECONCILE_REQUESTED_ANNOTATION)
+            .map(String::as_str),
+    }
+}
+
+/// What the controller would do for `obj` now, found with read-only calls only: the resolution
+/// (`spec.serviceArn`, status, or the lookup by name and owner tag), the observation, the status
+/// as it would be written, and the pure planner's step. A reconcile carries the step out; `runway
+/// diff` reports it.
+pub async fn preview<K: ServiceKind>(
+    obj: &K,
+    aws: &RegionClients,
+    resync: std::time::Duration,
+    now: Timestamp,
+) -> Result<(K::Status, Decided<K>)> {
+    let mut status = obj.managed_status().cloned().unwrap_or_default();
+    let arn = match resolve(obj, aws, status.common()).await? {
+        Resolved::Conflict(message) => return Ok((status, Decided::Conflict(message))),
+        Resolved::Arn(arn) => arn,
+    };
+    let observation = obj.observe(aws, arn.as_deref(), &mut status).await?;
+    let (next, desired) = obj.decide(&mut status, &observation, clock(obj, resync, now));
+    Ok((
+        status,
+        Decided::Planned(Planned {
+            next,
+            desired,
+            observation,
+        }),
+    ))
+}
+
+/// Finds the service this resource manages: the one it adopts or has recorded, else the one by its
+/// name, which must carry this resource's owner tag.
+async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonStatus) -> Result<Resolved> {
+    if let Some(arn) = obj.spec_service_arn().or(status.service_arn.as_deref()) {
+        return Ok(Resolved::Arn(Some(arn.to_string())));
+    }
+    let Some(found) = obj.find_by_name(aws).await? else {
+        return Ok(Resolved::Arn(None));
+    };
+    let (what, arn) = (&found.label, &found.arn);
+    Ok(
+        match ownership(&found.tags, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
+            Ownership::Mine => {
+                tracing::info!(kind = K::KIND, object = %obj.name_any(), %arn, "found the service created earlier");
+                Resolved::Arn(Some(found.arn))
+            }
+            Ownership::OtherResource(other) => Resolved::Conflict(format!(
+                "{} {what} ({arn}) belongs to runway resource {other}; choose another spec.serviceName",
+                K::SERVICE
+            )),
+            Ownership::NotRunway => Resolved::Conflict(format!(
+                "{} {what} ({arn}) exists and was not created by runway; set spec.serviceArn to adopt it, \
+             or choose another spec.serviceName",
+                K::SERVICE
+            )),
+        },
+    )
+}
+
+/// Makes AWS match a live resource.
+async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let previous = obj.managed_status().cloned();
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
+        Ok(aws) => aws,
+        Err(refused) => {
+            let mut status = previous.clone().unwrap_or_default();
+            status.common_mut().region = Some(region);
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused).await;
+        }
+    };
+    let now = Timestamp::now();
+    let (status, decided) = preview(obj.as_ref(), &aws, ctx.resync, now).await?;
+    let mut act = Act {
+        obj: obj.as_ref(),
+        ctx: &ctx,
+        aws: &aws,
+        status,
+    };
+    let phase = match decided {
+        Decided::Conflict(message) => Phase::Stalled {
+            reason: "ServiceNameInUse",
+            message,
+        },
+        Decided::Planned(planned) => {
+            let settled = K::settled(&planned.next);
+            // NB: after a mutating call the tags wait for the next reconcile (a few seconds away),
+            // so that a failing tag call can never cost the status write that records the call,
+            // and App Runner, which may refuse tag calls during an operation, is not asked then.
+            let target = if K::mutates(&planned.next) {
+                None
+            } else {
+                K::tag_target(&planned.observation)
+            };
+            let phase = K::perform(&mut act, planned).await?;
+            match target {
+                Some(target) => {
+                    tag_step(
+                        &mut act,
+                        target,
+                        settled,
+                        clock(obj.as_ref(), ctx.resync, now),
+                        phase,
+                    )
+                    .await?
+                }
+                None => phase,
+            }
+        }
+    };
+    act.status.common_mut().region = Some(region);
+    finish(obj.as_ref(), &ctx, previous.as_ref(), act.status, phase).await
+}
+
+/// The tag step (`controller::tags`). A rejected tag change turns a Ready phase Stalled; a
+/// resource that is still progressing reports its rollout first.
+async fn tag_step<K: ServiceKind>(
+    act: &mut Act<'_, K>,
+    target: TagTarget,
+    settled: bool,
+    clock: Clock<'_>,
+    phase: Phase,
+) -> Result<Phase> {
+    let input = TagInput {
+        api: K::TAG_API,
+        arn: &target.arn,
+        spec_tags: act.obj.spec_tags(),
+        reported: target.reported.as_deref(),
+        settled,
+        clock,
+    };
+    let (ctx, obj, aws) = (act.ctx, act.obj, act.aws);
+    // NB: boxed: the tag calls' futures would otherwise be part of every reconcile's state.
+    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, input, act.status.common_mut())).await?;
+    Ok(match (rejected, phase) {
+        (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
+        (_, phase) => phase,
+    })
+}
+
+/// Deletes the AWS service (unless retained) and waits until it is gone.
+async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let mut status = obj.managed_status().cloned().unwrap_or_default();
+    let (spec_arn, status_arn) = (obj.spec_service_arn(), status.common().service_arn.as_deref());
+    let policy = obj.spec_deletion_policy();
+    if let Some(done) = retain_if_asked(ctx.as_ref(), obj.as_ref(), policy, spec_arn, status_arn).await {
+        return Ok(done);
+    }
+    let region = obj.region(ctx.aws.default_region());
+    let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
+        Ok(aws) => aws,
+        // NB: the finalizer stays: the service may exist in the account runway must not act in.
+        Err(refused) => {
+            let previous = obj.managed_status().cloned();
+            status.common_mut().region = Some(region);
+            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused).await;
+        }
+    };
+    let arn = match resolve(obj.as_ref(), &aws, status.common()).await? {
+        Resolved::Arn(Some(arn)) => arn,
+        // NB: nothing was created, or the service with our name is not ours: nothing to delete. The
+        // finalizer goes and the object with it, so there is nothing left to requeue; the Event says
+        // why nothing was deleted.
+        Resolved::Arn(None) => {
+            let note = format!(
+                "no {} was created for this resource; nothing to delete",
+                K::SERVICE
+            );
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                events::Note::new(false, "NothingToDelete", "Delete", note),
+            )
+            .await;
+            return Ok(Action::await_change());
+        }
+        Resolved::Conflict(message) => {
+            let note = format!("not deleting: {message}");
+            events::publish(
+                &ctx.recorder,
+                obj.as_ref(),
+                events::Note::new(true, "NotOwned", "Delete", note),
+            )
+            .await;
+            return Ok(Action::await_change());
+        }
+    };
+    let step = K::delete_step(&aws, &arn).await?;
+    let delete = K::delete(&aws, &arn);
+    delete_service(ctx.as_ref(), obj.as_ref(), arn.clone(), step, delete).await
+}
+
+/// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,
+/// otherwise calls `delete` (when the step says so; it returns a detail such as an operation ID, or
+/// `None` when the service was already going) and keeps the finalizer with
+/// [`Error::WaitingForDeletion`], so the resource is polled every 5 s.
+async fn delete_service<K, F>(
+    ctx: &Context,
+    obj: &K,
+    arn: String,
+    step: DeleteStep,
+    delete: F,
+) -> Result<Action>
+where
+    K: ServiceKind,
+    F: Future<Output = Result<Option<String>>>,
+{
+    match step {
+        DeleteStep::Gone => {
+            events::publish(
+                &ctx.recorder,
+                obj,
+                events::Note::new(
+                    false,
+                    "Deleted",
+                    "Delete",
+                    format!("{} {arn} is gone", K::SERVICE),
+                ),
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
+        DeleteStep::Delete => {
+            if let Some(detail) = delete.await? {
+                events::publish(
+                    &ctx.recorder,
+                    obj,
+                    events::Note::new(
+                        false,
+                        "Deleting",
+                        "Delete",
+                        format!("deleting {} {arn}{detail}", K::SERVICE),
+                    ),
+                )
+                .await;
+            }
+            Err(Error::WaitingForDeletion { target: arn })
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The scale machinery behind one door, so that the reconcile entry reads like controller-rs:
+//!
+//! - [`admission`]: the change and background classes' slots and room in kube-runtime's runner;
+//! - [`cache`]: the compact (LZ4, dictionary) store of watched objects, decoded only when admitted;
+//! - [`first_sight`]: settled resources spread their first check after a start, and the trigger
+//!   hash of each object's last successful reconcile;
+//! - [`queue`]: the queue-depth metric.
+
+pub mod admission;
+pub mod cache;
+pub mod first_sight;
+pub mod queue;

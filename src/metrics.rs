@@ -1,0 +1,227 @@
+//! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by service,
+//! operation and outcome, throttles, and the work in flight. `server` renders them in the text format
+//! on `/metrics`; `aws` and `controller` record them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of a reconcile.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReconcileLabels {
+    /// `ExpressService` or `AppRunnerService`.
+    pub kind: String,
+    /// `ok` or an error's metric label.
+    pub result: String,
+}
+
+/// Labels of a reconcile duration.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// `ExpressService` or `AppRunnerService`.
+    pub kind: String,
+}
+
+/// Labels of an AWS call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AwsCallLabels {
+    /// `ecs` or `apprunner`.
+    pub service: String,
+    /// The API operation.
+    pub operation: String,
+    /// `ok` or the error kind label.
+    pub outcome: String,
+}
+
+/// Labels of a wait for AWS budget.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BudgetLabels {
+    /// The action family, such as `ecs:service-read`.
+    pub family: String,
+    /// `change` or `background`.
+    pub priority: String,
+}
+
+/// All of runway's metrics, registered in one registry.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    reconciles: Family<ReconcileLabels, Counter>,
+    reconcile_duration: Family<KindLabels, Histogram>,
+    aws_calls: Family<AwsCallLabels, Counter>,
+    aws_throttles: Family<AwsCallLabels, Counter>,
+    in_flight: Family<KindLabels, Gauge>,
+    queue_depth: Family<KindLabels, Gauge>,
+    budget_wait: Family<BudgetLabels, Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("runway");
+        let reconciles = Family::<ReconcileLabels, Counter>::default();
+        registry.register("reconciles", "Reconciles by kind and result", reconciles.clone());
+        let reconcile_duration = Family::<KindLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile, by kind",
+            reconcile_duration.clone(),
+        );
+        let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_calls",
+            "AWS API calls by service, operation and outcome",
+            aws_calls.clone(),
+        );
+        let aws_throttles = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_throttles",
+            "AWS API calls that were throttled",
+            aws_throttles.clone(),
+        );
+        let in_flight = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "reconciles_in_flight",
+            "Reconciles running now, by kind",
+            in_flight.clone(),
+        );
+        let queue_depth = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "queue_depth",
+            "Objects waiting for a reconcile (requeued or scheduled), by kind",
+            queue_depth.clone(),
+        );
+        let budget_wait = Family::<BudgetLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 4.0, 10))
+        });
+        registry.register(
+            "aws_budget_wait_seconds",
+            "Time an AWS call waited for runway's own budget, by action family and priority",
+            budget_wait.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            reconciles,
+            reconcile_duration,
+            aws_calls,
+            aws_throttles,
+            in_flight,
+            queue_depth,
+            budget_wait,
+        }
+    }
+
+    /// Records how long one AWS call waited for a budget token.
+    pub fn budget_wait(&self, family: &str, priority: &str, seconds: f64) {
+        self.budget_wait
+            .get_or_create(&BudgetLabels {
+                family: family.into(),
+                priority: priority.into(),
+            })
+            .observe(seconds);
+    }
+
+    /// Starts timing a reconcile of `kind`; finish it with [`ReconcileTimer::finish`].
+    pub fn reconcile_started(&self, kind: &str) -> ReconcileTimer {
+        self.in_flight
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
+        ReconcileTimer {
+            metrics: self.clone(),
+            kind: kind.to_string(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Counts one AWS call and its outcome (`ok` or an error kind label).
+    pub fn aws_call(&self, service: &str, operation: &str, outcome: &str) {
+        let labels = AwsCallLabels {
+            service: service.into(),
+            operation: operation.into(),
+            outcome: outcome.into(),
+        };
+        self.aws_calls.get_or_create(&labels).inc();
+        if outcome == "throttled" {
+            self.aws_throttles.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Records how many objects of `kind` wait for their next reconcile.
+    pub fn set_queue_depth(&self, kind: &str, depth: i64) {
+        self.queue_depth
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .set(depth);
+    }
+
+    /// Renders the registry in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Times one reconcile; see [`Metrics::reconcile_started`].
+pub struct ReconcileTimer {
+    metrics: Metrics,
+    kind: String,
+    start: Instant,
+}
+
+impl ReconcileTimer {
+    /// Records the duration and the result (`ok` or an error label).
+    pub fn finish(self, result: &str) {
+        let kind = KindLabels {
+            kind: self.kind.clone(),
+        };
+        self.metrics
+            .reconcile_duration
+            .get_or_create(&kind)
+            .observe(self.start.elapsed().as_secs_f64());
+        self.metrics.in_flight.get_or_create(&kind).dec();
+        self.metrics
+            .reconciles
+            .get_or_create(&ReconcileLabels {
+                kind: self.kind,
+                result: result.into(),
+            })
+            .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_calls_and_reconciles_render_with_labels() {
+        let m = Metrics::new();
+        m.aws_call("ecs", "UpdateExpressGatewayService", "ok");
+        m.aws_call("ecs", "DescribeExpressGatewayService", "throttled");
+        m.reconcile_started("ExpressService").finish("ok");
+        let text = m.render();
+        assert!(text.contains(
+            r#"runway_aws_calls_total{service="ecs",operation="UpdateExpressGatewayService",outcome="ok"} 1"#
+        ));
+        assert!(text.contains(r#"runway_aws_throttles_total{service="ecs",operation="DescribeExpressGatewayService",outcome="throttled"} 1"#));
+        assert!(text.contains(r#"runway_reconciles_total{kind="ExpressService",result="ok"} 1"#));
+        assert!(text.contains("runway_reconcile_duration_seconds_bucket"));
+        assert!(text.contains(r#"runway_reconciles_in_flight{kind="ExpressService"} 0"#));
+    }
+}

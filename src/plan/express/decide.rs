@@ -1,0 +1,89 @@
+//! The one pure call per ExpressService reconcile: from the spec, the last status and what ECS
+//! reported to the status as it will be written and the next step.
+//!
+//! Flow: [`observed`] copies what AWS reports into the status (redacted) → [`desired`] builds the
+//! canonical request, migrating a status written before `appliedFields` existed → [`plan`](super::plan).
+
+use super::{
+    ExpressRequest, ObservedDeployment, ObservedExpress, Plan, PlanInput, create_request,
+    current_configuration, plan, redacted,
+};
+use crate::api::express::{ExpressService, ExpressServiceSpec, ExpressServiceStatus};
+use kube::ResourceExt;
+
+use crate::plan::{Clock, Phase, invalid_spec};
+
+/// What ECS reported: the service, and the deployment the plan is made with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observation {
+    /// The service, or `None` when there is none.
+    pub service: Option<ObservedExpress>,
+    /// The current deployment, or the one that carries runway's awaited rollout.
+    pub deployment: Option<ObservedDeployment>,
+}
+
+/// Copies what AWS reports into the status, decides the desired request, and plans the next step.
+pub fn decide(
+    obj: &ExpressService,
+    status: &mut ExpressServiceStatus,
+    observation: &Observation,
+    clock: Clock<'_>,
+) -> (Plan, ExpressRequest) {
+    observed(&obj.spec, status, observation);
+    let desired = crate::plan::desired(ExpressRequest::from_spec(&obj.spec), &mut status.common);
+    let next = plan(PlanInput {
+        spec: &obj.spec,
+        status,
+        desired: &desired,
+        service: observation.service.as_ref(),
+        deployment: observation.deployment.as_ref(),
+        clock,
+    });
+    let next = validated(obj, next);
+    if matches!(next, Plan::Report(Phase::Ready { .. })) {
+        // The awaited rollout has succeeded: nothing is awaited any more.
+        status.awaited_rollout = None;
+    }
+    (next, desired)
+}
+
+/// A create is planned only for a spec that can be created; otherwise the resource stalls with
+/// the reason, and nothing is sent.
+fn validated(obj: &ExpressService, next: Plan) -> Plan {
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    match (&next, create_request(&obj.spec, &namespace, &name)) {
+        (Plan::Create, Err(message)) => Plan::Report(invalid_spec(message)),
+        _ => next,
+    }
+}
+
+/// Copies what AWS reports into the status: names, status code, the configuration (redacted),
+/// and the current deployment.
+pub fn observed(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus, observation: &Observation) {
+    let deployment = observation.deployment.as_ref();
+    if let Some(s) = &observation.service {
+        status.common.service_arn = Some(s.arn.clone());
+        status.service_name = s.service_name.clone();
+        status.cluster = s.cluster.clone();
+        status.status_code = s.status_code.clone();
+        status.status_reason = s.status_reason.clone();
+        status.updated_at = s.updated_at.clone();
+        if let Some(current) = current_configuration(s, deployment) {
+            status.target_configuration = Some(redacted(current, spec));
+        }
+        if s.current_deployment.is_some() {
+            status.current_deployment = s.current_deployment.clone();
+        }
+    }
+    if let Some(d) = deployment {
+        status.current_deployment = Some(d.arn.clone());
+        status.deployment_status = Some(d.status.clone());
+        status.deployment_status_reason = d.status_reason.clone();
+        status.deployment_target_revision = d.target_revision.clone();
+    }
+    status.endpoint = status
+        .target_configuration
+        .as_ref()
+        .and_then(|t| t.ingress_paths.first())
+        .map(|p| p.endpoint.clone());
+}
