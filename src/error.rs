@@ -27,6 +27,16 @@ pub enum Error {
         /// The service being deleted.
         target: String,
     },
+    /// runway refuses to act on this resource's service (an account it must not act in, a service
+    /// ARN that differs from the one it manages). The reason and message become the Stalled
+    /// condition; the reconcile is retried with backoff capped at the resync interval.
+    #[error("{reason}: {message}")]
+    Refused {
+        /// PascalCase reason.
+        reason: &'static str,
+        /// What is wrong, and what to do.
+        message: String,
+    },
     /// Leader election failed, or this replica lost the Lease.
     #[error("leader election: {0}")]
     Leader(String),
@@ -171,6 +181,7 @@ impl Error {
                 _ => true,
             },
             Error::Leader(_)
+            | Error::Refused { .. }
             | Error::InvalidSpec(_)
             | Error::Config(_)
             | Error::Cache(_)
@@ -204,6 +215,7 @@ impl Error {
             },
             Error::WaitingForDeletion { .. } => "deleting",
             Error::Leader(_) => "leader",
+            Error::Refused { .. } => "refused",
             Error::InvalidSpec(_) => "invalid_spec",
             Error::Config(_) => "config",
             Error::Serialize { .. } | Error::Yaml { .. } => "serialize",

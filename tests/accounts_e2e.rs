@@ -296,3 +296,63 @@ async fn expiring_role_credentials_are_refreshed_before_a_call_fails() {
     let obj = env.get("web").expect("object");
     assert!(is_true(&obj, "Ready"), "{}", obj["status"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_under_an_account_mismatch_keeps_the_finalizer_and_the_service_until_it_is_fixed() {
+    let env = Env::new("acct-del", XSVC).await;
+    let ns = env.ns.clone();
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    let _runway = env.runway_with(all_namespaces(&ns, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+    env.cluster.apply(&ns, &express("web", &ns, ACCOUNT_B));
+    let ready = wait_in(&env, &ns, "web", "Ready in account B", |o| is_true(o, "Ready"));
+    let service = arn(&ready);
+    assert!(service.contains(&format!(":{ACCOUNT_B}:service/")), "{service}");
+
+    // The namespace is mapped to account A, then the resource is deleted.
+    annotate_namespace(&env, &ns, &[("runway.dev/aws-role-arn", ROLE_A)]);
+    env.sim.reset_stats();
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "web", "-n", &ns, "--wait=false"], None);
+    let stalled = wait_in(&env, &ns, "web", "the deletion Stalled by the mismatch", |o| {
+        o["metadata"]["deletionTimestamp"].is_string()
+            && condition(o, "Stalled").is_some_and(|(s, r, _)| s == "True" && r == "AccountMismatch")
+    });
+    let (_, _, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert!(
+        message.contains(ACCOUNT_A) && message.contains(ACCOUNT_B),
+        "{message}"
+    );
+
+    // Two resync periods: the finalizer holds the resource, and nothing deleted the service.
+    std::thread::sleep(Duration::from_secs(8));
+    let waiting = env
+        .cluster
+        .get_json(XSVC, &ns, "web")
+        .expect("kept by its finalizer");
+    assert!(
+        waiting["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{waiting}"
+    );
+    assert_eq!(
+        env.sim.stats().calls("ecs:DeleteExpressGatewayService"),
+        0,
+        "{:?}",
+        env.sim.stats().calls
+    );
+
+    // The mapping is fixed: runway deletes the service it created, and the resource goes.
+    annotate_namespace(&env, &ns, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    eventually(WAIT, "the resource deleted with its service", || {
+        env.sim.advance(STAGE_SECONDS + 1.0);
+        env.cluster.get_json(XSVC, &ns, "web").is_none().then_some(())
+    });
+    assert_eq!(
+        env.sim
+            .stats()
+            .account_calls(ACCOUNT_B, "ecs:DeleteExpressGatewayService"),
+        1
+    );
+}

@@ -786,3 +786,53 @@ async fn a_spec_app_runner_rejects_stalls_with_its_message_and_is_not_resent() {
     env.wait_for("webapp", "Ready again", false, |o| is_true(o, "Ready"));
     assert_eq!(mutating_calls(&env.sim), mutating);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_while_updating_a_paused_service_is_retried_not_recorded_as_a_refusal() {
+    let env = Env::new("ar-pthrottle", ARSVC).await;
+    let _runway = env.runway();
+    let mut m = manifest("webapp");
+    m["spec"]["paused"] = json!(true);
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("webapp", "Ready=True reason Paused", true, |o| {
+        is_true(o, "Ready") && reason(o, "Ready") == "Paused"
+    });
+
+    // AWS throttles every UpdateService from now on; the spec changes while the service is paused.
+    let mut faults = env.sim.faults();
+    faults
+        .rate_limit_per_second
+        .insert("apprunner:UpdateService".into(), 0.0001);
+    env.sim.set_faults(faults).expect("faults");
+    // NB: the bucket starts with one call; this one (for no service) takes it, so the next
+    // UpdateService of the account is throttled.
+    let apprunner = runway_sim::client::apprunner_client(&env.sim.endpoint());
+    let drained = apprunner
+        .update_service()
+        .service_arn("arn:aws:apprunner:us-east-1:123456789012:service/none/00000000000000000000000000000000")
+        .send()
+        .await;
+    assert!(drained.is_err(), "no such service");
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageIdentifier"] =
+        json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let throttled = env.wait_for("webapp", "Reconciling: the update is throttled", true, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "AwsThrottled")
+    });
+    // Throttling is not App Runner refusing to update a paused service: nothing is recorded as a
+    // rejection, and the resource is not Stalled.
+    assert!(throttled["status"]["lastFailedHash"].is_null(), "{throttled}");
+    assert_ne!(
+        reason(&throttled, "Stalled"),
+        "PausedWithPendingChange",
+        "{throttled}"
+    );
+    assert!(
+        env.sim
+            .stats()
+            .outcome("apprunner:UpdateService:ThrottlingException")
+            >= 1,
+        "{:?}",
+        env.sim.stats().outcomes
+    );
+}

@@ -471,6 +471,17 @@ fn express_service_create_only_fields_are_immutable() {
                 )
             },
         ),
+        case(
+            "add serviceArn after creation",
+            &["spec.serviceArn", "cannot be added after creation"],
+            |m| {
+                set(
+                    m,
+                    "/spec/serviceArn",
+                    json!("arn:aws:ecs:us-east-1:123456789012:service/default/other"),
+                )
+            },
+        ),
     ];
     let mut problems = run_update_cases(&cluster, &ns, "upd", &base, cases);
 

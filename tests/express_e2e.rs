@@ -598,3 +598,46 @@ async fn drift_outside_runway_is_reported_and_corrected_with_one_update() {
             .contains(&"DriftCorrected".to_string())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_owned_by_another_resource_is_never_adopted_updated_or_deleted() {
+    let env = Env::new("x-steal", XSVC).await;
+    let _runway = env.runway_with(short_resync());
+    env.cluster.apply(&env.ns, &manifest("owner"));
+    let owned = env.wait_ready("owner");
+    let arn = owned["status"]["serviceArn"].as_str().expect("arn").to_string();
+    env.sim.reset_stats();
+
+    // Another resource names the owner's service by ARN, and asks for it to be deleted with it.
+    env.cluster.apply(
+        &env.ns,
+        &json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": "thief"},
+            "spec": {
+                "serviceArn": arn,
+                "deletionPolicy": "Delete",
+                "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.99"}
+            }
+        }),
+    );
+    let stalled = env.wait_for("thief", "Stalled: the service has another owner", true, |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "ServiceOwnedByAnother");
+    assert!(message.contains(&format!("{}/owner", env.ns)), "{message}");
+    assert!(stalled["status"]["serviceArn"].is_null(), "{stalled}");
+    // Two resync periods: nothing was sent to the owner's service.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+
+    // Deleting the thief releases it without touching the service.
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "thief", "-n", &env.ns, "--timeout=60s"], None);
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+    let owner = env.get("owner").expect("owner");
+    assert!(is_true(&owner, "Ready"), "{owner}");
+    assert_eq!(owner["status"]["statusCode"], "ACTIVE");
+}

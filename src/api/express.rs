@@ -92,6 +92,9 @@ const FARGATE_SIZES: &str = "!has(self.cpu) || !has(self.memory) || \
     validation = Rule::new("!has(oldSelf.serviceArn) || has(self.serviceArn)")
         .message("serviceArn cannot be removed once set")
         .field_path(".serviceArn"),
+    validation = Rule::new("has(oldSelf.serviceArn) || !has(self.serviceArn)")
+        .message("serviceArn cannot be added after creation: runway may already manage a service for this resource; create a new resource to adopt a service")
+        .field_path(".serviceArn"),
 )]
 pub struct ExpressServiceSpec {
     /// The AWS Region of the service. Defaults to the controller's region. Immutable.

@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use super::kind::{Act, Found, Planned, ServiceKind, TagTarget};
 use super::tags::TagApi;
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
+use crate::api::common::Tag;
 use crate::aws::RegionClients;
 use crate::aws::apprunner::{self, Started};
 use crate::error::AwsErrorKind;
@@ -46,6 +47,14 @@ impl ServiceKind for AppRunnerService {
             tags: found.tags,
             label: name,
         }))
+    }
+
+    async fn owner_tags(aws: &RegionClients, arn: &str) -> Result<Option<Vec<Tag>>> {
+        match apprunner::list_tags(aws, arn).await {
+            Ok(tags) => Ok(Some(tags)),
+            Err(err) if err.aws_kind() == Some(AwsErrorKind::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     async fn observe(
@@ -180,7 +189,10 @@ async fn update(
         // NB: sources disagree on whether App Runner updates a paused service
         // (docs/aws-behaviour.md A3). Under the reading that it refuses, the refusal is recorded
         // like any rejection (retried after its backoff), never resent on every poll.
-        Err(err) if service.is_some_and(|s| s.status == "PAUSED") && err.aws().is_some() => {
+        Err(err)
+            if service.is_some_and(|s| s.status == "PAUSED")
+                && err.aws_kind() == Some(AwsErrorKind::Terminal) =>
+        {
             return Ok(paused_refusal(act, &err, desired));
         }
         Err(err) if is_busy(&err) => return Ok(busy(&err)),

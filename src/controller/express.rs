@@ -11,6 +11,7 @@ use kube::ResourceExt;
 use super::kind::{Act, Found, Planned, ServiceKind, TagTarget};
 use super::tags::TagApi;
 use crate::Result;
+use crate::api::common::Tag;
 use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::ecs;
@@ -40,6 +41,16 @@ impl ServiceKind for ExpressService {
             tags: found.tags,
             label: format!("{name} in cluster {cluster}"),
         }))
+    }
+
+    async fn owner_tags(aws: &RegionClients, arn: &str) -> Result<Option<Vec<Tag>>> {
+        let Some(service) = ecs::describe(aws, arn).await? else {
+            return Ok(None);
+        };
+        match service.tags {
+            Some(tags) => Ok(Some(tags)),
+            None => Ok(Some(ecs::list_tags(aws, arn).await?)),
+        }
     }
 
     async fn observe(

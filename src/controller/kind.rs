@@ -83,6 +83,13 @@ pub trait ServiceKind:
         aws: &'a RegionClients,
     ) -> impl Future<Output = Result<Option<Found>>> + Send + 'a;
 
+    /// The tags of the service `arn` names, to check its owner before adopting it; `None` when
+    /// there is no such service.
+    fn owner_tags<'a>(
+        aws: &'a RegionClients,
+        arn: &'a str,
+    ) -> impl Future<Output = Result<Option<Vec<Tag>>>> + Send + 'a;
+
     /// Reads the service `arn` names (read-only calls), and what the planner needs besides. It may
     /// update the kind's bookkeeping in `status` from what it read.
     fn observe<'a>(

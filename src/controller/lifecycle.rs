@@ -34,7 +34,7 @@ use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQU
 use crate::aws::budget::{Priority, with_priority};
 use crate::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{Phase, poll_interval, record_rejection};
+use crate::plan::{Phase, Refusal, poll_interval, record_rejection};
 use crate::{Error, Result};
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
@@ -157,8 +157,8 @@ where
 pub enum Resolved {
     /// The ARN of the service to manage, or `None` when there is none yet.
     Arn(Option<String>),
-    /// A service with the resource's name exists but runway did not create it for this resource.
-    Conflict(String),
+    /// The service the resource names is not this resource's to manage.
+    Conflict(Refusal),
 }
 
 /// Handles a failed mutating call. A terminal AWS error is recorded (`lastFailedHash`, its time
@@ -184,6 +184,12 @@ pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> R
 /// turns Stalled once it has lasted [`IAM_PROPAGATION_STALL_AFTER`]), anything else Stalled. Both
 /// carry AWS's code and message; `error_policy` retries both with backoff.
 pub fn failure_phase(err: &Error, reconciling_for: Option<std::time::Duration>) -> Phase {
+    if let Error::Refused { reason, message } = err.root() {
+        return Phase::Stalled {
+            reason,
+            message: message.clone(),
+        };
+    }
     let message = err.to_string();
     let kind = err.aws_kind();
     let reason = match kind {

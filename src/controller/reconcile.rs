@@ -24,7 +24,7 @@ use super::tags::{self, TagInput};
 use super::{Context, accounts, events};
 use crate::api::common::{CommonStatus, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::RegionClients;
-use crate::plan::{Clock, DeleteStep, Ownership, Phase, ownership};
+use crate::plan::{Clock, DeleteStep, Ownership, Phase, Refusal, adoption, arn_conflict, ownership};
 use crate::{Error, Result};
 
 /// Reconciles one resource of kind `K`.
@@ -34,8 +34,8 @@ pub async fn reconcile<K: ServiceKind>(obj: Arc<Compact<K>>, ctx: Arc<Context>) 
 
 /// What a reconcile decided before acting: the service name belongs to someone else, or a plan.
 pub enum Decided<K: ServiceKind> {
-    /// The service by this name is not this resource's (ServiceNameInUse).
-    Conflict(String),
+    /// The service the resource names is not this resource's to manage.
+    Conflict(Refusal),
     /// The planner's step, with what it was decided from.
     Planned(Planned<K>),
 }
@@ -64,7 +64,7 @@ pub async fn preview<K: ServiceKind>(
 ) -> Result<(K::Status, Decided<K>)> {
     let mut status = obj.managed_status().cloned().unwrap_or_default();
     let arn = match resolve(obj, aws, status.common()).await? {
-        Resolved::Conflict(message) => return Ok((status, Decided::Conflict(message))),
+        Resolved::Conflict(refusal) => return Ok((status, Decided::Conflict(refusal))),
         Resolved::Arn(arn) => arn,
     };
     let observation = obj.observe(aws, arn.as_deref(), &mut status).await?;
@@ -79,33 +79,50 @@ pub async fn preview<K: ServiceKind>(
     ))
 }
 
-/// Finds the service this resource manages: the one it adopts or has recorded, else the one by its
-/// name, which must carry this resource's owner tag.
+/// Finds the service this resource manages: the one it has recorded, else the one it adopts by
+/// `spec.serviceArn` (which must not carry another resource's owner tag), else the one by its name
+/// (which must carry this resource's owner tag). A `spec.serviceArn` that differs from the service
+/// the resource already manages is refused.
 async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonStatus) -> Result<Resolved> {
-    if let Some(arn) = obj.spec_service_arn().or(status.service_arn.as_deref()) {
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let (spec_arn, managed) = (obj.spec_service_arn(), status.service_arn.as_deref());
+    if let Some(refusal) = arn_conflict(spec_arn, managed) {
+        return Ok(Resolved::Conflict(refusal));
+    }
+    if let Some(arn) = managed {
         return Ok(Resolved::Arn(Some(arn.to_string())));
+    }
+    if let Some(arn) = spec_arn {
+        // NB: read once, before the first adoption; the adopted ARN is in status from then on.
+        let tags = K::owner_tags(aws, arn).await?.unwrap_or_default();
+        return Ok(match adoption(arn, &tags, &namespace, &name) {
+            Some(refusal) => Resolved::Conflict(refusal),
+            None => Resolved::Arn(Some(arn.to_string())),
+        });
     }
     let Some(found) = obj.find_by_name(aws).await? else {
         return Ok(Resolved::Arn(None));
     };
     let (what, arn) = (&found.label, &found.arn);
-    Ok(
-        match ownership(&found.tags, &obj.namespace().unwrap_or_default(), &obj.name_any()) {
-            Ownership::Mine => {
-                tracing::info!(kind = K::KIND, object = %obj.name_any(), %arn, "found the service created earlier");
-                Resolved::Arn(Some(found.arn))
-            }
-            Ownership::OtherResource(other) => Resolved::Conflict(format!(
-                "{} {what} ({arn}) belongs to runway resource {other}; choose another spec.serviceName",
-                K::SERVICE
-            )),
-            Ownership::NotRunway => Resolved::Conflict(format!(
-                "{} {what} ({arn}) exists and was not created by runway; set spec.serviceArn to adopt it, \
+    let message = match ownership(&found.tags, &namespace, &name) {
+        Ownership::Mine => {
+            tracing::info!(kind = K::KIND, object = %name, %arn, "found the service created earlier");
+            return Ok(Resolved::Arn(Some(found.arn)));
+        }
+        Ownership::OtherResource(other) => format!(
+            "{} {what} ({arn}) belongs to runway resource {other}; choose another spec.serviceName",
+            K::SERVICE
+        ),
+        Ownership::NotRunway => format!(
+            "{} {what} ({arn}) exists and was not created by runway; set spec.serviceArn to adopt it, \
              or choose another spec.serviceName",
-                K::SERVICE
-            )),
-        },
-    )
+            K::SERVICE
+        ),
+    };
+    Ok(Resolved::Conflict(Refusal {
+        reason: "ServiceNameInUse",
+        message,
+    }))
 }
 
 /// Makes AWS match a live resource.
@@ -129,10 +146,7 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
         status,
     };
     let phase = match decided {
-        Decided::Conflict(message) => Phase::Stalled {
-            reason: "ServiceNameInUse",
-            message,
-        },
+        Decided::Conflict(refusal) => refusal.into(),
         Decided::Planned(planned) => {
             let settled = K::settled(&planned.next);
             // NB: after a mutating call the tags wait for the next reconcile (a few seconds away),
@@ -191,8 +205,13 @@ async fn tag_step<K: ServiceKind>(
 
 /// Deletes the AWS service (unless retained) and waits until it is gone.
 async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
-    let mut status = obj.managed_status().cloned().unwrap_or_default();
+    let status = obj.managed_status().cloned().unwrap_or_default();
     let (spec_arn, status_arn) = (obj.spec_service_arn(), status.common().service_arn.as_deref());
+    if let Some(refusal) = arn_conflict(spec_arn, status_arn) {
+        // NB: the service runway manages is in status; deleting or retaining by the spec's ARN
+        // would lose it, so the finalizer stays until spec and status agree.
+        return Err(refused(refusal.into()));
+    }
     let policy = obj.spec_deletion_policy();
     if let Some(done) = retain_if_asked(ctx.as_ref(), obj.as_ref(), policy, spec_arn, status_arn).await {
         return Ok(done);
@@ -200,12 +219,10 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
     let region = obj.region(ctx.aws.default_region());
     let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
-        // NB: the finalizer stays: the service may exist in the account runway must not act in.
-        Err(refused) => {
-            let previous = obj.managed_status().cloned();
-            status.common_mut().region = Some(region);
-            return finish(obj.as_ref(), &ctx, previous.as_ref(), status, refused).await;
-        }
+        // NB: the finalizer stays, and the refusal is reported and retried at the resync interval:
+        // the service may exist in the account runway must not act in, and releasing the finalizer
+        // would leave it running unmanaged.
+        Err(phase) => return Err(refused(phase)),
     };
     let arn = match resolve(obj.as_ref(), &aws, status.common()).await? {
         Resolved::Arn(Some(arn)) => arn,
@@ -225,8 +242,8 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
             .await;
             return Ok(Action::await_change());
         }
-        Resolved::Conflict(message) => {
-            let note = format!("not deleting: {message}");
+        Resolved::Conflict(refusal) => {
+            let note = format!("not deleting: {}", refusal.message);
             events::publish(
                 &ctx.recorder,
                 obj.as_ref(),
@@ -288,5 +305,18 @@ where
             }
             Err(Error::WaitingForDeletion { target: arn })
         }
+    }
+}
+
+/// The error that keeps a finalizer while runway refuses to act: `report_failure` writes the
+/// refusal as the Stalled condition, and `error_policy` retries it with backoff capped at the
+/// resync interval.
+fn refused(phase: Phase) -> Error {
+    match phase {
+        Phase::Stalled { reason, message } => Error::Refused { reason, message },
+        other => Error::Refused {
+            reason: "Refused",
+            message: format!("{other:?}"),
+        },
     }
 }

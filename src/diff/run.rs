@@ -372,8 +372,8 @@ async fn report<K: Target>(
     };
     let now = Timestamp::now();
     let (status, planned) = match preview(&obj, &c, resync, now).await? {
-        (_, Decided::Conflict(message)) => {
-            let reason = format!("ServiceNameInUse: {message}");
+        (_, Decided::Conflict(refusal)) => {
+            let reason = format!("{}: {}", refusal.reason, refusal.message);
             return Ok(blocked(K::KIND, &namespace, &name, reason));
         }
         (status, Decided::Planned(planned)) => (status, planned),

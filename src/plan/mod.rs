@@ -51,6 +51,59 @@ pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
     }
 }
 
+/// Why runway will not act on the service a resource names: the Stalled condition's reason and
+/// message. Nothing is called while it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// PascalCase reason.
+    pub reason: &'static str,
+    /// What is wrong, and what to do.
+    pub message: String,
+}
+
+impl From<Refusal> for Phase {
+    fn from(r: Refusal) -> Self {
+        Phase::Stalled {
+            reason: r.reason,
+            message: r.message,
+        }
+    }
+}
+
+/// A resource whose `spec.serviceArn` names another service than the one it already manages
+/// (`status.serviceArn`, a service it created or adopted) is refused: runway never switches
+/// services under a resource, and never forgets the one it manages.
+pub fn arn_conflict(spec_arn: Option<&str>, status_arn: Option<&str>) -> Option<Refusal> {
+    let (Some(spec), Some(managed)) = (spec_arn, status_arn) else {
+        return None;
+    };
+    (spec != managed).then(|| Refusal {
+        reason: "ServiceArnConflict",
+        message: format!(
+            "spec.serviceArn names {spec}, but this resource already manages {managed}; runway acts on \
+             neither, and keeps the finalizer, until they agree. Set spec.serviceArn to {managed}, or \
+             delete {managed} yourself and remove the finalizer"
+        ),
+    })
+}
+
+/// Whether a resource may adopt the service `arn` by `spec.serviceArn`, from the service's tags: a
+/// service without an owner tag, or with this resource's, may be adopted; one that carries another
+/// runway resource's owner tag belongs to that resource and is refused.
+pub fn adoption(arn: &str, tags: &[Tag], namespace: &str, name: &str) -> Option<Refusal> {
+    match ownership(tags, namespace, name) {
+        Ownership::Mine | Ownership::NotRunway => None,
+        Ownership::OtherResource(other) => Some(Refusal {
+            reason: "ServiceOwnedByAnother",
+            message: format!(
+                "{arn} carries {OWNER_TAG}={other}: it belongs to that runway resource, so this one \
+                 will not adopt, update or delete it; name a service without another resource's \
+                 owner tag in spec.serviceArn"
+            ),
+        }),
+    }
+}
+
 /// What a plan needs to know besides spec, status and AWS: the time, the resync interval, and the
 /// current value of the `runway.dev/reconcile-requested-at` annotation.
 #[derive(Clone, Copy, Debug)]
@@ -240,6 +293,39 @@ pub fn poll_interval(progressing_for: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn owner_tag(value: &str) -> Tag {
+        Tag {
+            key: OWNER_TAG.into(),
+            value: Some(value.into()),
+        }
+    }
+
+    #[test]
+    fn a_service_arn_that_differs_from_the_managed_one_is_refused() {
+        let a = "arn:aws:ecs:us-east-1:123456789012:service/default/a";
+        let b = "arn:aws:ecs:us-east-1:123456789012:service/default/b";
+        assert_eq!(arn_conflict(None, Some(a)), None);
+        assert_eq!(arn_conflict(Some(a), None), None);
+        assert_eq!(arn_conflict(Some(a), Some(a)), None);
+        let refusal = arn_conflict(Some(b), Some(a)).expect("refused");
+        assert_eq!(refusal.reason, "ServiceArnConflict");
+        assert!(
+            refusal.message.contains(a) && refusal.message.contains(b),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn only_untagged_services_or_the_resources_own_may_be_adopted() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:service/default/web";
+        assert_eq!(adoption(arn, &[], "apps", "web"), None);
+        assert_eq!(adoption(arn, &[owner_tag("apps/web")], "apps", "web"), None);
+        let refusal = adoption(arn, &[owner_tag("team-a/web")], "team-b", "web").expect("refused");
+        assert_eq!(refusal.reason, "ServiceOwnedByAnother");
+        assert!(refusal.message.contains("team-a/web"), "{}", refusal.message);
+    }
 
     #[test]
     fn poll_interval_starts_at_five_seconds_and_caps_at_a_minute() {
