@@ -6,10 +6,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use super::SimConfig;
 use super::accounts::Accounts;
 use super::apprunner::{AppRunnerFault, AppRunnerState};
 use super::clock::SimClock;
+use super::config::SimConfig;
 use super::ecs::EcsState;
 use super::faults::{FaultConfig, Faults};
 use super::stats::Stats;

@@ -9,13 +9,21 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::lifecycle::{AppRunnerService, Operation, OperationType, ServiceStatus};
+use super::model::{AppRunnerFault, AppRunnerState};
 use super::responses::{invalid, not_found, page_within, paged};
 use super::types::{
     CreateInput, MAX_TAGS, Tag, UpdateInput, to_wire, valid_service_name, validate_tag_key, validate_tags,
 };
-use super::{AppRunnerFault, AppRunnerState, render, scaling, vpc};
+use super::{render, scaling, vpc};
+use crate::clock::Timestamp;
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
+
+/// The model's `Service` for the service at `index`.
+fn render_service(state: &AppRunnerState, index: usize, now: Timestamp) -> Value {
+    let svc = &state.services[index];
+    render::service(svc, now, scaling::service_summary(state, svc, now))
+}
 
 /// The VPC connector a CreateService or UpdateService request names, if any.
 fn requested_connector(config: &super::types::ServiceConfig) -> Option<String> {
@@ -184,7 +192,7 @@ pub(super) fn create(
     if let Some(op) = state.services[index].operations.last_mut() {
         op.status_before = ServiceStatus::OperationInProgress;
     }
-    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn update(
@@ -242,7 +250,7 @@ pub(super) fn update(
         fails,
         Some(config),
     );
-    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn describe(
@@ -252,7 +260,7 @@ pub(super) fn describe(
 ) -> Result<Value, AwsError> {
     let arn = require_arn(body)?;
     let index = state.find(ctx, &arn).ok_or_else(|| not_found(&arn))?;
-    Ok(json!({ "Service": state.render_service(index, ctx.now) }))
+    Ok(json!({ "Service": render_service(state, index, ctx.now) }))
 }
 
 pub(super) fn delete(
@@ -270,7 +278,7 @@ pub(super) fn delete(
     }
     let config = Some(svc.config(ctx.now));
     let operation_id = start(state, index, OperationType::DeleteService, ctx.now, false, config);
-    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))
 }
 
 fn transition(
@@ -290,7 +298,7 @@ fn transition(
         _ => {}
     }
     let operation_id = start(state, index, kind, ctx.now, false, None);
-    Ok(json!({ "Service": state.render_service(index, ctx.now), "OperationId": operation_id }))
+    Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))
 }
 
 pub(super) fn pause(

@@ -7,15 +7,16 @@
 //! account has its `DefaultConfiguration` ([`ensure_default`]), then resolves ARNs with [`find`]
 //! (full ARN, `…/<name>/<revision>` or `…/<name>` for the latest ACTIVE revision). A deletion
 //! marks a revision INACTIVE; `AppRunnerState::prune` forgets it after the DELETED retention.
-//! `Latest` and `HasAssociatedService` are derived on every render.
+//! `Latest` and `HasAssociatedService` are derived on every render. A revision's record,
+//! `AutoScalingConfig`, lives in `model` with the rest of the App Runner state.
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppRunnerState;
 use super::lifecycle::AppRunnerService;
+use super::model::{AppRunnerState, AutoScalingConfig};
 use super::responses::{invalid, not_found, page_within, paged};
 use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
 use crate::clock::Timestamp;
@@ -50,47 +51,6 @@ pub const MAX_NAMES: usize = 10;
 
 /// ACTIVE revisions per name ("and up to 5 revisions for each configuration").
 pub const MAX_REVISIONS: usize = 5;
-
-/// One revision of an auto scaling configuration.
-#[derive(Clone, Debug)]
-pub struct AutoScalingConfig {
-    /// Account.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// `AutoScalingConfigurationName`.
-    pub name: String,
-    /// `AutoScalingConfigurationRevision`, from 1.
-    pub revision: i64,
-    /// `arn:aws:apprunner:<region>:<account>:autoscalingconfiguration/<name>/<revision>/<32 hex>`.
-    pub arn: String,
-    /// `MaxConcurrency`.
-    pub max_concurrency: i64,
-    /// `MinSize`.
-    pub min_size: i64,
-    /// `MaxSize`.
-    pub max_size: i64,
-    /// `CreatedAt`.
-    pub created_at: Timestamp,
-    /// `DeletedAt`; set once the revision is INACTIVE.
-    pub deleted_at: Option<Timestamp>,
-    /// Whether new services without an `AutoScalingConfigurationArn` use it: only the built-in
-    /// configuration (the simulator does not implement UpdateDefaultAutoScalingConfiguration).
-    pub is_default: bool,
-    /// Tags.
-    pub tags: Vec<Tag>,
-}
-
-impl AutoScalingConfig {
-    /// Whether the revision is ACTIVE (not deleted).
-    pub fn is_active(&self) -> bool {
-        self.deleted_at.is_none()
-    }
-
-    fn here(&self, ctx: &RequestContext) -> bool {
-        self.account == ctx.account && self.region == ctx.region
-    }
-}
 
 /// The ARN of a configuration's revision.
 fn arn(ctx: &RequestContext, name: &str, revision: i64, id: &str) -> String {

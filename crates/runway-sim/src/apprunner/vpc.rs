@@ -5,53 +5,17 @@
 //! Data flow: CreateVpcConnector stores revision 1 of a name ("At this time, App Runner supports
 //! only one revision per name"); Describe and Delete take the full ARN only; a deletion marks the
 //! connector INACTIVE and `AppRunnerState::prune` forgets it after the DELETED retention.
-//! CreateService/UpdateService check the connector they name with [`settle_egress`].
+//! CreateService/UpdateService check the connector they name with [`settle_egress`]. The
+//! connector's record, `VpcConnector`, lives in `model` with the rest of the App Runner state.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppRunnerState;
+use super::model::{AppRunnerState, VpcConnector};
 use super::responses::{invalid, not_found, page_within, paged};
 use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
-use crate::clock::Timestamp;
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
-
-/// One VPC connector.
-#[derive(Clone, Debug)]
-pub struct VpcConnector {
-    /// Account.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// `VpcConnectorName`.
-    pub name: String,
-    /// `VpcConnectorRevision`: always 1.
-    pub revision: i64,
-    /// `arn:aws:apprunner:<region>:<account>:vpcconnector/<name>/<revision>/<32 hex>`.
-    pub arn: String,
-    /// `Subnets`, as given.
-    pub subnets: Vec<String>,
-    /// `SecurityGroups`, as given (empty when the request named none).
-    pub security_groups: Vec<String>,
-    /// `CreatedAt`.
-    pub created_at: Timestamp,
-    /// `DeletedAt`; set once the connector is INACTIVE.
-    pub deleted_at: Option<Timestamp>,
-    /// Tags.
-    pub tags: Vec<Tag>,
-}
-
-impl VpcConnector {
-    /// Whether the connector is ACTIVE (not deleted).
-    pub fn is_active(&self) -> bool {
-        self.deleted_at.is_none()
-    }
-
-    fn here(&self, ctx: &RequestContext) -> bool {
-        self.account == ctx.account && self.region == ctx.region
-    }
-}
 
 /// The connector a service's configuration sends its egress through.
 fn connector_of(config: &ServiceConfig) -> Option<&str> {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::model::{EcsState, cluster_name, include_tags, invalid};
 use super::rollout::Lifecycle;
-use super::{EcsState, include_tags, invalid};
 use crate::wire::{AwsError, RequestContext, parse_input};
 
 #[derive(Deserialize)]
@@ -91,7 +91,7 @@ pub(super) fn describe_services(
     }
     state.require_cluster(ctx, input.cluster.as_deref())?;
     let tags = include_tags(input.include.as_deref());
-    let cluster = super::cluster_name(input.cluster.as_deref());
+    let cluster = cluster_name(input.cluster.as_deref());
     let mut services = Vec::new();
     let mut failures = Vec::new();
     for name in &names {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{EcsState, invalid};
+use super::model::{EcsState, invalid};
 use crate::wire::{AwsError, RequestContext, parse_input};
 
 #[derive(Deserialize, Default)]

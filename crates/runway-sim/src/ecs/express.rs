@@ -4,11 +4,11 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::model::{EcsState, cluster_name, include_tags, invalid};
 use super::rollout::{ExpressService, Lifecycle};
 use super::types::{
     CreateInput, DefaultsContext, UpdateInput, validate_config, validate_fargate_size, validate_tags,
 };
-use super::{EcsState, cluster_name, include_tags, invalid};
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
 

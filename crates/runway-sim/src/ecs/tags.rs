@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::express::MANAGED_TAG_KEY;
+use super::model::{EcsState, invalid};
 use super::rollout::Lifecycle;
 use super::types::{MAX_TAGS, Tag, reserved_prefix, validate_tag_key, validate_tags};
-use super::{EcsState, invalid};
 use crate::wire::{AwsError, RequestContext, parse_input};
 
 /// Which action asks: they answer a missing service with different codes.

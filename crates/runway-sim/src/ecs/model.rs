@@ -1,0 +1,162 @@
+//! The state every ECS action works on: [`EcsState`], the services of every account and region,
+//! their clusters and the injected rollout failures, with the look-ups the actions share, and the
+//! name helpers and error the actions use.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::clock::Timestamp;
+use crate::iam::Propagation;
+use crate::wire::{AwsError, RequestContext};
+
+use super::rollout::{EcsTimings, ExpressService, Lifecycle};
+
+/// All simulated ECS services, in every account and region.
+#[derive(Debug)]
+pub struct EcsState {
+    pub(super) services: Vec<ExpressService>,
+    /// Named clusters by (account, region, name): Express created them with their first service,
+    /// and they stay when the services are gone. `default` always exists.
+    pub(super) clusters: HashSet<(String, String, String)>,
+    /// Rollout failures injected by service name, consumed by the next deployment.
+    pub(super) pending_failures: HashMap<String, u32>,
+    pub(super) timings: EcsTimings,
+    /// Roles IAM has not propagated yet.
+    pub iam: Propagation,
+}
+
+/// The short cluster name from a name or ARN; `default` when absent.
+pub fn cluster_name(cluster: Option<&str>) -> String {
+    match cluster {
+        None | Some("") => "default".to_string(),
+        Some(value) => value
+            .strip_prefix("arn:")
+            .and_then(|_| value.rsplit_once(":cluster/"))
+            .map_or(value, |(_, name)| name)
+            .to_string(),
+    }
+}
+
+/// The service name from an ECS service name or ARN (`…:service/<cluster>/<name>`).
+pub fn service_name_of(name_or_arn: &str) -> &str {
+    if name_or_arn.starts_with("arn:") {
+        name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
+    } else {
+        name_or_arn
+    }
+}
+
+impl EcsState {
+    /// An empty ECS.
+    pub fn new(timings: EcsTimings) -> Self {
+        Self {
+            services: Vec::new(),
+            clusters: HashSet::new(),
+            pending_failures: HashMap::new(),
+            timings,
+            iam: Default::default(),
+        }
+    }
+
+    /// Forgets every service and injection.
+    pub fn clear(&mut self) {
+        self.services.clear();
+        self.clusters.clear();
+        self.pending_failures.clear();
+        self.iam.clear();
+    }
+
+    /// Makes the next rollout of the named service (name or ARN) fail and roll back.
+    pub fn inject_rollout_failure(&mut self, name_or_arn: &str) {
+        *self
+            .pending_failures
+            .entry(service_name_of(name_or_arn).to_string())
+            .or_default() += 1;
+    }
+
+    pub(super) fn take_failure(&mut self, name: &str) -> bool {
+        match self.pending_failures.get_mut(name) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    self.pending_failures.remove(name);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn prune(&mut self, now: Timestamp) {
+        self.services.retain(|svc| svc.lifecycle(now) != Lifecycle::Gone);
+    }
+
+    /// The service with this ARN in the caller's account and region.
+    pub(super) fn find_by_arn(&self, ctx: &RequestContext, arn: &str) -> Option<usize> {
+        self.services
+            .iter()
+            .rposition(|svc| svc.arn == arn && svc.region == ctx.region && svc.account == ctx.account)
+    }
+
+    /// `ClusterNotFoundException` for a named cluster no Express service was ever created in, in
+    /// the caller's account and region. The `default` cluster always exists; Express Mode creates
+    /// a named cluster with its first service (docs/aws-behaviour.md E21).
+    pub(super) fn require_cluster(
+        &self,
+        ctx: &RequestContext,
+        cluster: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let name = cluster_name(cluster);
+        let known = name == "default"
+            || self
+                .clusters
+                .contains(&(ctx.account.clone(), ctx.region.clone(), name));
+        if known {
+            Ok(())
+        } else {
+            Err(AwsError::new("ClusterNotFoundException", "Cluster not found."))
+        }
+    }
+
+    /// The service named by a name or ARN, in a cluster (a name or ARN, default `default`) of the
+    /// caller's account and region.
+    pub(super) fn find(&self, ctx: &RequestContext, cluster: Option<&str>, service: &str) -> Option<usize> {
+        if service.starts_with("arn:") {
+            return self.find_by_arn(ctx, service);
+        }
+        let cluster = cluster_name(cluster);
+        self.services.iter().rposition(|svc| {
+            svc.account == ctx.account
+                && svc.region == ctx.region
+                && svc.cluster == cluster
+                && svc.name == service
+        })
+    }
+}
+
+pub(super) fn include_tags(include: Option<&[String]>) -> bool {
+    include.is_some_and(|fields| fields.iter().any(|f| f == "TAGS"))
+}
+
+pub(super) fn invalid(message: impl Into<String>) -> AwsError {
+    AwsError::new("InvalidParameterException", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_and_service_names_come_from_names_or_arns() {
+        assert_eq!(cluster_name(None), "default");
+        assert_eq!(
+            cluster_name(Some("arn:aws:ecs:us-east-1:123456789012:cluster/prod")),
+            "prod"
+        );
+        assert_eq!(cluster_name(Some("prod")), "prod");
+        assert_eq!(
+            service_name_of("arn:aws:ecs:us-east-1:123456789012:service/prod/web"),
+            "web"
+        );
+        assert_eq!(service_name_of("web"), "web");
+    }
+}
