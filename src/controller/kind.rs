@@ -11,15 +11,16 @@ use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::lifecycle::reject_terminal;
 use super::managed::{Managed, ManagedStatus};
 use super::tags::TagApi;
 use super::{Context, Failpoint, events};
 use crate::api::common::CommonStatus;
 use crate::api::common::Tag;
 use crate::aws::RegionClients;
-use crate::plan::{Clock, DeleteStep, Phase, Request, clear_rejection};
+use crate::error::AwsErrorKind;
+use crate::plan::{Clock, DeleteStep, Phase, Request, clear_rejection, record_rejection};
 use crate::{Error, Result};
+use k8s_openapi::jiff::Timestamp;
 
 /// A service found by its name (the crash-safe create looks before it creates).
 #[derive(Clone, Debug, PartialEq)]
@@ -196,5 +197,24 @@ impl<K: ServiceKind> Act<'_, K> {
             events::Note::new(warning, reason, action, note),
         )
         .await;
+    }
+}
+
+/// Handles a failed mutating call. A terminal AWS error is recorded (`lastFailedHash`, its time
+/// and count), so the same request is not sent again before its backoff passes or the
+/// `runway.dev/reconcile-requested-at` annotation changes, and is returned as a Stalled phase,
+/// which [`finish`] reports as a Warning Event; anything else is returned as the error, for a retry
+/// with backoff.
+pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
+    match &err {
+        Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
+            let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
+            record_rejection(common, &hash, Timestamp::now());
+            Ok(Phase::Stalled {
+                reason: "AwsRejectedSpec",
+                message: text,
+            })
+        }
+        _ => Err(err),
     }
 }

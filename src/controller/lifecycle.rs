@@ -4,9 +4,6 @@
 //!   the resync interval) → priority (change or background) and admission → metrics timer → the
 //!   cached object decoded → `runway.dev/paused` short-circuit → finalizer, which calls the kind's
 //!   `apply` or `cleanup`;
-//! - [`reject_terminal`]: a failed mutating call either stalls the resource (terminal AWS error,
-//!   remembered in `lastFailedHash` and tried again after a backoff) or goes back to
-//!   `error_policy` for a retry;
 //! - [`report_failure`]: any reconcile that fails leaves a truthful condition (Ready False, then
 //!   Reconciling or Stalled with AWS's code and message) before `error_policy` requeues it;
 //! - [`finish`]: the common status fields, kstatus conditions, a Warning Event when the resource
@@ -18,23 +15,24 @@ use std::future::Future;
 use std::sync::Arc;
 
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::kind::ServiceKind;
 use super::managed::{Managed, ManagedStatus};
 use super::runtime::admission::{Admitted, deferred_requeue};
 use super::runtime::cache::Compact;
 use super::runtime::first_sight::spread_resync;
 use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
-use crate::api::common::{CommonStatus, DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
+use crate::api::common::{DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::budget::{Priority, with_priority};
 use crate::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{Phase, Refusal, poll_interval, record_rejection};
+use crate::plan::{Phase, Refusal, poll_interval};
 use crate::{Error, Result};
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
@@ -51,15 +49,7 @@ pub async fn reconcile_with_finalizer<K, A, AF, C, CF>(
     cleanup: C,
 ) -> Result<Action>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Managed
-        + Clone
-        + DeserializeOwned
-        + Serialize
-        + Debug
-        + Send
-        + Sync
-        + 'static,
+    K: ServiceKind,
     A: FnOnce(Arc<K>, Arc<Context>) -> AF,
     AF: Future<Output = Result<Action>>,
     C: FnOnce(Arc<K>, Arc<Context>) -> CF,
@@ -161,25 +151,6 @@ pub enum Resolved {
     Conflict(Refusal),
 }
 
-/// Handles a failed mutating call. A terminal AWS error is recorded (`lastFailedHash`, its time
-/// and count), so the same request is not sent again before its backoff passes or the
-/// `runway.dev/reconcile-requested-at` annotation changes, and is returned as a Stalled phase,
-/// which [`finish`] reports as a Warning Event; anything else is returned as the error, for a retry
-/// with backoff.
-pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
-    match &err {
-        Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
-            let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
-            record_rejection(common, &hash, Timestamp::now());
-            Ok(Phase::Stalled {
-                reason: "AwsRejectedSpec",
-                message: text,
-            })
-        }
-        _ => Err(err),
-    }
-}
-
 /// The phase that a failed reconcile leaves: retryable failures are Reconciling (IAM propagation
 /// turns Stalled once it has lasted [`IAM_PROPAGATION_STALL_AFTER`]), anything else Stalled. Both
 /// carry AWS's code and message; `error_policy` retries both with backoff.
@@ -225,11 +196,7 @@ pub fn failure_phase(err: &Error, reconciling_for: Option<std::time::Duration>) 
 /// when the resource newly stalls. A failure to write is logged: `error_policy` retries anyway.
 pub async fn report_failure<K>(obj: &K, ctx: &Context, err: &Error)
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Managed
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: ServiceKind,
 {
     let previous = obj.managed_status();
     let mut status = previous.cloned().unwrap_or_default();
@@ -240,22 +207,28 @@ where
     let phase = failure_phase(err, reconciling_for);
     let common = status.common_mut();
     common.conditions = conditions(&phase, generation, &before, now);
-    if let Phase::Stalled { reason, message } = &phase {
-        let already = before
-            .iter()
-            .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
-        if !already {
-            events::publish(
-                &ctx.recorder,
-                obj,
-                events::Note::new(true, reason, "Reconcile", message.clone()),
-            )
-            .await;
-        }
-    }
+    announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     if let Err(e) = apply_status(&api, &obj.name_any(), previous, &status).await {
         tracing::warn!(object = %object_key(obj), error = %e, "could not report the failure in status");
+    }
+}
+
+/// Publishes a Warning Event when `phase` newly stalls the resource: not Stalled for the same
+/// reason in the `before` conditions.
+async fn announce_stall<K>(obj: &K, ctx: &Context, phase: &Phase, before: &[Condition])
+where
+    K: Resource<DynamicType = ()>,
+{
+    let Phase::Stalled { reason, message } = phase else {
+        return;
+    };
+    let already = before
+        .iter()
+        .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
+    if !already {
+        let note = events::Note::new(true, reason, "Reconcile", message.clone());
+        events::publish(&ctx.recorder, obj, note).await;
     }
 }
 
@@ -289,19 +262,7 @@ where
     }
     common.reconcile_requested_at = requested_at;
     common.conditions = conditions(&phase, generation, &before, now);
-    if let Phase::Stalled { reason, message } = &phase {
-        let already = before
-            .iter()
-            .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
-        if !already {
-            events::publish(
-                &ctx.recorder,
-                obj,
-                events::Note::new(true, reason, "Reconcile", message.clone()),
-            )
-            .await;
-        }
-    }
+    announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     apply_status(&api, &obj.name_any(), previous, &status).await?;
 

@@ -16,24 +16,6 @@ pub trait ManagedStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
     fn common_mut(&mut self) -> &mut CommonStatus;
 }
 
-impl ManagedStatus for ExpressServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
-impl ManagedStatus for AppRunnerServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}
-
 /// A runway resource: it has a [`ManagedStatus`], and its spec may name a Region and adopt a
 /// service by ARN.
 pub trait Managed {
@@ -75,40 +57,39 @@ pub trait Managed {
     }
 }
 
-impl Managed for ExpressService {
-    type Status = ExpressServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-    fn spec_deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
-    fn spec_tags(&self) -> &[Tag] {
-        &self.spec.tags
-    }
+/// Implements [`Managed`] and [`ManagedStatus`] for a kind whose spec and status carry the common
+/// fields under the same names.
+macro_rules! managed {
+    ($kind:ty, $status:ty) => {
+        impl ManagedStatus for $status {
+            fn common(&self) -> &CommonStatus {
+                &self.common
+            }
+            fn common_mut(&mut self) -> &mut CommonStatus {
+                &mut self.common
+            }
+        }
+
+        impl Managed for $kind {
+            type Status = $status;
+            fn managed_status(&self) -> Option<&Self::Status> {
+                self.status.as_ref()
+            }
+            fn spec_region(&self) -> Option<&str> {
+                self.spec.region.as_deref()
+            }
+            fn spec_service_arn(&self) -> Option<&str> {
+                self.spec.service_arn.as_deref()
+            }
+            fn spec_deletion_policy(&self) -> Option<DeletionPolicy> {
+                self.spec.deletion_policy
+            }
+            fn spec_tags(&self) -> &[Tag] {
+                &self.spec.tags
+            }
+        }
+    };
 }
 
-impl Managed for AppRunnerService {
-    type Status = AppRunnerServiceStatus;
-    fn managed_status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-    fn spec_region(&self) -> Option<&str> {
-        self.spec.region.as_deref()
-    }
-    fn spec_service_arn(&self) -> Option<&str> {
-        self.spec.service_arn.as_deref()
-    }
-    fn spec_deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
-    fn spec_tags(&self) -> &[Tag] {
-        &self.spec.tags
-    }
-}
+managed!(ExpressService, ExpressServiceStatus);
+managed!(AppRunnerService, AppRunnerServiceStatus);
