@@ -89,6 +89,12 @@ struct RunArgs {
     /// in. See docs/multi-account.md.
     #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
     allowed_account_ids: Vec<String>,
+    /// The cluster identity that the `runway.dev/owner` tag of every service runway creates
+    /// carries, so that two clusters sharing an AWS account never claim each other's services.
+    /// Default: the UID of the cluster's `kube-system` Namespace. 1 to 64 letters, digits, '.', '_',
+    /// ':' or '-'.
+    #[arg(long, env = "RUNWAY_CLUSTER_ID")]
+    cluster_id: Option<String>,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -244,6 +250,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         watch_selector,
         initial_list,
         allowed_account_ids,
+        cluster_id,
         metrics_addr,
         leader_election,
         lease_name,
@@ -290,6 +297,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         metrics_addr,
         leader_election,
         allowed_accounts: allowed_account_ids,
+        cluster_id,
     })
     .await
 }

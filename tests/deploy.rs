@@ -922,6 +922,12 @@ fn namespace_rule(only: Option<&str>) -> Value {
     }
 }
 
+/// The default cluster identity is the kube-system Namespace's UID (controller/identity.rs); with a
+/// watched namespace and no `clusterId`, that one Namespace is granted `get`.
+fn kube_system_rule() -> Value {
+    json!({"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"], "verbs": ["get"]})
+}
+
 fn crd_rule() -> Value {
     json!({"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
            "resourceNames": ["expressservices.runway.dev", "apprunnerservices.runway.dev"], "verbs": ["get"]})
@@ -965,6 +971,12 @@ fn rbac_grants_exactly_what_the_controller_needs() {
     let scoped = render(&["watchNamespace=apps"]);
     assert_eq!(
         find(&scoped, "ClusterRole", "runway")["rules"],
+        json!([crd_rule(), namespace_rule(Some("apps")), kube_system_rule()])
+    );
+    // With a configured cluster identity, kube-system is not read.
+    let identified = render(&["watchNamespace=apps", "clusterId=prod-eu-1"]);
+    assert_eq!(
+        find(&identified, "ClusterRole", "runway")["rules"],
         json!([crd_rule(), namespace_rule(Some("apps"))])
     );
     let role = scoped

@@ -641,3 +641,81 @@ async fn a_service_owned_by_another_resource_is_never_adopted_updated_or_deleted
     assert!(is_true(&owner, "Ready"), "{owner}");
     assert_eq!(owner["status"]["statusCode"], "ACTIVE");
 }
+
+/// The owner tag of the service `arn`, as ECS reports it.
+async fn owner_tag(env: &Env, arn: &str) -> Option<String> {
+    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
+    let listed = ecs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("list tags");
+    listed
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("runway.dev/owner"))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retained_service_loses_its_owner_tag_and_is_never_taken_over_by_name() {
+    let env = Env::new("x-retain", XSVC).await;
+    let _runway = env.runway_with(short_resync());
+    let mut kept = manifest("kept");
+    kept["spec"]["deletionPolicy"] = json!("Retain");
+    env.cluster.apply(&env.ns, &kept);
+    let ready = env.wait_ready("kept");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+    let tag = owner_tag(&env, &arn).await.expect("owner tag");
+    assert!(tag.starts_with(&format!("{}/kept@", env.ns)), "{tag}");
+
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "kept", "-n", &env.ns, "--timeout=60s"], None);
+    assert_eq!(owner_tag(&env, &arn).await, None, "ownership released");
+
+    // A new resource of the same name finds a service that is not its own: it stalls instead of
+    // taking it over (and with deletionPolicy Delete by default, deleting it later).
+    env.sim.reset_stats();
+    env.cluster.apply(&env.ns, &manifest("kept"));
+    let stalled = env.wait_for("kept", "Stalled: the name is in use", true, |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, _) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "ServiceNameInUse");
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_another_cluster_created_is_never_claimed_by_name() {
+    let env = Env::new("x-clusters", XSVC).await;
+    // Cluster A creates the service and crashes before it records it.
+    let mut crashing = env.runway_with(Options {
+        env: vec![("RUNWAY_FAILPOINT".into(), "exit-after-create".into())],
+        args: vec!["--cluster-id".into(), "cluster-a".into()],
+        ..Options::default()
+    });
+    env.cluster.apply(&env.ns, &manifest("web"));
+    assert_eq!(crashing.wait_exit(WAIT), Some(86), "{}", crashing.log_tail());
+    env.sim.reset_stats();
+
+    // Cluster B, sharing the account, has a resource of the same namespace and name.
+    let _b = env.runway_with(Options {
+        args: vec![
+            "--cluster-id".into(),
+            "cluster-b".into(),
+            "--resync-seconds".into(),
+            "3".into(),
+        ],
+        ..Options::default()
+    });
+    let stalled = env.wait_for("web", "Stalled: another cluster's service", true, |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "ServiceNameInUse");
+    assert!(message.contains("in cluster cluster-a"), "{message}");
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
+}

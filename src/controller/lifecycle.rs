@@ -8,7 +8,7 @@
 //!   Reconciling or Stalled with AWS's code and message) before `error_policy` requeues it;
 //! - [`finish`]: the common status fields, kstatus conditions, a Warning Event when the resource
 //!   becomes Stalled, the server-side-apply status write, and the requeue that the phase implies;
-//! - [`deletion_policy`] and [`retain`]: the first step of every cleanup.
+//! - [`deletion_policy`]: the first decision of every cleanup.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -284,37 +284,6 @@ pub fn deletion_policy(spec: Option<DeletionPolicy>, adopted: bool) -> DeletionP
     } else {
         DeletionPolicy::Delete
     })
-}
-
-/// Honours `deletionPolicy: Retain` (the default for adopted services): publishes a `Retained`
-/// Event and returns the action that lets the finalizer go, or `None` when the service is to be
-/// deleted.
-pub async fn retain_if_asked<K>(
-    ctx: &Context,
-    obj: &K,
-    policy: Option<DeletionPolicy>,
-    spec_arn: Option<&str>,
-    status_arn: Option<&str>,
-) -> Option<Action>
-where
-    K: Resource<DynamicType = ()>,
-{
-    if deletion_policy(policy, spec_arn.is_some()) != DeletionPolicy::Retain {
-        return None;
-    }
-    let arn = spec_arn.or(status_arn).unwrap_or("the service");
-    events::publish(
-        &ctx.recorder,
-        obj,
-        events::Note::new(
-            false,
-            "Retained",
-            "Delete",
-            format!("deletionPolicy Retain: left {arn} running"),
-        ),
-    )
-    .await;
-    Some(Action::await_change())
 }
 
 #[cfg(test)]

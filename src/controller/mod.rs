@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod apprunner;
 pub mod events;
 pub mod express;
+pub mod identity;
 pub mod kind;
 pub mod leader;
 pub mod lifecycle;
@@ -78,15 +79,20 @@ pub struct Context {
     pub admission: Admission,
     /// Which account each namespace maps to.
     pub accounts: accounts::Accounts,
+    /// The cluster identity runway's owner tags carry (`controller::identity`).
+    pub cluster: String,
 }
 
-/// How often settled resources are checked, and how many reconciles of each class run at once.
-#[derive(Clone, Copy, Debug)]
+/// How often settled resources are checked, how many reconciles of each class run at once, and
+/// the cluster identity.
+#[derive(Clone, Debug)]
 pub struct Tuning {
     /// How often a settled resource is checked against AWS for drift.
     pub resync: Duration,
     /// Reconciles of each class (changes, background) that run at once.
     pub concurrency: u16,
+    /// The cluster identity runway's owner tags carry.
+    pub cluster: String,
 }
 
 impl Context {
@@ -98,7 +104,11 @@ impl Context {
         accounts: accounts::Accounts,
         tuning: Tuning,
     ) -> Arc<Self> {
-        let Tuning { resync, concurrency } = tuning;
+        let Tuning {
+            resync,
+            concurrency,
+            cluster,
+        } = tuning;
         Arc::new(Self {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
@@ -110,6 +120,7 @@ impl Context {
             seen: Seen::default(),
             admission: Admission::new(concurrency),
             accounts,
+            cluster,
         })
     }
 

@@ -17,14 +17,16 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::kind::{Act, Planned, ServiceKind, TagTarget};
-use super::lifecycle::{Resolved, finish, reconcile_with_finalizer, retain_if_asked};
+use super::lifecycle::{Resolved, deletion_policy, finish, reconcile_with_finalizer};
 use super::managed::ManagedStatus;
 use super::runtime::cache::Compact;
 use super::tags::{self, TagInput};
 use super::{Context, accounts, events};
-use crate::api::common::{CommonStatus, RECONCILE_REQUESTED_ANNOTATION};
+use crate::api::common::{CommonStatus, DeletionPolicy, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::RegionClients;
-use crate::plan::{Clock, DeleteStep, Ownership, Phase, Refusal, adoption, arn_conflict, ownership};
+use crate::plan::{
+    Clock, DeleteStep, OWNER_TAG, Owner, Ownership, Phase, Refusal, adoption, arn_conflict, ownership,
+};
 use crate::{Error, Result};
 
 /// Reconciles one resource of kind `K`.
@@ -40,15 +42,27 @@ pub enum Decided<K: ServiceKind> {
     Planned(Planned<K>),
 }
 
-/// The time, resync interval and reconcile-requested-at annotation a plan is made with.
-pub fn clock<K: kube::Resource>(obj: &K, resync: std::time::Duration, now: Timestamp) -> Clock<'_> {
+/// What a plan is made with besides the resource and AWS: the resync interval and the cluster
+/// identity, from the controller's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// The resync interval.
+    pub resync: std::time::Duration,
+    /// The cluster identity runway's owner tags carry.
+    pub cluster: &'a str,
+}
+
+/// The time, resync interval, reconcile-requested-at annotation and cluster identity a plan is made
+/// with.
+pub fn clock<'a, K: kube::Resource>(obj: &'a K, settings: Settings<'a>, now: Timestamp) -> Clock<'a> {
     Clock {
         now,
-        resync,
+        resync: settings.resync,
         requested_at: obj
             .annotations()
             .get(RECONCILE_REQUESTED_ANNOTATION)
             .map(String::as_str),
+        cluster: settings.cluster,
     }
 }
 
@@ -59,16 +73,16 @@ pub fn clock<K: kube::Resource>(obj: &K, resync: std::time::Duration, now: Times
 pub async fn preview<K: ServiceKind>(
     obj: &K,
     aws: &RegionClients,
-    resync: std::time::Duration,
+    settings: Settings<'_>,
     now: Timestamp,
 ) -> Result<(K::Status, Decided<K>)> {
     let mut status = obj.managed_status().cloned().unwrap_or_default();
-    let arn = match resolve(obj, aws, status.common()).await? {
+    let arn = match resolve(obj, aws, status.common(), settings.cluster).await? {
         Resolved::Conflict(refusal) => return Ok((status, Decided::Conflict(refusal))),
         Resolved::Arn(arn) => arn,
     };
     let observation = obj.observe(aws, arn.as_deref(), &mut status).await?;
-    let (next, desired) = obj.decide(&mut status, &observation, clock(obj, resync, now));
+    let (next, desired) = obj.decide(&mut status, &observation, clock(obj, settings, now));
     Ok((
         status,
         Decided::Planned(Planned {
@@ -83,8 +97,18 @@ pub async fn preview<K: ServiceKind>(
 /// `spec.serviceArn` (which must not carry another resource's owner tag), else the one by its name
 /// (which must carry this resource's owner tag). A `spec.serviceArn` that differs from the service
 /// the resource already manages is refused.
-async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonStatus) -> Result<Resolved> {
+async fn resolve<K: ServiceKind>(
+    obj: &K,
+    aws: &RegionClients,
+    status: &CommonStatus,
+    cluster: &str,
+) -> Result<Resolved> {
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let me = Owner {
+        cluster,
+        namespace: &namespace,
+        name: &name,
+    };
     let (spec_arn, managed) = (obj.spec_service_arn(), status.service_arn.as_deref());
     if let Some(refusal) = arn_conflict(spec_arn, managed) {
         return Ok(Resolved::Conflict(refusal));
@@ -95,7 +119,7 @@ async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonSt
     if let Some(arn) = spec_arn {
         // NB: read once, before the first adoption; the adopted ARN is in status from then on.
         let tags = K::owner_tags(aws, arn).await?.unwrap_or_default();
-        return Ok(match adoption(arn, &tags, &namespace, &name) {
+        return Ok(match adoption(arn, &tags, &me) {
             Some(refusal) => Resolved::Conflict(refusal),
             None => Resolved::Arn(Some(arn.to_string())),
         });
@@ -104,7 +128,7 @@ async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonSt
         return Ok(Resolved::Arn(None));
     };
     let (what, arn) = (&found.label, &found.arn);
-    let message = match ownership(&found.tags, &namespace, &name) {
+    let message = match ownership(&found.tags, &me) {
         Ownership::Mine => {
             tracing::info!(kind = K::KIND, object = %name, %arn, "found the service created earlier");
             return Ok(Resolved::Arn(Some(found.arn)));
@@ -125,6 +149,14 @@ async fn resolve<K: ServiceKind>(obj: &K, aws: &RegionClients, status: &CommonSt
     }))
 }
 
+/// The controller's plan settings.
+fn settings(ctx: &Context) -> Settings<'_> {
+    Settings {
+        resync: ctx.resync,
+        cluster: &ctx.cluster,
+    }
+}
+
 /// Makes AWS match a live resource.
 async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let previous = obj.managed_status().cloned();
@@ -138,7 +170,7 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
         }
     };
     let now = Timestamp::now();
-    let (status, decided) = preview(obj.as_ref(), &aws, ctx.resync, now).await?;
+    let (status, decided) = preview(obj.as_ref(), &aws, settings(&ctx), now).await?;
     let mut act = Act {
         obj: obj.as_ref(),
         ctx: &ctx,
@@ -164,7 +196,7 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
                         &mut act,
                         target,
                         settled,
-                        clock(obj.as_ref(), ctx.resync, now),
+                        clock(obj.as_ref(), settings(&ctx), now),
                         phase,
                     )
                     .await?
@@ -212,9 +244,8 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
         // would lose it, so the finalizer stays until spec and status agree.
         return Err(refused(refusal.into()));
     }
-    let policy = obj.spec_deletion_policy();
-    if let Some(done) = retain_if_asked(ctx.as_ref(), obj.as_ref(), policy, spec_arn, status_arn).await {
-        return Ok(done);
+    if deletion_policy(obj.spec_deletion_policy(), spec_arn.is_some()) == DeletionPolicy::Retain {
+        return retain(obj.as_ref(), &ctx, status_arn).await;
     }
     let region = obj.region(ctx.aws.default_region());
     let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
@@ -224,7 +255,7 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
         // would leave it running unmanaged.
         Err(phase) => return Err(refused(phase)),
     };
-    let arn = match resolve(obj.as_ref(), &aws, status.common()).await? {
+    let arn = match resolve(obj.as_ref(), &aws, status.common(), &ctx.cluster).await? {
         Resolved::Arn(Some(arn)) => arn,
         // NB: nothing was created, or the service with our name is not ours: nothing to delete. The
         // finalizer goes and the object with it, so there is nothing left to requeue; the Event says
@@ -256,6 +287,26 @@ async fn cleanup<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Actio
     let step = K::delete_step(&aws, &arn).await?;
     let delete = K::delete(&aws, &arn);
     delete_service(ctx.as_ref(), obj.as_ref(), arn.clone(), step, delete).await
+}
+
+/// Honours `deletionPolicy: Retain` (the default for adopted services): the service keeps running,
+/// and runway gives up ownership of a service it created (its `runway.dev/owner` tag goes), so that
+/// no resource finds it by name again and only an explicit adoption by `spec.serviceArn` manages it
+/// later. Until the tag is removed the finalizer stays.
+async fn retain<K: ServiceKind>(obj: &K, ctx: &Context, created: Option<&str>) -> Result<Action> {
+    let arn = obj.spec_service_arn().or(created).unwrap_or("the service");
+    let mut note = format!("deletionPolicy Retain: left {arn} running");
+    if let (None, Some(created)) = (obj.spec_service_arn(), created) {
+        let region = obj.region(ctx.aws.default_region());
+        let aws = accounts::resolve(&ctx.accounts, obj, &region)
+            .await?
+            .map_err(refused)?;
+        tags::release_owner(&aws, K::TAG_API, created).await?;
+        note.push_str(&format!(" and removed its {OWNER_TAG} tag"));
+    }
+    let note = events::Note::new(false, "Retained", "Delete", note);
+    events::publish(&ctx.recorder, obj, note).await;
+    Ok(Action::await_change())
 }
 
 /// Carries out one deletion step for `arn`: releases the finalizer once the service is gone,

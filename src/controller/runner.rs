@@ -19,7 +19,7 @@ use super::reconcile::reconcile;
 use super::runtime::admission::runner_concurrency;
 use super::runtime::cache::{Compact, compact_event};
 use super::runtime::queue::QueueDepth;
-use super::{Context, Tuning, accounts, check_crds, error_policy, trigger_hash};
+use super::{Context, Tuning, accounts, check_crds, error_policy, identity, trigger_hash};
 use crate::api::apprunner::AppRunnerService;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings};
@@ -49,6 +49,8 @@ pub struct RunConfig {
     pub leader_election: Option<LeaseSettings>,
     /// Account IDs that a namespace's `runway.dev/aws-role-arn` may name; empty allows any.
     pub allowed_accounts: Vec<String>,
+    /// The cluster identity for owner tags; `None` takes the `kube-system` Namespace's UID.
+    pub cluster_id: Option<String>,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -201,12 +203,15 @@ pub async fn run(config: RunConfig) -> Result<()> {
         metrics_addr,
         leader_election,
         allowed_accounts,
+        cluster_id,
     } = config;
     let watch = watch_config(watch_selector.as_deref(), streaming_list);
     let client = Client::try_default()
         .await
         .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
     check_crds(&client).await?;
+    let cluster = identity::cluster_id(&client, cluster_id).await?;
+    tracing::info!(%cluster, "cluster identity for owner tags");
     let metrics = Metrics::new();
     let readiness = Readiness::default();
     let bound = server::serve(metrics_addr, metrics.clone(), readiness.clone()).await?;
@@ -222,7 +227,11 @@ pub async fn run(config: RunConfig) -> Result<()> {
         aws,
         metrics,
         accounts,
-        Tuning { resync, concurrency },
+        Tuning {
+            resync,
+            concurrency,
+            cluster,
+        },
     );
 
     let scope = Scope {

@@ -185,3 +185,17 @@ async fn send(aws: &RegionClients, api: TagApi, arn: &str, change: &tags::TagCha
     }
     Ok(())
 }
+
+/// Removes runway's owner tag from `arn`: runway gives up the service (deletionPolicy Retain). A
+/// service that is already gone has nothing to give up.
+pub async fn release_owner(aws: &RegionClients, api: TagApi, arn: &str) -> Result<()> {
+    let keys = [crate::plan::OWNER_TAG.to_string()];
+    let result = match api {
+        TagApi::Ecs => ecs::untag(aws, arn, &keys).await,
+        TagApi::AppRunner => apprunner::untag(aws, arn, &keys).await,
+    };
+    match result {
+        Err(err) if err.aws_kind() == Some(AwsErrorKind::NotFound) => Ok(()),
+        other => other,
+    }
+}

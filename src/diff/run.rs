@@ -18,15 +18,16 @@ use crate::api::apprunner::AppRunnerService;
 use crate::api::common::PAUSED_ANNOTATION;
 use crate::api::express::ExpressService;
 use crate::aws::{AwsClients, AwsSettings, RegionClients};
+use crate::controller::identity;
 use crate::controller::kind::{Planned, ServiceKind};
 use crate::controller::managed::ManagedStatus;
-use crate::controller::reconcile::{Decided, clock, preview};
+use crate::controller::reconcile::{Decided, Settings, clock, preview};
 use crate::controller::tags::{TagInput, TagStep};
 use crate::controller::{accounts, tags as tag_ctl};
 use crate::metrics::Metrics;
 use crate::plan::apprunner as ar;
 use crate::plan::express as xp;
-use crate::plan::{Phase, Request};
+use crate::plan::{Owner, Phase, Request};
 use crate::{Error, Result};
 
 /// Output formats.
@@ -64,6 +65,10 @@ pub struct DiffArgs {
     /// The controller's resync interval in seconds, which paces retries of rejected requests.
     #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
     pub resync_seconds: u64,
+    /// The controller's cluster identity (`runway run --cluster-id`); default the `kube-system`
+    /// Namespace's UID, as the controller takes it.
+    #[arg(long, env = "RUNWAY_CLUSTER_ID")]
+    pub cluster_id: Option<String>,
 }
 
 /// One resource from the manifests.
@@ -90,12 +95,16 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
         },
         Metrics::new(),
     );
-    let resync = Duration::from_secs(args.resync_seconds.max(1));
+    let cluster = identity::cluster_id(&client, args.cluster_id.clone()).await?;
+    let settings = Settings {
+        resync: Duration::from_secs(args.resync_seconds.max(1)),
+        cluster: &cluster,
+    };
     let mut reports = Vec::new();
     for doc in docs {
         let report = match doc {
-            Doc::Express(obj) => report(&client, &aws, &args, resync, *obj).await?,
-            Doc::AppRunner(obj) => report(&client, &aws, &args, resync, *obj).await?,
+            Doc::Express(obj) => report(&client, &aws, &args, settings, *obj).await?,
+            Doc::AppRunner(obj) => report(&client, &aws, &args, settings, *obj).await?,
         };
         reports.push(report);
     }
@@ -220,7 +229,7 @@ trait Target: ServiceKind {
     fn verdict(plan: &Self::Plan, pending: bool) -> (Verdict, Option<String>);
     /// The create request's body, or why the spec cannot be created; `None` unless the step is a
     /// create.
-    fn create_body(&self, plan: &Self::Plan) -> Option<std::result::Result<Value, String>>;
+    fn create_body(&self, plan: &Self::Plan, cluster: &str) -> Option<std::result::Result<Value, String>>;
     /// The field-level changes a step sends, if it sends (or waits to send) a configuration.
     fn changes(&self, planned: &Planned<Self>, pending: bool) -> Option<Vec<FieldChange>>;
 }
@@ -235,12 +244,17 @@ impl Target for ExpressService {
     fn verdict(plan: &xp::Plan, pending: bool) -> (Verdict, Option<String>) {
         express_verdict(plan, pending)
     }
-    fn create_body(&self, plan: &xp::Plan) -> Option<std::result::Result<Value, String>> {
+    fn create_body(&self, plan: &xp::Plan, cluster: &str) -> Option<std::result::Result<Value, String>> {
         if *plan != xp::Plan::Create {
             return None;
         }
         let (namespace, name) = (self.namespace().unwrap_or_default(), self.name_any());
-        Some(xp::create_request(&self.spec, &namespace, &name).map(|req| {
+        let owner = Owner {
+            cluster,
+            namespace: &namespace,
+            name: &name,
+        };
+        Some(xp::create_request(&self.spec, &owner).map(|req| {
             let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
             if let Some(map) = body.as_object_mut() {
                 map.insert("serviceName".into(), json!(req.service_name));
@@ -281,12 +295,17 @@ impl Target for AppRunnerService {
     fn verdict(plan: &ar::Plan, pending: bool) -> (Verdict, Option<String>) {
         apprunner_verdict(plan, pending)
     }
-    fn create_body(&self, plan: &ar::Plan) -> Option<std::result::Result<Value, String>> {
+    fn create_body(&self, plan: &ar::Plan, cluster: &str) -> Option<std::result::Result<Value, String>> {
         if *plan != ar::Plan::Create {
             return None;
         }
         let (namespace, name) = (self.namespace().unwrap_or_default(), self.name_any());
-        Some(ar::create_request(&self.spec, &namespace, &name).map(|req| {
+        let owner = Owner {
+            cluster,
+            namespace: &namespace,
+            name: &name,
+        };
+        Some(ar::create_request(&self.spec, &owner).map(|req| {
             let mut body = serde_json::to_value(&req.request).unwrap_or(Value::Null);
             if let Some(map) = body.as_object_mut() {
                 map.insert("serviceName".into(), json!(req.service_name));
@@ -361,7 +380,7 @@ async fn report<K: Target>(
     client: &Client,
     aws: &AwsClients,
     args: &DiffArgs,
-    resync: Duration,
+    settings: Settings<'_>,
     mut obj: K,
 ) -> Result<Report> {
     let namespace = obj.namespace().unwrap_or_default();
@@ -371,7 +390,7 @@ async fn report<K: Target>(
         Err(report) => return Ok(report),
     };
     let now = Timestamp::now();
-    let (status, planned) = match preview(&obj, &c, resync, now).await? {
+    let (status, planned) = match preview(&obj, &c, settings, now).await? {
         (_, Decided::Conflict(refusal)) => {
             let reason = format!("{}: {}", refusal.reason, refusal.message);
             return Ok(blocked(K::KIND, &namespace, &name, reason));
@@ -387,7 +406,7 @@ async fn report<K: Target>(
         reason,
         K::call(&planned.next),
     );
-    match obj.create_body(&planned.next) {
+    match obj.create_body(&planned.next, settings.cluster) {
         Some(Ok(body)) => report.request = Some(body),
         Some(Err(message)) => {
             return Ok(blocked(
@@ -409,7 +428,7 @@ async fn report<K: Target>(
             spec_tags: obj.spec_tags(),
             reported: target.reported.as_deref(),
             settled: K::settled(&planned.next),
-            clock: clock(&obj, resync, now),
+            clock: clock(&obj, settings, now),
         };
         let step = tag_ctl::preview(&c, &input, status.common()).await?;
         verdict = apply_tags(verdict, step, &mut report);

@@ -18,12 +18,36 @@ use sha2::{Digest, Sha256};
 
 use crate::api::common::{CommonStatus, Tag, condition_types::STALLED};
 
-/// The tag runway puts on every service it creates: `<namespace>/<name>` of the owning resource.
+/// The tag runway puts on every service it creates: `<namespace>/<name>@<cluster>` of the owning
+/// resource (see [`Owner`]).
 pub const OWNER_TAG: &str = "runway.dev/owner";
 
-/// The owner tag value for a resource.
+/// The `<namespace>/<name>` part of an owner tag value.
 pub fn owner(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
+}
+
+/// Who owns a service: the cluster runway runs in (`--cluster-id`, by default the `kube-system`
+/// Namespace's UID) and the resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// The cluster identity; empty when none is known.
+    pub cluster: &'a str,
+    /// The resource's namespace.
+    pub namespace: &'a str,
+    /// The resource's name.
+    pub name: &'a str,
+}
+
+impl Owner<'_> {
+    /// The owner tag value: `<namespace>/<name>@<cluster>`, or `<namespace>/<name>` without a
+    /// cluster identity (the form runway wrote before it had one).
+    pub fn tag_value(&self) -> String {
+        match self.cluster {
+            "" => owner(self.namespace, self.name),
+            cluster => format!("{}@{cluster}", owner(self.namespace, self.name)),
+        }
+    }
 }
 
 /// Who a service found by name belongs to, from its `runway.dev/owner` tag.
@@ -37,18 +61,30 @@ pub enum Ownership {
     NotRunway,
 }
 
-/// Decides ownership of a service found by name: only the owner tag counts, never timing, so two
-/// resources with the same name in different namespaces never share a service.
-pub fn ownership(tags: &[Tag], namespace: &str, name: &str) -> Ownership {
-    match tags
+/// Decides ownership of a service from its owner tag: only the tag counts, never timing, so two
+/// resources with the same name in different namespaces, or in two clusters that share an account,
+/// never share a service. A tag without a cluster (written before runway had a cluster identity)
+/// counts for the resource it names in any cluster.
+pub fn ownership(tags: &[Tag], me: &Owner<'_>) -> Ownership {
+    let Some(value) = tags
         .iter()
         .find(|t| t.key == OWNER_TAG)
-        .and_then(|t| t.value.clone())
-    {
-        Some(v) if v == owner(namespace, name) => Ownership::Mine,
-        Some(other) => Ownership::OtherResource(other),
-        None => Ownership::NotRunway,
+        .and_then(|t| t.value.as_deref())
+    else {
+        return Ownership::NotRunway;
+    };
+    let (resource, cluster) = match value.rsplit_once('@') {
+        Some((resource, cluster)) => (resource, Some(cluster)),
+        None => (value, None),
+    };
+    let same_cluster = cluster.is_none_or(|c| c == me.cluster);
+    if resource == owner(me.namespace, me.name) && same_cluster {
+        return Ownership::Mine;
     }
+    Ownership::OtherResource(match cluster {
+        Some(c) if c != me.cluster => format!("{resource} in cluster {c}"),
+        _ => resource.to_string(),
+    })
 }
 
 /// Why runway will not act on the service a resource names: the Stalled condition's reason and
@@ -90,8 +126,8 @@ pub fn arn_conflict(spec_arn: Option<&str>, status_arn: Option<&str>) -> Option<
 /// Whether a resource may adopt the service `arn` by `spec.serviceArn`, from the service's tags: a
 /// service without an owner tag, or with this resource's, may be adopted; one that carries another
 /// runway resource's owner tag belongs to that resource and is refused.
-pub fn adoption(arn: &str, tags: &[Tag], namespace: &str, name: &str) -> Option<Refusal> {
-    match ownership(tags, namespace, name) {
+pub fn adoption(arn: &str, tags: &[Tag], me: &Owner<'_>) -> Option<Refusal> {
+    match ownership(tags, me) {
         Ownership::Mine | Ownership::NotRunway => None,
         Ownership::OtherResource(other) => Some(Refusal {
             reason: "ServiceOwnedByAnother",
@@ -114,6 +150,8 @@ pub struct Clock<'a> {
     pub resync: Duration,
     /// The annotation's value, if any.
     pub requested_at: Option<&'a str>,
+    /// The cluster identity runway's owner tags carry.
+    pub cluster: &'a str,
 }
 
 /// A canonical desired AWS request: what runway sends, and how it records what it sent.
@@ -318,11 +356,46 @@ mod tests {
     }
 
     #[test]
+    fn the_owner_tag_names_the_cluster_and_a_tag_from_another_cluster_is_not_mine() {
+        let me = Owner {
+            cluster: "c1",
+            namespace: "apps",
+            name: "web",
+        };
+        assert_eq!(me.tag_value(), "apps/web@c1");
+        assert_eq!(Owner { cluster: "", ..me }.tag_value(), "apps/web");
+        assert_eq!(ownership(&[owner_tag("apps/web@c1")], &me), Ownership::Mine);
+        assert_eq!(
+            ownership(&[owner_tag("apps/web")], &me),
+            Ownership::Mine,
+            "legacy tag"
+        );
+        assert_eq!(
+            ownership(&[owner_tag("apps/web@c2")], &me),
+            Ownership::OtherResource("apps/web in cluster c2".into())
+        );
+        assert_eq!(
+            ownership(&[owner_tag("apps/api@c1")], &me),
+            Ownership::OtherResource("apps/api".into())
+        );
+        assert_eq!(ownership(&[], &me), Ownership::NotRunway);
+    }
+
+    #[test]
     fn only_untagged_services_or_the_resources_own_may_be_adopted() {
         let arn = "arn:aws:ecs:us-east-1:123456789012:service/default/web";
-        assert_eq!(adoption(arn, &[], "apps", "web"), None);
-        assert_eq!(adoption(arn, &[owner_tag("apps/web")], "apps", "web"), None);
-        let refusal = adoption(arn, &[owner_tag("team-a/web")], "team-b", "web").expect("refused");
+        let me = |namespace, name| Owner {
+            cluster: "c1",
+            namespace,
+            name,
+        };
+        assert_eq!(adoption(arn, &[], &me("apps", "web")), None);
+        assert_eq!(adoption(arn, &[owner_tag("apps/web")], &me("apps", "web")), None);
+        assert_eq!(
+            adoption(arn, &[owner_tag("apps/web@c1")], &me("apps", "web")),
+            None
+        );
+        let refusal = adoption(arn, &[owner_tag("team-a/web")], &me("team-b", "web")).expect("refused");
         assert_eq!(refusal.reason, "ServiceOwnedByAnother");
         assert!(refusal.message.contains("team-a/web"), "{}", refusal.message);
     }
@@ -351,6 +424,7 @@ mod tests {
             now,
             resync: Duration::from_secs(600),
             requested_at,
+            cluster: "",
         }
     }
 

@@ -279,6 +279,7 @@ mod tests {
         let t0 = Timestamp::from_second(1_700_000_000).expect("time");
         let at = |secs: i64| Timestamp::from_second(1_700_000_000 + secs).expect("time");
         let clock = |now, requested_at| Clock {
+            cluster: "",
             now,
             resync: Duration::from_secs(60),
             requested_at,

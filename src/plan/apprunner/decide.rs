@@ -11,7 +11,7 @@ use super::{
 use crate::api::apprunner::{AppRunnerService, AppRunnerServiceStatus};
 use kube::ResourceExt;
 
-use crate::plan::{Clock, invalid_spec};
+use crate::plan::{Clock, Owner, invalid_spec};
 
 /// The `operationStatus` runway records for an operation it has just started and not yet listed.
 pub const STARTED: &str = "PENDING";
@@ -60,14 +60,19 @@ pub fn decide(
         newest: observation.operations.first(),
         clock,
     });
-    (validated(obj, next), desired)
+    (validated(obj, next, clock.cluster), desired)
 }
 
 /// A create is planned only for a spec that can be created; otherwise the resource stalls with
 /// the reason, and nothing is sent.
-fn validated(obj: &AppRunnerService, next: Plan) -> Plan {
+fn validated(obj: &AppRunnerService, next: Plan, cluster: &str) -> Plan {
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    match (&next, create_request(&obj.spec, &namespace, &name)) {
+    let owner = Owner {
+        cluster,
+        namespace: &namespace,
+        name: &name,
+    };
+    match (&next, create_request(&obj.spec, &owner)) {
         (Plan::Create, Err(message)) => Plan::Report(invalid_spec(message)),
         _ => next,
     }

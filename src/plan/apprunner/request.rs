@@ -9,7 +9,7 @@ use crate::api::apprunner::{
     NetworkConfiguration, ObservabilityConfiguration, SourceConfiguration,
 };
 use crate::api::common::Tag;
-use crate::plan::{OWNER_TAG, owner};
+use crate::plan::{OWNER_TAG, Owner};
 
 /// The UpdateService fields that the spec sets. Environment variables and secrets are already
 /// ordered maps, so reordering them in the manifest changes nothing.
@@ -295,10 +295,9 @@ pub fn valid_service_name(name: &str) -> bool {
 /// The create request for a resource, or why it cannot be created.
 pub fn create_request(
     spec: &AppRunnerServiceSpec,
-    namespace: &str,
-    name: &str,
+    owner: &Owner<'_>,
 ) -> std::result::Result<CreateRequest, String> {
-    let service_name = service_name(spec, name);
+    let service_name = service_name(spec, owner.name);
     if !valid_service_name(&service_name) {
         return Err(format!(
             "{service_name:?} is not a valid App Runner service name (4 to 40 letters, digits, hyphens \
@@ -308,7 +307,7 @@ pub fn create_request(
     let mut tags: Vec<Tag> = spec.tags.iter().filter(|t| t.key != OWNER_TAG).cloned().collect();
     tags.push(Tag {
         key: OWNER_TAG.into(),
-        value: Some(owner(namespace, name)),
+        value: Some(owner.tag_value()),
     });
     tags.sort();
     Ok(CreateRequest {

@@ -126,6 +126,7 @@ fn plan_for(patch: &str) -> Plan {
 /// A fixed time ten minutes after the fixtures' earliest `lastFailedAt`, with a 5-minute resync.
 fn clock() -> crate::plan::Clock<'static> {
     crate::plan::Clock {
+        cluster: "",
         now: "2026-01-01T00:10:00Z".parse().expect("time"),
         resync: std::time::Duration::from_secs(300),
         requested_at: None,
@@ -513,15 +514,20 @@ fn only_the_owner_tag_decides_whose_a_same_named_service_is() {
         key: OWNER_TAG.into(),
         value: Some(v.into()),
     };
+    let owner = |namespace, name| crate::plan::Owner {
+        cluster: "c1",
+        namespace,
+        name,
+    };
     assert_eq!(
-        ownership(&[tag("ns-a/webapp")], "ns-a", "webapp"),
+        ownership(&[tag("ns-a/webapp")], &owner("ns-a", "webapp")),
         Ownership::Mine
     );
     assert_eq!(
-        ownership(&[tag("ns-a/webapp")], "ns-b", "webapp"),
+        ownership(&[tag("ns-a/webapp")], &owner("ns-b", "webapp")),
         Ownership::OtherResource("ns-a/webapp".into())
     );
-    assert_eq!(ownership(&[], "ns-b", "webapp"), Ownership::NotRunway);
+    assert_eq!(ownership(&[], &owner("ns-b", "webapp")), Ownership::NotRunway);
 }
 
 #[test]
@@ -557,24 +563,54 @@ fn a_rejected_spec_is_retried_after_its_backoff_or_on_the_annotation() {
 #[test]
 fn create_requests_carry_the_owner_tag_and_reject_invalid_names() {
     let f = fixture("{spec: {tags: [{key: team, value: web}]}}");
-    let req = create_request(&f.spec, "shop", "webapp").expect("valid");
+    let req = create_request(
+        &f.spec,
+        &crate::plan::Owner {
+            cluster: "",
+            namespace: "shop",
+            name: "webapp",
+        },
+    )
+    .expect("valid");
     assert_eq!(req.service_name, "webapp");
     assert!(
         req.tags
             .iter()
             .any(|t| t.key == OWNER_TAG && t.value.as_deref() == Some("shop/webapp"))
     );
-    let short =
-        create_request(&f.spec, "shop", "web").expect_err("App Runner names have 4 or more characters");
+    let short = create_request(
+        &f.spec,
+        &crate::plan::Owner {
+            cluster: "",
+            namespace: "shop",
+            name: "web",
+        },
+    )
+    .expect_err("App Runner names have 4 or more characters");
     assert!(short.contains("4 to 40"), "{short}");
     assert!(req.tags.iter().any(|t| t.key == "team"));
-    let err = create_request(&f.spec, "shop", "a.b").expect_err("dots are invalid");
+    let err = create_request(
+        &f.spec,
+        &crate::plan::Owner {
+            cluster: "",
+            namespace: "shop",
+            name: "a.b",
+        },
+    )
+    .expect_err("dots are invalid");
     assert!(err.contains("spec.serviceName"), "{err}");
     let named = fixture("{spec: {serviceName: storefront}}");
     assert_eq!(
-        create_request(&named.spec, "shop", "a.b")
-            .expect("named")
-            .service_name,
+        create_request(
+            &named.spec,
+            &crate::plan::Owner {
+                cluster: "",
+                namespace: "shop",
+                name: "a.b"
+            }
+        )
+        .expect("named")
+        .service_name,
         "storefront"
     );
 }

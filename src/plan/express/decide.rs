@@ -11,7 +11,7 @@ use super::{
 use crate::api::express::{ExpressService, ExpressServiceSpec, ExpressServiceStatus};
 use kube::ResourceExt;
 
-use crate::plan::{Clock, Phase, invalid_spec};
+use crate::plan::{Clock, Owner, Phase, invalid_spec};
 
 /// What ECS reported: the service, and the deployment the plan is made with.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,7 +39,7 @@ pub fn decide(
         deployment: observation.deployment.as_ref(),
         clock,
     });
-    let next = validated(obj, next);
+    let next = validated(obj, next, clock.cluster);
     if matches!(next, Plan::Report(Phase::Ready { .. })) {
         // The awaited rollout has succeeded: nothing is awaited any more.
         status.awaited_rollout = None;
@@ -49,9 +49,14 @@ pub fn decide(
 
 /// A create is planned only for a spec that can be created; otherwise the resource stalls with
 /// the reason, and nothing is sent.
-fn validated(obj: &ExpressService, next: Plan) -> Plan {
+fn validated(obj: &ExpressService, next: Plan, cluster: &str) -> Plan {
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    match (&next, create_request(&obj.spec, &namespace, &name)) {
+    let owner = Owner {
+        cluster,
+        namespace: &namespace,
+        name: &name,
+    };
+    match (&next, create_request(&obj.spec, &owner)) {
         (Plan::Create, Err(message)) => Plan::Report(invalid_spec(message)),
         _ => next,
     }

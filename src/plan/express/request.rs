@@ -9,7 +9,7 @@ use crate::api::express::{
     CpuArchitecture, ExpressGatewayContainer, ExpressServiceSpec, NetworkConfiguration, ScalingMetric,
     ScalingTarget,
 };
-use crate::plan::{OWNER_TAG, owner};
+use crate::plan::{OWNER_TAG, Owner};
 
 /// The fields of UpdateExpressGatewayService that the spec sets, in canonical order: lists whose order
 /// AWS ignores are sorted, so reordering them in the manifest changes nothing.
@@ -183,14 +183,13 @@ pub fn service_name(spec: &ExpressServiceSpec, resource_name: &str) -> String {
 /// The create request for a resource, or why it cannot be created.
 pub fn create_request(
     spec: &ExpressServiceSpec,
-    namespace: &str,
-    name: &str,
+    owner: &Owner<'_>,
 ) -> std::result::Result<CreateRequest, String> {
     let infrastructure_role_arn = spec
         .infrastructure_role_arn
         .clone()
         .ok_or_else(|| "spec.infrastructureRoleArn is required to create a service".to_string())?;
-    let service_name = service_name(spec, name);
+    let service_name = service_name(spec, owner.name);
     if service_name.is_empty()
         || service_name.len() > 255
         || !service_name
@@ -205,7 +204,7 @@ pub fn create_request(
     let mut tags: Vec<Tag> = spec.tags.iter().filter(|t| t.key != OWNER_TAG).cloned().collect();
     tags.push(Tag {
         key: OWNER_TAG.into(),
-        value: Some(owner(namespace, name)),
+        value: Some(owner.tag_value()),
     });
     tags.sort();
     Ok(CreateRequest {

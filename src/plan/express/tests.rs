@@ -66,6 +66,7 @@ fn spec_config(desired: &ExpressRequest) -> Value {
 /// 30-minute resync.
 fn clock() -> crate::plan::Clock<'static> {
     crate::plan::Clock {
+        cluster: "",
         now: "2026-01-01T00:10:00Z".parse().expect("time"),
         resync: std::time::Duration::from_secs(1800),
         requested_at: None,
@@ -320,21 +321,44 @@ fn a_changed_image_or_controller_owned_field_changes_the_digest_only_when_aws_se
 #[test]
 fn create_request_adds_the_owner_tag_and_validates_the_name() {
     let spec = base_spec();
-    let req = create_request(&spec, "shop", "checkout").expect("valid");
+    let req = create_request(
+        &spec,
+        &crate::plan::Owner {
+            cluster: "",
+            namespace: "shop",
+            name: "checkout",
+        },
+    )
+    .expect("valid");
     assert_eq!(req.service_name, "checkout");
     assert!(
         req.tags
             .iter()
             .any(|t| t.key == OWNER_TAG && t.value.as_deref() == Some("shop/checkout"))
     );
-    let err = create_request(&spec, "shop", "checkout.web").expect_err("dots are not allowed");
+    let err = create_request(
+        &spec,
+        &crate::plan::Owner {
+            cluster: "",
+            namespace: "shop",
+            name: "checkout.web",
+        },
+    )
+    .expect_err("dots are not allowed");
     assert!(err.contains("set spec.serviceName"), "{err}");
     let mut named = spec.clone();
     named.service_name = Some("checkout_web".into());
     assert_eq!(
-        create_request(&named, "shop", "checkout.web")
-            .expect("valid")
-            .service_name,
+        create_request(
+            &named,
+            &crate::plan::Owner {
+                cluster: "",
+                namespace: "shop",
+                name: "checkout.web"
+            }
+        )
+        .expect("valid")
+        .service_name,
         "checkout_web"
     );
 }
