@@ -191,6 +191,22 @@ async fn watch_accounts(
     })
 }
 
+/// Marks the controller ready once every kind's cache has synced.
+async fn ready_when_synced(
+    xsvc: reflector::Store<Compact<ExpressService>>,
+    arsvc: reflector::Store<Compact<AppRunnerService>>,
+    readiness: Readiness,
+) {
+    let x = store_synced(&xsvc).await;
+    let a = store_synced(&arsvc).await;
+    if x.is_ok() && a.is_ok() {
+        tracing::info!("caches synced; ready");
+        readiness.set_ready();
+    } else {
+        tracing::warn!("a watch stopped before its cache synced");
+    }
+}
+
 /// Runs the controllers until shutdown.
 pub async fn run(config: RunConfig) -> Result<()> {
     let RunConfig {
@@ -242,18 +258,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     };
     let (express, xsvc_store) = drive::<ExpressService>(&scope, &ctx);
     let (app_runner, arsvc_store) = drive::<AppRunnerService>(&scope, &ctx);
-    // Ready once every kind's cache has synced.
-    let ready = readiness.clone();
-    tokio::spawn(async move {
-        let x = store_synced(&xsvc_store).await;
-        let a = store_synced(&arsvc_store).await;
-        if x.is_ok() && a.is_ok() {
-            tracing::info!("caches synced; ready");
-            ready.set_ready();
-        } else {
-            tracing::warn!("a watch stopped before its cache synced");
-        }
-    });
+    tokio::spawn(ready_when_synced(xsvc_store, arsvc_store, readiness.clone()));
     let controllers = async {
         tokio::join!(express, app_runner);
     };
