@@ -67,7 +67,12 @@ where
     // the whole AWS and Kubernetes call tree: after a mass apply, each class's room waits at once.
     let result = Box::pin(async {
         // NB: decoded only now, so that only the admitted reconciles hold a whole object.
-        let obj = Arc::new(cached.decode()?);
+        let mut obj: K = cached.decode()?;
+        // NB: read your writes: a watch that lags behind runway's own status write must not make
+        // it plan (and send an update) again from the older status.
+        let fresher = ctx.written.fresher(&key, obj.managed_status().cloned());
+        obj.set_managed_status(fresher);
+        let obj = Arc::new(obj);
         drop(cached);
         if is_paused(obj.as_ref()) {
             tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
@@ -101,6 +106,9 @@ where
             ctx.succeeded(&key);
             // NB: a finished deletion leaves nothing to remember.
             ctx.seen.record(&key, if deleting { None } else { hash });
+            if deleting {
+                ctx.written.forget(&key);
+            }
             timer.finish("ok");
         }
         Err(e) => timer.finish(e.metric_label()),
@@ -209,8 +217,11 @@ where
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    if let Err(e) = apply_status(&api, &obj.name_any(), previous, &status).await {
-        tracing::warn!(object = %object_key(obj), error = %e, "could not report the failure in status");
+    match apply_status(&api, &obj.name_any(), previous, &status).await {
+        Ok(()) => ctx.written.record(&object_key(obj), &status),
+        Err(e) => {
+            tracing::warn!(object = %object_key(obj), error = %e, "could not report the failure in status")
+        }
     }
 }
 
@@ -265,6 +276,7 @@ where
     announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     apply_status(&api, &obj.name_any(), previous, &status).await?;
+    ctx.written.record(&object_key(obj), &status);
 
     Ok(match phase {
         Phase::Progressing { .. } => {

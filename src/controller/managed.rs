@@ -9,7 +9,9 @@ use crate::api::common::{CommonStatus, DeletionPolicy, Tag};
 use crate::api::express::{ExpressService, ExpressServiceStatus};
 
 /// A kind's status type: it carries the [`CommonStatus`] fields.
-pub trait ManagedStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
+pub trait ManagedStatus:
+    Serialize + serde::de::DeserializeOwned + PartialEq + Clone + Default + Send + Sync
+{
     /// The common fields.
     fn common(&self) -> &CommonStatus;
     /// The common fields, for writing.
@@ -23,6 +25,8 @@ pub trait Managed {
     type Status: ManagedStatus;
     /// The last written status.
     fn managed_status(&self) -> Option<&Self::Status>;
+    /// Replaces the status (read your writes, `runtime::written`).
+    fn set_managed_status(&mut self, status: Option<Self::Status>);
     /// `spec.region`.
     fn spec_region(&self) -> Option<&str>;
     /// `spec.serviceArn`.
@@ -74,6 +78,9 @@ macro_rules! managed {
             type Status = $status;
             fn managed_status(&self) -> Option<&Self::Status> {
                 self.status.as_ref()
+            }
+            fn set_managed_status(&mut self, status: Option<Self::Status>) {
+                self.status = status;
             }
             fn spec_region(&self) -> Option<&str> {
                 self.spec.region.as_deref()

@@ -36,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::{Error, Result};
 use runtime::admission::Admission;
 use runtime::first_sight::Seen;
+use runtime::written::Written;
 
 /// The field manager for every write runway makes.
 pub const FIELD_MANAGER: &str = "runway";
@@ -81,6 +82,8 @@ pub struct Context {
     pub accounts: accounts::Accounts,
     /// The cluster identity runway's owner tags carry (`controller::identity`).
     pub cluster: String,
+    /// The last status written per object, until the watch cache shows it.
+    pub written: Written,
 }
 
 /// How often settled resources are checked, how many reconciles of each class run at once, and
@@ -121,6 +124,7 @@ impl Context {
             admission: Admission::new(concurrency),
             accounts,
             cluster,
+            written: Written::default(),
         })
     }
 

@@ -4,9 +4,11 @@
 //! - [`cache`]: the compact (LZ4, dictionary) store of watched objects, decoded only when admitted;
 //! - [`first_sight`]: settled resources spread their first check after a start, and the trigger
 //!   hash of each object's last successful reconcile;
-//! - [`queue`]: the queue-depth metric.
+//! - [`queue`]: the queue-depth metric;
+//! - [`written`]: read your writes, the last status written per object until the cache shows it.
 
 pub mod admission;
 pub mod cache;
 pub mod first_sight;
 pub mod queue;
+pub mod written;
