@@ -12,7 +12,7 @@ use std::time::Duration;
 use runway_sim::SimHandle;
 use runway_sim::client::{apprunner_client, ecs_client};
 use serde_json::{Value, json};
-use support::controller::{Env, Options, condition, is_true};
+use support::controller::{Env, Options, WAIT, condition, is_true};
 
 const XSVC: &str = "expressservice";
 const ARSVC: &str = "apprunnerservice";
@@ -381,5 +381,54 @@ async fn a_tag_change_aws_rejects_stalls_with_its_message_and_is_not_retried_in_
             .get("cost-centre")
             .map(String::as_str),
         Some("42")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_reread_asked_with_a_spec_change_still_happens_after_the_update() {
+    let env = Env::new("t-reread", ARSVC).await;
+    let _runway = env.runway_with(short_resync());
+    let mut m = app_runner("ledger", json!([{"key": "team", "value": "api"}]));
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("ledger");
+    let arn = ready["status"]["serviceArn"].as_str().expect("arn").to_string();
+    // Someone changes runway's tag in AWS; App Runner's DescribeService does not show tags, so
+    // only a re-read finds it.
+    let tag = aws_sdk_apprunner::types::Tag::builder()
+        .key("team")
+        .value("someone-else")
+        .build();
+    apprunner_client(&env.sim.endpoint())
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag)
+        .send()
+        .await
+        .expect("TagResource by someone else");
+
+    // One edit both changes the image (an UpdateService, after which the tag step waits) and asks
+    // for a re-read.
+    m["metadata"]["annotations"] = json!({"runway.dev/reconcile-requested-at": "reread-1"});
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageIdentifier"] =
+        json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        env.sim.advance(61.0);
+        let tags = apprunner_tags(&env.sim, &arn).await;
+        if tags.get("team").map(String::as_str) == Some("api") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drifted tag was not corrected after the update: {tags:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let done = env.wait_ready("ledger");
+    assert_eq!(
+        done["status"]["tagsRequestedAt"], "reread-1",
+        "{}",
+        done["status"]
     );
 }

@@ -78,6 +78,11 @@ pub struct CommonStatus {
     /// The value of the `runway.dev/reconcile-requested-at` annotation that was last handled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconcile_requested_at: Option<String>,
+    /// The value of the `runway.dev/reconcile-requested-at` annotation for which runway last read the
+    /// service's tags again. A reconcile that skips the tag step (it made a configuration call, or
+    /// the service was not ready for tag calls) leaves it, so the re-read still happens later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags_requested_at: Option<String>,
     /// The request fields (as dotted paths, such as `primaryContainer.environment`) that runway itself
     /// set in AWS. When the spec stops setting one of them, runway clears it in AWS; fields that runway
     /// never set stay with whoever set them.

@@ -68,8 +68,8 @@ pub enum TagStep {
 pub async fn preview(aws: &RegionClients, input: &TagInput<'_>, common: &CommonStatus) -> Result<TagStep> {
     let desired = tags::desired(input.spec_tags);
     let recorded = common.applied_tags.as_ref();
-    let requested_again = input.clock.requested_at.is_some()
-        && input.clock.requested_at != common.reconcile_requested_at.as_deref();
+    let requested_again =
+        input.clock.requested_at.is_some() && input.clock.requested_at != common.tags_requested_at.as_deref();
     let spec_changed = tags::needs_read(&desired, recorded, requested_again);
     let free_to_compare = input.reported.is_some() && input.settled;
     if !spec_changed && !free_to_compare {
@@ -115,7 +115,10 @@ pub async fn reconcile<K>(
 where
     K: Resource<DynamicType = ()>,
 {
-    let (change, hash, spec_changed, desired) = match preview(aws, &input, common).await? {
+    let step = preview(aws, &input, common).await?;
+    // NB: the annotation's request to read the tags again is answered only here, by a step that ran.
+    common.tags_requested_at = input.clock.requested_at.map(str::to_string);
+    let (change, hash, spec_changed, desired) = match step {
         TagStep::Unchanged => return Ok(None),
         TagStep::InSync(desired) => {
             common.applied_tags = Some(tags::record(&desired));
