@@ -101,19 +101,27 @@ where
         }
     })
     .await;
-    match &result {
-        Ok(_) => {
-            ctx.succeeded(&key);
-            // NB: a finished deletion leaves nothing to remember.
-            ctx.seen.record(&key, if deleting { None } else { hash });
-            if deleting {
-                ctx.written.forget(&key);
-            }
-            timer.finish("ok");
-        }
-        Err(e) => timer.finish(e.metric_label()),
-    }
+    remember(&ctx, &key, (hash, deleting), &result);
+    timer.finish(result.as_ref().map_or_else(Error::metric_label, |_| "ok"));
     result
+}
+
+/// Remembers what a reconcile of `key` (with its trigger hash, being deleted or not) came to: a
+/// success records its trigger hash (a finished deletion forgets the object), and so does an error
+/// that retrying soon cannot fix, so that the resource's retries are background work and failing
+/// resources never crowd out other changes.
+fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), result: &Result<Action>) {
+    match result {
+        Ok(_) => {
+            ctx.succeeded(key);
+            ctx.seen.record(key, if deleting { None } else { hash });
+            if deleting {
+                ctx.written.forget(key);
+            }
+        }
+        Err(e) if !e.is_retryable() && !deleting => ctx.seen.record(key, hash),
+        Err(_) => {}
+    }
 }
 
 /// Sorts a reconcile before it runs: a resource that was settled before this process started is
@@ -142,7 +150,11 @@ where
     } else {
         Priority::Background
     };
-    match ctx.admission.admit(priority).await {
+    match ctx
+        .admission
+        .admit(priority, cached.meta().namespace.as_deref().unwrap_or_default())
+        .await
+    {
         Some(admitted) => Ok((priority, admitted)),
         None => {
             tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
