@@ -83,12 +83,18 @@ struct RunArgs {
     /// the whole list in memory; Kubernetes 1.34 serves it by default) or `list` (paginated LIST).
     #[arg(long, env = "RUNWAY_INITIAL_LIST", value_enum, default_value_t = InitialList::Stream)]
     initial_list: InitialList,
-    /// Account IDs (12 digits, comma-separated) that a Namespace's `runway.dev/aws-role-arn` may
-    /// name. A role in any other account leaves the namespace's resources Stalled
-    /// (`AccountNotAllowed`). Empty allows any account the controller's identity can assume a role
-    /// in. See docs/multi-account.md.
-    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
+    /// Account IDs (12 digits, comma-separated) runway may act in: those a Namespace's
+    /// `runway.dev/aws-role-arn` may name, and the controller's own account, which namespaces
+    /// without the annotation use. A namespace mapped to any other account leaves its resources
+    /// Stalled (`AccountNotAllowed`; `OwnAccountUnknown` while STS cannot tell the own account).
+    /// Empty allows any account. See docs/multi-account.md.
+    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = runway::plan::account::parse_account_id)]
     allowed_account_ids: Vec<String>,
+    /// Require every namespace to name a role (`runway.dev/aws-role-arn`): the resources of a
+    /// namespace without one are Stalled (`NamespaceRoleRequired`) instead of using the controller's
+    /// own identity.
+    #[arg(long, env = "RUNWAY_REQUIRE_NAMESPACE_ROLE", default_value_t = false)]
+    require_namespace_role: bool,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -244,6 +250,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         watch_selector,
         initial_list,
         allowed_account_ids,
+        require_namespace_role,
         metrics_addr,
         leader_election,
         lease_name,
@@ -289,17 +296,10 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         streaming_list: matches!(initial_list, InitialList::Stream),
         metrics_addr,
         leader_election,
-        allowed_accounts: allowed_account_ids,
+        tenancy: runway::plan::account::Tenancy {
+            allowed: allowed_account_ids,
+            require_role: require_namespace_role,
+        },
     })
     .await
-}
-
-/// A 12-digit AWS account ID.
-fn parse_account_id(value: &str) -> Result<String, String> {
-    let id = value.trim();
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(id.to_string())
-    } else {
-        Err(format!("{value:?} is not a 12-digit AWS account ID"))
-    }
 }

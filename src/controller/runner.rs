@@ -47,8 +47,9 @@ pub struct RunConfig {
     pub metrics_addr: SocketAddr,
     /// Elect a leader on this Lease before reconciling; `None` runs unconditionally.
     pub leader_election: Option<LeaseSettings>,
-    /// Account IDs that a namespace's `runway.dev/aws-role-arn` may name; empty allows any.
-    pub allowed_accounts: Vec<String>,
+    /// The accounts runway may act in (a namespace's role's, or its own), and whether every
+    /// namespace must name a role.
+    pub tenancy: crate::plan::account::Tenancy,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -173,7 +174,7 @@ async fn watch_accounts(
     client: &Client,
     aws: &Arc<AwsClients>,
     namespace: Option<&str>,
-    allowed: Vec<String>,
+    tenancy: crate::plan::account::Tenancy,
 ) -> Result<accounts::Accounts> {
     let namespaces = accounts::watch_namespaces(client, namespace);
     if store_synced(&namespaces).await.is_err() {
@@ -183,7 +184,7 @@ async fn watch_accounts(
     }
     Ok(accounts::Accounts {
         namespaces,
-        allowed,
+        tenancy,
         client: client.clone(),
         aws: Arc::clone(aws),
     })
@@ -200,7 +201,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         streaming_list,
         metrics_addr,
         leader_election,
-        allowed_accounts,
+        tenancy,
     } = config;
     let watch = watch_config(watch_selector.as_deref(), streaming_list);
     let client = Client::try_default()
@@ -216,7 +217,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), allowed_accounts).await?;
+    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), tenancy).await?;
     let ctx = Context::new(
         client.clone(),
         aws,

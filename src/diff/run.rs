@@ -336,9 +336,13 @@ async fn prepare<K: Target>(
     obj.take_status(live);
     let region = obj.region(&args.region);
     let annotations = accounts::read_annotations(client, &namespace).await?;
+    let tenancy = crate::plan::account::Tenancy {
+        allowed: args.allowed_account_ids.clone(),
+        require_role: false,
+    };
     let resolved = accounts::resolve_with(
         aws,
-        &args.allowed_account_ids,
+        &tenancy,
         accounts::Tenant {
             namespace: &namespace,
             annotations: &annotations,
