@@ -137,8 +137,8 @@ enum Command {
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Show what applying manifests would make runway do in AWS (create, update with a field diff,
-    /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: blocked or error.
-    /// docs/gitops.md.
+    /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: a resource is
+    /// blocked; 3: error (bad flags or manifests, no cluster, AWS unreachable). docs/gitops.md.
     Diff(runway::diff::run::DiffArgs),
 }
 
@@ -180,15 +180,46 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The subcommand a command line names: its first word that is neither a flag nor the value of a
+/// global flag (`--log-format`, `--log-level`).
+fn subcommand_of(args: &[String]) -> Option<&str> {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--log-format" | "--log-level" => {
+                words.next();
+            }
+            flag if flag.starts_with('-') => {}
+            command => return Some(command),
+        }
+    }
+    None
+}
+
+/// The parsed command line. A usage error exits as clap does (2), except for `runway diff`, whose
+/// 2 means "changes": its usage errors exit with its error code.
+fn parse_cli() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) if err.use_stderr() && subcommand_of(&words) == Some("diff") => {
+            let _ = err.print();
+            std::process::exit(i32::from(runway::diff::EXIT_ERROR));
+        }
+        Err(err) => err.exit(),
+    }
+}
+
 async fn async_main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     init_logging(cli.log_format, &cli.log_level);
     if let Command::Diff(args) = cli.command {
         return match runway::diff::run::run(args).await {
             Ok(code) => std::process::ExitCode::from(code),
             Err(err) => {
                 eprintln!("runway: {err}");
-                std::process::ExitCode::FAILURE
+                std::process::ExitCode::from(runway::diff::EXIT_ERROR)
             }
         };
     }
