@@ -274,6 +274,16 @@ mod tests {
         }
     }
 
+    /// One row of the decision table: annotations, allow-list, whether a role is required, the own
+    /// account, and the outcome ([`outcome`]).
+    type Row = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+        bool,
+        Option<&'static str>,
+        &'static str,
+    );
+
     /// The decision's kind: `Own`, `Role`, or the refusal's reason.
     fn outcome(d: &Decision) -> &'static str {
         match d {
@@ -289,7 +299,7 @@ mod tests {
         let role: &[(&str, &str)] = &[(ROLE_ANNOTATION, ROLE)];
         let other: &[(&str, &str)] = &[("team", "a")];
         // (annotations, allow-list, require a role, own account, outcome)
-        let table: &[(&[(&str, &str)], &[&str], bool, Option<&str>, &str)] = &[
+        let table: &[Row] = &[
             // No allow-list: an unannotated namespace uses the own identity, known or not.
             (none, &[], false, Some(OWN), "Own"),
             (none, &[], false, None, "Own"),
