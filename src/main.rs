@@ -334,3 +334,23 @@ async fn run(args: RunArgs) -> runway::Result<()> {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::subcommand_of;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_subcommand_is_found_past_global_flags_and_their_values() {
+        assert_eq!(subcommand_of(&words("runway diff -f -")), Some("diff"));
+        assert_eq!(
+            subcommand_of(&words("runway --log-format json --log-level=debug diff --bogus")),
+            Some("diff")
+        );
+        assert_eq!(subcommand_of(&words("runway --log-level info run")), Some("run"));
+        assert_eq!(subcommand_of(&words("runway --help")), None);
+    }
+}
