@@ -83,12 +83,18 @@ struct RunArgs {
     /// the whole list in memory; Kubernetes 1.34 serves it by default) or `list` (paginated LIST).
     #[arg(long, env = "RUNWAY_INITIAL_LIST", value_enum, default_value_t = InitialList::Stream)]
     initial_list: InitialList,
-    /// Account IDs (12 digits, comma-separated) that a Namespace's `runway.dev/aws-role-arn` may
-    /// name. A role in any other account leaves the namespace's resources Stalled
-    /// (`AccountNotAllowed`). Empty allows any account the controller's identity can assume a role
-    /// in. See docs/multi-account.md.
-    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
+    /// Account IDs (12 digits, comma-separated) runway may act in: those a Namespace's
+    /// `runway.dev/aws-role-arn` may name, and the controller's own account, which namespaces
+    /// without the annotation use. A namespace mapped to any other account leaves its resources
+    /// Stalled (`AccountNotAllowed`; `OwnAccountUnknown` while STS cannot tell the own account).
+    /// Empty allows any account. See docs/multi-account.md.
+    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = runway::plan::account::parse_account_id)]
     allowed_account_ids: Vec<String>,
+    /// Require every namespace to name a role (`runway.dev/aws-role-arn`): the resources of a
+    /// namespace without one are Stalled (`NamespaceRoleRequired`) instead of using the controller's
+    /// own identity.
+    #[arg(long, env = "RUNWAY_REQUIRE_NAMESPACE_ROLE", default_value_t = false)]
+    require_namespace_role: bool,
     /// The cluster identity that the `runway.dev/owner` tag of every service runway creates
     /// carries, so that two clusters sharing an AWS account never claim each other's services.
     /// Default: the UID of the cluster's `kube-system` Namespace. 1 to 64 letters, digits, '.', '_',
@@ -137,8 +143,8 @@ enum Command {
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Show what applying manifests would make runway do in AWS (create, update with a field diff,
-    /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: blocked or error.
-    /// docs/gitops.md.
+    /// redeploy, no change, blocked), read-only. Exit 0: no changes; 2: changes; 1: a resource is
+    /// blocked; 3: error (bad flags or manifests, no cluster, AWS unreachable). docs/gitops.md.
     Diff(runway::diff::run::DiffArgs),
 }
 
@@ -180,15 +186,46 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The subcommand a command line names: its first word that is neither a flag nor the value of a
+/// global flag (`--log-format`, `--log-level`).
+fn subcommand_of(args: &[String]) -> Option<&str> {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--log-format" | "--log-level" => {
+                words.next();
+            }
+            flag if flag.starts_with('-') => {}
+            command => return Some(command),
+        }
+    }
+    None
+}
+
+/// The parsed command line. A usage error exits as clap does (2), except for `runway diff`, whose
+/// 2 means "changes": its usage errors exit with its error code.
+fn parse_cli() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) if err.use_stderr() && subcommand_of(&words) == Some("diff") => {
+            let _ = err.print();
+            std::process::exit(i32::from(runway::diff::EXIT_ERROR));
+        }
+        Err(err) => err.exit(),
+    }
+}
+
 async fn async_main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     init_logging(cli.log_format, &cli.log_level);
     if let Command::Diff(args) = cli.command {
         return match runway::diff::run::run(args).await {
             Ok(code) => std::process::ExitCode::from(code),
             Err(err) => {
                 eprintln!("runway: {err}");
-                std::process::ExitCode::FAILURE
+                std::process::ExitCode::from(runway::diff::EXIT_ERROR)
             }
         };
     }
@@ -250,6 +287,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         watch_selector,
         initial_list,
         allowed_account_ids,
+        require_namespace_role,
         cluster_id,
         metrics_addr,
         leader_election,
@@ -296,18 +334,31 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         streaming_list: matches!(initial_list, InitialList::Stream),
         metrics_addr,
         leader_election,
-        allowed_accounts: allowed_account_ids,
+        tenancy: runway::plan::account::Tenancy {
+            allowed: allowed_account_ids,
+            require_role: require_namespace_role,
+        },
         cluster_id,
     })
     .await
 }
 
-/// A 12-digit AWS account ID.
-fn parse_account_id(value: &str) -> Result<String, String> {
-    let id = value.trim();
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(id.to_string())
-    } else {
-        Err(format!("{value:?} is not a 12-digit AWS account ID"))
+#[cfg(test)]
+mod tests {
+    use super::subcommand_of;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_subcommand_is_found_past_global_flags_and_their_values() {
+        assert_eq!(subcommand_of(&words("runway diff -f -")), Some("diff"));
+        assert_eq!(
+            subcommand_of(&words("runway --log-format json --log-level=debug diff --bogus")),
+            Some("diff")
+        );
+        assert_eq!(subcommand_of(&words("runway --log-level info run")), Some("run"));
+        assert_eq!(subcommand_of(&words("runway --help")), None);
     }
 }

@@ -1,6 +1,8 @@
 //! Many AWS accounts from one controller, end to end: the real `runway run` binary against the real
 //! kube-apiserver and the multi-account AWS simulator. Namespaces name the role to assume with
-//! `runway.dev/aws-role-arn`; one controller serves them all. Assertions about AWS are on the
+//! `runway.dev/aws-role-arn`; one controller serves them all. A namespace without the annotation
+//! uses the controller's own account (the simulator's default, 123456789012), which the allow-list
+//! binds too, and which `--require-namespace-role` forbids. Assertions about AWS are on the
 //! simulator's per-account call counts and the ARNs it hands out.
 
 mod support;
@@ -39,6 +41,16 @@ fn express(name: &str, label: &str, account: &str) -> Value {
 /// One controller for every namespace, limited by label to this test's resources, with a 3 s
 /// resync and the allow-list given.
 fn all_namespaces(label: &str, allowed: &str) -> Options {
+    let mut options = any_account(label);
+    options
+        .args
+        .extend(["--allowed-account-ids".into(), allowed.into()]);
+    options
+}
+
+/// One controller for every namespace, limited by label to this test's resources, with a 3 s
+/// resync and no allow-list.
+fn any_account(label: &str) -> Options {
     Options {
         all_namespaces: true,
         args: vec![
@@ -46,12 +58,13 @@ fn all_namespaces(label: &str, allowed: &str) -> Options {
             format!("{TEST_LABEL}={label}"),
             "--resync-seconds".into(),
             "3".into(),
-            "--allowed-account-ids".into(),
-            allowed.into(),
         ],
         ..Options::default()
     }
 }
+
+/// Two resync periods of the controllers here (3 s each), and some.
+const TWO_RESYNCS: Duration = Duration::from_secs(8);
 
 fn annotate_namespace(env: &Env, ns: &str, pairs: &[(&str, &str)]) {
     let mut args = vec![
@@ -113,7 +126,8 @@ async fn two_namespaces_land_in_two_accounts_and_a_moved_namespace_stalls_withou
         ],
     );
     annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_B)]);
-    let _runway = env.runway_with(all_namespaces(&ns_a, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+    let allowed = format!("{ACCOUNT_A},{ACCOUNT_B},{DEFAULT_ACCOUNT}");
+    let _runway = env.runway_with(all_namespaces(&ns_a, &allowed));
 
     env.cluster.apply(&ns_a, &express("web", &ns_a, ACCOUNT_A));
     env.cluster.apply(&ns_b, &express("web", &ns_a, ACCOUNT_B));
@@ -171,7 +185,7 @@ async fn two_namespaces_land_in_two_accounts_and_a_moved_namespace_stalls_withou
         "{message}"
     );
     // Two resync periods: still nothing sent for B in either account.
-    std::thread::sleep(Duration::from_secs(8));
+    std::thread::sleep(TWO_RESYNCS);
     let stats = env.sim.stats();
     assert_eq!(
         stats.calls("ecs:CreateExpressGatewayService"),
@@ -354,5 +368,128 @@ async fn deleting_under_an_account_mismatch_keeps_the_finalizer_and_the_service_
             .stats()
             .account_calls(ACCOUNT_B, "ecs:DeleteExpressGatewayService"),
         1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unannotated_namespace_stalls_without_an_ecs_call_when_the_own_account_is_not_allowed() {
+    let env = Env::new("acct-own-out", XSVC).await;
+    let ns = env.ns.clone();
+    add_roles(&env.sim);
+    // The controller's own account (123456789012) is not in the list.
+    let _runway = env.runway_with(all_namespaces(&ns, ACCOUNT_A));
+    env.cluster.apply(&ns, &express("web", &ns, DEFAULT_ACCOUNT));
+
+    let refused = wait_in(&env, &ns, "web", "Stalled: own account not allowed", |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&refused, "Stalled").expect("Stalled");
+    assert_eq!(reason, "AccountNotAllowed");
+    assert!(
+        message.contains(DEFAULT_ACCOUNT) && message.contains(ACCOUNT_A) && message.contains(&ns),
+        "{message}"
+    );
+
+    // Two resync periods: still no ECS call at all, and the own account was asked for once.
+    std::thread::sleep(TWO_RESYNCS);
+    let obj = env.cluster.get_json(XSVC, &ns, "web").expect("object");
+    assert!(is_true(&obj, "Stalled"), "{}", obj["status"]);
+    assert!(obj["status"]["serviceArn"].is_null(), "{}", obj["status"]);
+    let stats = env.sim.stats();
+    assert_eq!(stats.total_calls("ecs"), 0, "{:?}", stats.calls);
+    assert_eq!(stats.calls("sts:GetCallerIdentity"), 1, "{:?}", stats.calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unannotated_namespace_stalls_while_the_own_account_cannot_be_learned_under_an_allow_list() {
+    let env = Env::new("acct-own-unknown", XSVC).await;
+    let ns = env.ns.clone();
+    // Temporary credentials the simulator never issued: STS GetCallerIdentity answers
+    // InvalidClientTokenId, so the controller cannot learn its own account.
+    let mut options = all_namespaces(&ns, DEFAULT_ACCOUNT);
+    options.env = vec![
+        ("AWS_ACCESS_KEY_ID".into(), "ASIAUNKNOWNSESSIONXX".into()),
+        ("AWS_SESSION_TOKEN".into(), "never-issued".into()),
+    ];
+    let _runway = env.runway_with(options);
+    env.cluster.apply(&ns, &express("web", &ns, DEFAULT_ACCOUNT));
+
+    let refused = wait_in(&env, &ns, "web", "Stalled: own account unknown", |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&refused, "Stalled").expect("Stalled");
+    assert_eq!(reason, "OwnAccountUnknown");
+    assert!(
+        message.contains("GetCallerIdentity") && message.contains(DEFAULT_ACCOUNT),
+        "{message}"
+    );
+
+    // Two resync periods: no ECS call, and STS is not asked again and again (its failure is kept).
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(stats.total_calls("ecs"), 0, "{:?}", stats.calls);
+    let asked = stats.calls("sts:GetCallerIdentity");
+    assert!(
+        (1..=2).contains(&asked),
+        "{asked} GetCallerIdentity calls: {:?}",
+        stats.calls
+    );
+    let obj = env.cluster.get_json(XSVC, &ns, "web").expect("object");
+    assert!(is_true(&obj, "Stalled"), "{}", obj["status"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_namespace_role_refuses_an_unannotated_namespace_and_serves_one_with_a_role() {
+    let env = Env::new("acct-req", XSVC).await;
+    let ns_plain = env.ns.clone();
+    let ns_a = env.cluster.namespace("acct-req-a");
+    add_roles(&env.sim);
+    annotate_namespace(
+        &env,
+        &ns_a,
+        &[
+            ("runway.dev/aws-role-arn", ROLE_A),
+            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+        ],
+    );
+    let mut options = any_account(&ns_plain);
+    options.args.push("--require-namespace-role".into());
+    let _runway = env.runway_with(options);
+    env.cluster
+        .apply(&ns_plain, &express("web", &ns_plain, DEFAULT_ACCOUNT));
+    env.cluster.apply(&ns_a, &express("web", &ns_plain, ACCOUNT_A));
+
+    let refused = wait_in(&env, &ns_plain, "web", "Stalled: role required", |o| {
+        is_true(o, "Stalled")
+    });
+    let (_, reason, message) = condition(&refused, "Stalled").expect("Stalled");
+    assert_eq!(reason, "NamespaceRoleRequired");
+    assert!(
+        message.contains(&ns_plain) && message.contains("runway.dev/aws-role-arn"),
+        "{message}"
+    );
+    let served = wait_in(&env, &ns_a, "web", "Ready in account A", |o| is_true(o, "Ready"));
+    assert!(
+        arn(&served).contains(&format!(":{ACCOUNT_A}:service/")),
+        "{}",
+        arn(&served)
+    );
+
+    // Two resync periods: nothing in the controller's own account, which was never even asked for.
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.account_calls(DEFAULT_ACCOUNT, "ecs:DescribeExpressGatewayService")
+            + stats.account_calls(DEFAULT_ACCOUNT, "ecs:CreateExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.by_account
+    );
+    assert_eq!(stats.calls("sts:GetCallerIdentity"), 0, "{:?}", stats.calls);
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        1,
+        "{:?}",
+        stats.calls
     );
 }

@@ -727,6 +727,7 @@ fn every_setting_the_chart_passes_is_read_by_runway_run() {
         "watchSelector=team=a",
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
+        "multiAccount.requireNamespaceRole=true",
     ]);
     let env = env_of(find(&objects, "Deployment", "runway"));
     let help = Command::new(env!("CARGO_BIN_EXE_runway"))
@@ -778,6 +779,7 @@ fn values_reach_the_deployment() {
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "awsBudget.rateLimits.apprunner:read=3",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
+        "multiAccount.requireNamespaceRole=true",
     ]);
     let deployment = find(&objects, "Deployment", "runway");
     let pod = &deployment["spec"]["template"];
@@ -810,6 +812,7 @@ fn values_reach_the_deployment() {
             "apprunner:read=3,ecs:service-modify=2/10",
         ),
         ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321,012345678901"),
+        ("RUNWAY_REQUIRE_NAMESPACE_ROLE", "true"),
     ] {
         assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
     }

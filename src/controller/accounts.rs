@@ -1,7 +1,8 @@
 //! Which AWS account each resource's calls go to: a metadata-only watch of Namespaces keeps their
 //! `runway.dev/aws-role-arn` and `runway.dev/aws-external-id` annotations at hand, and [`resolve`]
-//! turns them (through the pure `plan::account`) into the SDK clients of that identity, or into the
-//! Stalled phase that says why runway does not act.
+//! gathers them, the controller's [`Tenancy`] and (when it matters) its own account from STS, lets
+//! the pure `plan::account::decide` choose, and turns the choice into the SDK clients of that
+//! identity, or into the Stalled phase that says why runway does not act.
 
 use std::collections::BTreeMap;
 
@@ -15,15 +16,15 @@ use kube::{Client, Resource};
 use super::managed::Managed;
 use crate::aws::{AwsClients, RegionClients};
 use crate::plan::Phase;
-use crate::plan::account::{self, Decision};
+use crate::plan::account::{self, Decision, Tenancy};
 use crate::{Error, Result};
 
-/// The Namespaces' annotations, and the accounts that assumed roles may be in.
+/// The Namespaces' annotations, and the controller's rules for mapping them to accounts.
 pub struct Accounts {
     /// Namespaces, metadata only.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
-    /// Account IDs an assumed role may be in; empty allows any.
-    pub allowed: Vec<String>,
+    /// The accounts runway may act in, and whether every namespace must name a role.
+    pub tenancy: Tenancy,
     /// The client that reads a Namespace afresh.
     pub client: Client,
     /// The SDK clients per identity.
@@ -81,8 +82,10 @@ pub async fn read_annotations(client: &Client, namespace: &str) -> Result<BTreeM
 
 /// The SDK clients for `obj` in `region`: those of the role its namespace names, else the
 /// controller's own. Returns the Stalled phase instead when the namespace's annotations are
-/// invalid, name an account outside the allow-list, or the service the resource already manages
-/// lives in another account than the namespace maps to: runway then calls nothing.
+/// invalid, the namespace's account (its role's, or the controller's own) is outside the
+/// allow-list or cannot be learned while one is set, a role is required and the namespace names
+/// none, or the service the resource already manages lives in another account than the namespace
+/// maps to: runway then calls nothing.
 pub async fn resolve<K>(
     accounts: &Accounts,
     obj: &K,
@@ -99,7 +102,7 @@ where
     let annotations = Box::pin(annotations(accounts, namespace, service_arn.is_none())).await?;
     resolve_with(
         &accounts.aws,
-        &accounts.allowed,
+        &accounts.tenancy,
         Tenant {
             namespace,
             annotations: &annotations,
@@ -121,7 +124,7 @@ pub struct Tenant<'a> {
 /// [`resolve`] with the namespace's annotations at hand (`runway diff` reads them itself).
 pub async fn resolve_with(
     aws: &AwsClients,
-    allowed: &[String],
+    tenancy: &Tenancy,
     tenant: Tenant<'_>,
     region: &str,
     service_arn: Option<&str>,
@@ -130,11 +133,20 @@ pub async fn resolve_with(
         namespace,
         annotations,
     } = tenant;
-    let (role, expected) = match account::decide(namespace, annotations, allowed) {
+    // NB: STS is asked only for a namespace that may use the own identity; its answer (or its
+    // failure) is kept by `AwsClients`, so a refusal for an unknown account retried at every resync
+    // sends no call in a loop.
+    let own = if account::needs_own_account(annotations, tenancy) {
+        Box::pin(aws.own_account()).await
+    } else {
+        None
+    };
+    let (role, expected) = match account::decide(namespace, annotations, tenancy, own.as_deref()) {
         Decision::Refused { reason, message } => return Ok(Err(Phase::Stalled { reason, message })),
-        // NB: when the own account cannot be learned (no STS endpoint), only namespaces with a
-        // role get the account check; the calls themselves still fail on another account's ARN.
-        Decision::Own => (None, Box::pin(aws.own_account()).await),
+        // NB: without an allow-list, when the own account cannot be learned (no STS endpoint),
+        // only namespaces with a role get the account check; the calls themselves still fail on
+        // another account's ARN.
+        Decision::Own { account } => (None, account),
         Decision::Role { role, account } => (Some(role), Some(account)),
     };
     if let Some(message) = expected

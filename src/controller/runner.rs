@@ -47,8 +47,9 @@ pub struct RunConfig {
     pub metrics_addr: SocketAddr,
     /// Elect a leader on this Lease before reconciling; `None` runs unconditionally.
     pub leader_election: Option<LeaseSettings>,
-    /// Account IDs that a namespace's `runway.dev/aws-role-arn` may name; empty allows any.
-    pub allowed_accounts: Vec<String>,
+    /// The accounts runway may act in (a namespace's role's, or its own), and whether every
+    /// namespace must name a role.
+    pub tenancy: crate::plan::account::Tenancy,
     /// The cluster identity for owner tags; `None` takes the `kube-system` Namespace's UID.
     pub cluster_id: Option<String>,
 }
@@ -175,7 +176,7 @@ async fn watch_accounts(
     client: &Client,
     aws: &Arc<AwsClients>,
     namespace: Option<&str>,
-    allowed: Vec<String>,
+    tenancy: crate::plan::account::Tenancy,
 ) -> Result<accounts::Accounts> {
     let namespaces = accounts::watch_namespaces(client, namespace);
     if store_synced(&namespaces).await.is_err() {
@@ -185,7 +186,7 @@ async fn watch_accounts(
     }
     Ok(accounts::Accounts {
         namespaces,
-        allowed,
+        tenancy,
         client: client.clone(),
         aws: Arc::clone(aws),
     })
@@ -218,7 +219,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         streaming_list,
         metrics_addr,
         leader_election,
-        allowed_accounts,
+        tenancy,
         cluster_id,
     } = config;
     let watch = watch_config(watch_selector.as_deref(), streaming_list);
@@ -237,7 +238,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
     let aws = AwsClients::new(aws, metrics.clone());
-    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), allowed_accounts).await?;
+    let accounts = watch_accounts(&client, &aws, namespace.as_deref(), tenancy).await?;
     let ctx = Context::new(
         client.clone(),
         aws,

@@ -5,9 +5,13 @@
 //! controller's own `preview` (the same resolution by status, owner tag and `serviceArn`, the same
 //! observation, the same pure planner) and tag step what it would do; the functions here (pure)
 //! turn that into a [`Report`]: `create` with the request, `update` with a field-level diff,
-//! `redeploy`, `no change`, or `blocked` with the reason. Nothing is ever sent that changes AWS.
+//! `redeploy`, `no change`, or `blocked` with the reason, and the reports into an exit code.
+//! `documents` sorts the manifests' documents and `settings` stacks the controller's settings
+//! (flags, its Deployment, the environment); both are pure. Nothing is ever sent that changes AWS.
 
+pub mod documents;
 pub mod run;
+pub mod settings;
 #[cfg(test)]
 mod tests;
 
@@ -363,14 +367,26 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// The exit code, as `terraform plan -detailed-exitcode` gives it: 0 when nothing would change,
-/// 2 when something would, 1 when a resource is blocked (applying it would leave it Stalled).
+/// Exit code: nothing would change.
+pub const EXIT_NO_CHANGE: u8 = 0;
+/// Exit code: a resource is blocked (applying it would leave it Stalled), whatever else changes.
+pub const EXIT_BLOCKED: u8 = 1;
+/// Exit code: something would change (create, update, redeploy), and nothing is blocked.
+pub const EXIT_CHANGES: u8 = 2;
+/// Exit code: the command failed before it could say, so it says nothing about the manifests:
+/// bad flags or manifests (a `runway.dev` document of an unknown version or kind), no cluster, AWS
+/// unreachable.
+pub const EXIT_ERROR: u8 = 3;
+
+/// The exit code of the reports, as `terraform plan -detailed-exitcode` gives it for the verdicts:
+/// [`EXIT_NO_CHANGE`], [`EXIT_CHANGES`], or [`EXIT_BLOCKED`] when a resource is blocked. A failed
+/// run exits [`EXIT_ERROR`] instead.
 pub fn exit_code(reports: &[Report]) -> u8 {
     if reports.iter().any(|r| r.verdict == Verdict::Blocked) {
-        1
+        EXIT_BLOCKED
     } else if reports.iter().any(|r| r.verdict.changes()) {
-        2
+        EXIT_CHANGES
     } else {
-        0
+        EXIT_NO_CHANGE
     }
 }

@@ -5,11 +5,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 use std::fmt::Debug;
 
+use super::documents::{self, Doc};
+use super::settings::{self, Settings};
 use super::{
     FieldChange, Report, Verdict, apprunner_call, apprunner_changes, apprunner_verdict, exit_code,
     express_call, express_changes, express_verdict, render_text, with_tags,
@@ -21,10 +24,11 @@ use crate::aws::{AwsClients, AwsSettings, RegionClients};
 use crate::controller::identity;
 use crate::controller::kind::{Planned, ServiceKind};
 use crate::controller::managed::ManagedStatus;
-use crate::controller::reconcile::{Decided, Settings, clock, preview};
+use crate::controller::reconcile::{Decided, Settings as PlanSettings, clock, preview};
 use crate::controller::tags::{TagInput, TagStep};
 use crate::controller::{accounts, tags as tag_ctl};
 use crate::metrics::Metrics;
+use crate::plan::account;
 use crate::plan::apprunner as ar;
 use crate::plan::express as xp;
 use crate::plan::{Owner, Phase, Request};
@@ -43,8 +47,8 @@ pub enum Output {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DiffArgs {
     /// Manifest files or directories (`-` for standard input, so `kustomize build | runway diff -f -`
-    /// works).
-    /// Every ExpressService and AppRunnerService in them is compared; other kinds are skipped.
+    /// works). Lists (`kind: List`) are expanded; every ExpressService and AppRunnerService is
+    /// compared, and each other document is named on stderr as skipped.
     #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// The namespace of manifests that name none.
@@ -53,40 +57,59 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Take the controller's settings (Region, allowed accounts, whether a namespace role is
+    /// required, resync interval) from its Deployment, `NAMESPACE/NAME`: the runway container's
+    /// arguments and environment. Flags given here win. Needs `get` on that Deployment.
+    #[arg(long, value_name = "NAMESPACE/NAME", value_parser = parse_deployment)]
+    pub from_deployment: Option<(String, String)>,
     /// The controller's default Region, for resources that name none and have no service yet.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-    pub region: String,
+    /// Default: the Deployment's, else AWS_REGION, else us-east-1.
+    #[arg(long)]
+    pub region: Option<String>,
     /// Send every AWS call to this endpoint (for example `runway simulate-aws`).
     #[arg(long, env = "RUNWAY_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
     /// The controller's allow-list of account IDs (as `runway run --allowed-account-ids`).
-    #[arg(long, env = "RUNWAY_ALLOWED_ACCOUNT_IDS", value_delimiter = ',')]
-    pub allowed_account_ids: Vec<String>,
+    /// Default: the Deployment's, else RUNWAY_ALLOWED_ACCOUNT_IDS, else none (any account).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT_ID", value_parser = account::parse_account_id)]
+    pub allowed_account_ids: Option<Vec<String>>,
+    /// Whether the controller requires a role on every namespace (as `runway run
+    /// --require-namespace-role`). Default: the Deployment's, else RUNWAY_REQUIRE_NAMESPACE_ROLE,
+    /// else false.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub require_namespace_role: Option<bool>,
     /// The controller's resync interval in seconds, which paces retries of rejected requests.
-    #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
-    pub resync_seconds: u64,
+    /// Default: the Deployment's, else RUNWAY_RESYNC_SECONDS, else 600.
+    #[arg(long)]
+    pub resync_seconds: Option<u64>,
     /// The controller's cluster identity (`runway run --cluster-id`); default the `kube-system`
     /// Namespace's UID, as the controller takes it.
     #[arg(long, env = "RUNWAY_CLUSTER_ID")]
     pub cluster_id: Option<String>,
 }
 
-/// One resource from the manifests.
-enum Doc {
-    Express(Box<ExpressService>),
-    AppRunner(Box<AppRunnerService>),
+/// `NAMESPACE/NAME` of a Deployment.
+fn parse_deployment(value: &str) -> std::result::Result<(String, String), String> {
+    match value.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        _ => Err(format!("{value:?} is not NAMESPACE/NAME")),
+    }
 }
 
-/// Runs the command and returns its exit code: 0 nothing would change, 2 something would, 1 a
-/// resource is blocked. Errors (unreadable input, no cluster, AWS failures) are `Err` (exit 1).
+/// Runs the command and returns its exit code (`diff::exit_code`): 0 nothing would change, 2
+/// something would, 1 a resource is blocked. Errors (bad manifests, no cluster, AWS failures) are
+/// `Err`, which the binary turns into `diff::EXIT_ERROR`.
 pub async fn run(args: DiffArgs) -> Result<u8> {
     let docs = load(&args)?;
     let client = Client::try_default()
         .await
         .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
+    let settings = controller_settings(&client, &args).await?;
     let aws = AwsClients::new(
         AwsSettings {
-            default_region: args.region.clone(),
+            default_region: settings.region.clone(),
             endpoint_url: args.aws_endpoint_url.clone(),
             placeholder_credentials: false,
             attempt_timeout: Duration::from_secs(10),
@@ -96,22 +119,27 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
         Metrics::new(),
     );
     let cluster = identity::cluster_id(&client, args.cluster_id.clone()).await?;
-    let settings = Settings {
-        resync: Duration::from_secs(args.resync_seconds.max(1)),
+    let plan = PlanSettings {
+        resync: Duration::from_secs(settings.resync_seconds.max(1)),
         cluster: &cluster,
     };
     let mut reports = Vec::new();
     for doc in docs {
         let report = match doc {
-            Doc::Express(obj) => report(&client, &aws, &args, settings, *obj).await?,
-            Doc::AppRunner(obj) => report(&client, &aws, &args, settings, *obj).await?,
+            Doc::Express(obj) => report(&client, &aws, &settings, plan, *obj).await?,
+            Doc::AppRunner(obj) => report(&client, &aws, &settings, plan, *obj).await?,
         };
         reports.push(report);
     }
-    match args.output {
-        Output::Text => print!("{}", render_text(&reports)),
+    print_reports(&reports, args.output)?;
+    Ok(exit_code(&reports))
+}
+
+fn print_reports(reports: &[Report], output: Output) -> Result<()> {
+    match output {
+        Output::Text => print!("{}", render_text(reports)),
         Output::Json => {
-            for r in &reports {
+            for r in reports {
                 let line = serde_json::to_string(r).map_err(|source| Error::Serialize {
                     what: "a diff report".into(),
                     source,
@@ -120,54 +148,50 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
             }
         }
     }
-    Ok(exit_code(&reports))
+    Ok(())
 }
 
+/// The controller's settings: the flags, then its Deployment when asked, then the environment.
+async fn controller_settings(client: &Client, args: &DiffArgs) -> Result<Settings> {
+    let flags = settings::Partial {
+        region: args.region.clone(),
+        allowed: args.allowed_account_ids.clone(),
+        require_role: args.require_namespace_role,
+        resync_seconds: args.resync_seconds,
+    };
+    let ambient = settings::from_vars(|name| std::env::var(name).ok())?;
+    let deployment = match &args.from_deployment {
+        Some((namespace, name)) => {
+            let found = Api::<Deployment>::namespaced(client.clone(), namespace)
+                .get(name)
+                .await
+                .map_err(|e| Error::kube(format!("reading Deployment {namespace}/{name}"), e))?;
+            let label = format!("{namespace}/{name}");
+            Some(settings::from_deployment(&found, &label, &flags)?)
+        }
+        None => None,
+    };
+    let settings = settings::resolve(flags, deployment, ambient);
+    tracing::debug!(?settings, "the controller's settings");
+    Ok(settings)
+}
+
+/// The runway resources of every source, in order; each skipped document is named on stderr.
 fn load(args: &DiffArgs) -> Result<Vec<Doc>> {
     let mut docs = Vec::new();
     for path in &args.files {
-        docs.extend(parse(&crate::manifests::read(path)?, &args.namespace)?);
+        let source = match path.to_str() {
+            Some("-") => "standard input".to_string(),
+            _ => path.display().to_string(),
+        };
+        let documents = crate::manifests::documents(&crate::manifests::read(path)?)?;
+        let sorted = documents::sort(documents, &source, &args.namespace)?;
+        for skipped in &sorted.skipped {
+            eprintln!("runway diff: skipped {skipped}");
+        }
+        docs.extend(sorted.resources);
     }
     Ok(docs)
-}
-
-/// Every runway resource in a multi-document YAML text, with `namespace` filled in where the
-/// manifest names none; other kinds are skipped.
-fn parse(text: &str, namespace: &str) -> Result<Vec<Doc>> {
-    let yaml_err = |source| Error::Yaml {
-        what: "the manifests".into(),
-        source,
-    };
-    let mut out = Vec::new();
-    for mut value in crate::manifests::documents(text)? {
-        let (Some(api), Some(kind)) = (
-            value
-                .get("apiVersion")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            value.get("kind").and_then(|v| v.as_str()).map(str::to_string),
-        ) else {
-            continue;
-        };
-        if api != "runway.dev/v1alpha1" {
-            continue;
-        }
-        if value.get("metadata").and_then(|m| m.get("namespace")).is_none()
-            && let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut())
-        {
-            meta.insert("namespace".into(), namespace.into());
-        }
-        match kind.as_str() {
-            "ExpressService" => out.push(Doc::Express(Box::new(
-                crate::manifests::from_value(value).map_err(yaml_err)?,
-            ))),
-            "AppRunnerService" => out.push(Doc::AppRunner(Box::new(
-                crate::manifests::from_value(value).map_err(yaml_err)?,
-            ))),
-            _ => {}
-        }
-    }
-    Ok(out)
 }
 
 /// The report of a planned resource: its verdict, the call, and the planner's reason (a blocked
@@ -335,7 +359,7 @@ impl Target for AppRunnerService {
 async fn prepare<K: Target>(
     client: &Client,
     aws: &AwsClients,
-    args: &DiffArgs,
+    settings: &Settings,
     obj: &mut K,
 ) -> Result<std::result::Result<RegionClients, Report>> {
     let namespace = obj.meta().namespace.clone().unwrap_or_default();
@@ -353,11 +377,11 @@ async fn prepare<K: Target>(
         .await
         .map_err(|e| Error::kube(format!("reading {} {namespace}/{name}", K::KIND), e))?;
     obj.take_status(live);
-    let region = obj.region(&args.region);
+    let region = obj.region(&settings.region);
     let annotations = accounts::read_annotations(client, &namespace).await?;
     let resolved = accounts::resolve_with(
         aws,
-        &args.allowed_account_ids,
+        &settings.tenancy,
         accounts::Tenant {
             namespace: &namespace,
             annotations: &annotations,
@@ -379,18 +403,18 @@ async fn prepare<K: Target>(
 async fn report<K: Target>(
     client: &Client,
     aws: &AwsClients,
-    args: &DiffArgs,
-    settings: Settings<'_>,
+    settings: &Settings,
+    plan: PlanSettings<'_>,
     mut obj: K,
 ) -> Result<Report> {
     let namespace = obj.namespace().unwrap_or_default();
     let name = obj.name_any();
-    let c = match prepare(client, aws, args, &mut obj).await? {
+    let c = match prepare(client, aws, settings, &mut obj).await? {
         Ok(c) => c,
         Err(report) => return Ok(report),
     };
     let now = Timestamp::now();
-    let (status, planned) = match preview(&obj, &c, settings, now).await? {
+    let (status, planned) = match preview(&obj, &c, plan, now).await? {
         (_, Decided::Conflict(refusal)) => {
             let reason = format!("{}: {}", refusal.reason, refusal.message);
             return Ok(blocked(K::KIND, &namespace, &name, reason));
@@ -406,7 +430,7 @@ async fn report<K: Target>(
         reason,
         K::call(&planned.next),
     );
-    match obj.create_body(&planned.next, settings.cluster) {
+    match obj.create_body(&planned.next, plan.cluster) {
         Some(Ok(body)) => report.request = Some(body),
         Some(Err(message)) => {
             return Ok(blocked(
@@ -428,7 +452,7 @@ async fn report<K: Target>(
             spec_tags: obj.spec_tags(),
             reported: target.reported.as_deref(),
             settled: K::settled(&planned.next),
-            clock: clock(&obj, settings, now),
+            clock: clock(&obj, plan, now),
         };
         let step = tag_ctl::preview(&c, &input, status.common()).await?;
         verdict = apply_tags(verdict, step, &mut report);

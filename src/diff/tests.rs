@@ -248,3 +248,309 @@ fn every_fixture_scenarios_diff_verdict_is_the_controllers_next_call() {
         assert_eq!(verdict, want, "{}: {:?}", p.name, p.plan);
     }
 }
+
+#[test]
+fn every_exit_code_says_one_thing() {
+    let codes = [EXIT_NO_CHANGE, EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR];
+    assert_eq!(codes, [0, 1, 2, 3]);
+    // A blocked resource wins over changes; an error is never a verdict's code.
+    for verdicts in [
+        vec![],
+        vec![Verdict::NoChange],
+        vec![Verdict::Create, Verdict::Update],
+        vec![Verdict::Blocked, Verdict::Create],
+    ] {
+        let reports: Vec<Report> = verdicts.into_iter().map(report).collect();
+        assert_ne!(exit_code(&reports), EXIT_ERROR);
+    }
+}
+
+mod documents {
+    use serde_json::json;
+
+    use crate::diff::documents::{Doc, expand, sort};
+    use crate::manifests;
+
+    fn express(name: &str) -> serde_json::Value {
+        json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": name},
+            "spec": {
+                "infrastructureRoleArn": "arn:aws:iam::123456789012:role/infra",
+                "primaryContainer": {"image": "nginx:1.27"}
+            }
+        })
+    }
+
+    fn names(docs: &[Doc]) -> Vec<String> {
+        docs.iter()
+            .map(|d| match d {
+                Doc::Express(x) => format!(
+                    "xsvc {}/{}",
+                    x.metadata.namespace.clone().unwrap_or_default(),
+                    x.metadata.name.clone().unwrap_or_default()
+                ),
+                Doc::AppRunner(a) => format!("arsvc {}", a.metadata.name.clone().unwrap_or_default()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_list_is_expanded_as_kubectl_does_and_other_documents_are_named() {
+        let text = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}\n- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cfg, namespace: shop}}}}\n---\n{}\n",
+            serde_json::to_string(&express("web")).expect("json"),
+            serde_json::to_string(&json!({"kind": "ExpressServiceList",
+                "apiVersion": "runway.dev/v1alpha1",
+                "items": [{"metadata": {"name": "api", "namespace": "ops"},
+                           "spec": express("api")["spec"]}]}))
+            .expect("json"),
+        );
+        let docs = manifests::documents(&text).expect("yaml");
+        let sorted = sort(docs, "standard input", "shop").expect("sorted");
+        assert_eq!(names(&sorted.resources), vec!["xsvc shop/web", "xsvc ops/api"]);
+        assert_eq!(
+            sorted.skipped,
+            vec!["standard input, document 2 (v1 ConfigMap shop/cfg): not a runway resource"]
+        );
+    }
+
+    #[test]
+    fn nested_lists_and_lists_of_lists_flatten_and_an_empty_list_is_nothing() {
+        let nested = json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "List", "items": [express("a"), express("b")]},
+            express("c")
+        ]});
+        let empty = json!({"apiVersion": "v1", "kind": "List", "items": []});
+        let flat = expand(vec![nested, empty]);
+        let names: Vec<&str> = flat
+            .iter()
+            .filter_map(|d| d.pointer("/metadata/name").and_then(|n| n.as_str()))
+            .collect();
+        assert_eq!(names, vec!["a", "b", "c"]);
+        // `items` alone does not make a list.
+        let not_a_list = json!({"apiVersion": "v1", "kind": "ConfigMap", "items": [1]});
+        assert_eq!(expand(vec![not_a_list.clone()]), vec![not_a_list]);
+    }
+
+    #[test]
+    fn a_document_without_apiversion_or_kind_is_skipped_and_named() {
+        let sorted = sort(vec![json!({"metadata": {"name": "x"}})], "a.yaml", "default").expect("sorted");
+        assert!(sorted.resources.is_empty());
+        assert_eq!(
+            sorted.skipped,
+            vec!["a.yaml, document 1 (x): not a Kubernetes object (no apiVersion or kind)"]
+        );
+    }
+
+    #[test]
+    fn a_runway_document_of_an_unknown_version_or_kind_is_an_error_that_names_it() {
+        for (api_version, kind) in [
+            ("runway.dev/v1beta1", "ExpressService"),
+            ("runway.dev/v1alpha1", "LambdaService"),
+            ("runway.dev", "ExpressService"),
+        ] {
+            let mut doc = express("web");
+            doc["apiVersion"] = json!(api_version);
+            doc["kind"] = json!(kind);
+            let err = sort(
+                vec![json!({"apiVersion": "v1", "kind": "Namespace"}), doc],
+                "prod.yaml",
+                "shop",
+            )
+            .expect_err("unknown runway.dev document");
+            let message = err.to_string();
+            assert!(
+                message.contains("prod.yaml, document 2")
+                    && message.contains(&format!("{api_version} {kind} shop/web"))
+                    && message.contains("runway.dev/v1alpha1 ExpressService"),
+                "{message}"
+            );
+        }
+        // A runway resource that does not parse names the document too.
+        let mut bad = express("web");
+        bad["spec"]["primaryContainer"] = json!("nginx");
+        let message = sort(vec![bad], "prod.yaml", "shop")
+            .expect_err("bad spec")
+            .to_string();
+        assert!(message.contains("prod.yaml, document 1"), "{message}");
+    }
+}
+
+mod settings {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use serde_json::json;
+
+    use crate::diff::settings::*;
+    use crate::plan::account::Tenancy;
+
+    fn vars(pairs: &[(&str, &str)]) -> Partial {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        from_vars(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).expect("vars")
+    }
+
+    fn deployment(args: serde_json::Value, env: serde_json::Value) -> Deployment {
+        serde_json::from_value(json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "runway", "namespace": "runway-system"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "runway"}},
+                "template": {"spec": {"containers": [
+                    {"name": "sidecar", "image": "proxy", "env": [{"name": "AWS_REGION", "value": "ap-south-1"}]},
+                    {"name": "runway", "image": "runway", "args": args, "env": env}
+                ]}}
+            }
+        }))
+        .expect("deployment")
+    }
+
+    #[test]
+    fn the_environment_is_read_as_runway_run_reads_it() {
+        let p = vars(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321, 123456789012"),
+            ("RUNWAY_REQUIRE_NAMESPACE_ROLE", "true"),
+            ("RUNWAY_RESYNC_SECONDS", "120"),
+        ]);
+        assert_eq!(
+            p.finish(),
+            Settings {
+                region: "eu-west-1".into(),
+                tenancy: Tenancy {
+                    allowed: vec!["210987654321".into(), "123456789012".into()],
+                    require_role: true
+                },
+                resync_seconds: 120
+            }
+        );
+        for (value, want) in [
+            ("false", false),
+            ("0", false),
+            ("Off", false),
+            ("1", true),
+            ("yes", true),
+        ] {
+            assert_eq!(
+                vars(&[("RUNWAY_REQUIRE_NAMESPACE_ROLE", value)]).require_role,
+                Some(want)
+            );
+        }
+        // Empty variables are unset; nothing set gives runway run's defaults.
+        assert_eq!(
+            vars(&[("RUNWAY_ALLOWED_ACCOUNT_IDS", ""), ("AWS_REGION", "")]),
+            Partial::default()
+        );
+        assert_eq!(
+            Partial::default().finish(),
+            Settings {
+                region: "us-east-1".into(),
+                tenancy: Tenancy::default(),
+                resync_seconds: 600
+            }
+        );
+        assert!(from_vars(|n| (n == "RUNWAY_ALLOWED_ACCOUNT_IDS").then(|| "12345".into())).is_err());
+        assert!(from_vars(|n| (n == "RUNWAY_RESYNC_SECONDS").then(|| "soon".into())).is_err());
+    }
+
+    #[test]
+    fn the_deployments_arguments_win_over_its_environment_as_in_clap() {
+        let d = deployment(
+            json!([
+                "run",
+                "--allowed-account-ids",
+                "210987654321",
+                "--allowed-account-ids=310987654321",
+                "--require-namespace-role",
+                "--region=eu-central-1"
+            ]),
+            json!([
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "AWS_REGION", "value": "eu-west-1"},
+                {"name": "RUNWAY_ALLOWED_ACCOUNT_IDS", "value": "123456789012"},
+                {"name": "RUNWAY_RESYNC_SECONDS", "value": "60"},
+                {"name": "RUNWAY_RESYNC_SECONDS", "value": "90"}
+            ]),
+        );
+        let p = from_deployment(&d, "runway-system/runway", &Partial::default()).expect("settings");
+        assert_eq!(
+            p,
+            Partial {
+                region: Some("eu-central-1".into()),
+                allowed: Some(vec!["210987654321".into(), "310987654321".into()]),
+                require_role: Some(true),
+                // The last of two entries with one name wins, as in Kubernetes.
+                resync_seconds: Some(90),
+            }
+        );
+        // The chart's form: `args: ["run"]` and everything in the environment.
+        let chart = deployment(
+            json!(["run"]),
+            json!([{"name": "RUNWAY_ALLOWED_ACCOUNT_IDS", "value": "210987654321"},
+                   {"name": "RUNWAY_REQUIRE_NAMESPACE_ROLE", "value": "false"}]),
+        );
+        let p = from_deployment(&chart, "r", &Partial::default()).expect("settings");
+        assert_eq!(p.allowed, Some(vec!["210987654321".into()]));
+        assert_eq!(p.require_role, Some(false));
+        assert_eq!(p.region, None, "the sidecar's region is not runway's");
+    }
+
+    #[test]
+    fn flags_win_then_the_deployment_then_the_environment_only_for_the_region() {
+        let flags = Partial {
+            require_role: Some(false),
+            ..Partial::default()
+        };
+        let from_controller = Partial {
+            allowed: Some(vec!["210987654321".into()]),
+            require_role: Some(true),
+            ..Partial::default()
+        };
+        let ambient = Partial {
+            region: Some("eu-west-1".into()),
+            allowed: Some(vec!["999999999999".into()]),
+            resync_seconds: Some(5),
+            ..Partial::default()
+        };
+        let s = resolve(flags.clone(), Some(from_controller), ambient.clone());
+        assert_eq!(s.tenancy.allowed, vec!["210987654321".to_string()]);
+        assert!(!s.tenancy.require_role, "the flag wins");
+        // The Deployment leaves the Region to its pods' AWS_REGION (the IRSA webhook): diff's own
+        // fills it in, but the allow-list and resync are the controller's defaults, not diff's.
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(s.resync_seconds, 600);
+        // Without a Deployment the environment counts in full.
+        let s = resolve(flags, None, ambient);
+        assert_eq!(s.tenancy.allowed, vec!["999999999999".to_string()]);
+        assert_eq!(s.resync_seconds, 5);
+    }
+
+    #[test]
+    fn a_setting_the_deployment_hides_in_value_from_is_an_error_unless_a_flag_gives_it() {
+        let d = deployment(
+            json!(["run"]),
+            json!([{"name": "RUNWAY_ALLOWED_ACCOUNT_IDS",
+                    "valueFrom": {"configMapKeyRef": {"name": "accounts", "key": "ids"}}}]),
+        );
+        let err = from_deployment(&d, "runway-system/runway", &Partial::default()).expect_err("valueFrom");
+        assert!(err.to_string().contains("RUNWAY_ALLOWED_ACCOUNT_IDS"), "{err}");
+        let flags = Partial {
+            allowed: Some(vec!["123456789012".into()]),
+            ..Partial::default()
+        };
+        assert!(from_deployment(&d, "runway-system/runway", &flags).is_ok());
+        // Two containers, none named runway: which one is the controller is not guessed.
+        let mut two = deployment(json!(["run"]), json!([]));
+        if let Some(spec) = two.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
+            spec.containers[1].name = "controller".into();
+        }
+        let err = from_deployment(&two, "x/y", &Partial::default()).expect_err("no runway container");
+        assert!(err.to_string().contains("sidecar, controller"), "{err}");
+        assert!(from_args(&["--region".into()]).is_err());
+        assert!(from_args(&["--allowed-account-ids=1".into()]).is_err());
+    }
+}

@@ -3,13 +3,15 @@
 //! The platform team maps a namespace to an account with Namespace annotations:
 //! `runway.dev/aws-role-arn` names the IAM role runway assumes (STS AssumeRole) for every resource in
 //! the namespace, and `runway.dev/aws-external-id` the External ID the role's trust policy may ask
-//! for. A namespace without the role annotation uses the controller's own identity. Tenants cannot
-//! choose a role in their resources' spec: anyone who can create a resource could then act with any
-//! role the controller can assume.
+//! for. A namespace without the role annotation uses the controller's own identity, unless the
+//! controller's [`Tenancy`] forbids it: with an allow-list, the own account must be in it (and known);
+//! with `require_role`, every namespace must name a role. Tenants cannot choose a role in their
+//! resources' spec: anyone who can create a resource could then act with any role the controller
+//! can assume.
 //!
-//! Data flow: the Namespace's annotations and the controller's allow-list go to [`decide`]; the
-//! account it names (or the controller's own) and the service ARN in the resource go to
-//! [`mismatch`], which refuses to operate on a service of another account.
+//! Data flow: the Namespace's annotations, the controller's [`Tenancy`] and its own account (when
+//! [`needs_own_account`] says it matters) go to [`decide`]; the account it names and the service
+//! ARN in the resource go to [`mismatch`], which refuses to operate on a service of another account.
 
 use std::collections::BTreeMap;
 
@@ -29,11 +31,26 @@ pub struct AssumedRole {
     pub external_id: Option<String>,
 }
 
+/// The controller's rules for mapping namespaces to accounts (`runway run --allowed-account-ids`
+/// and `--require-namespace-role`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tenancy {
+    /// Account IDs runway may act in, through a namespace's role or its own identity; empty allows
+    /// any.
+    pub allowed: Vec<String>,
+    /// Whether every namespace must name a role: then none uses the controller's own identity.
+    pub require_role: bool,
+}
+
 /// The identity a namespace's resources use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// The controller's own credentials (the SDK default chain).
-    Own,
+    Own {
+        /// The controller's own account, when it is known (it can be unknown only without an
+        /// allow-list).
+        account: Option<String>,
+    },
     /// A role in `account`, assumed with the controller's own credentials.
     Role {
         /// The role.
@@ -48,6 +65,16 @@ pub enum Decision {
         /// Human-readable detail.
         message: String,
     },
+}
+
+/// A 12-digit AWS account ID, as `--allowed-account-ids` takes it (surrounding spaces trimmed).
+pub fn parse_account_id(value: &str) -> Result<String, String> {
+    let id = value.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_string())
+    } else {
+        Err(format!("{value:?} is not a 12-digit AWS account ID"))
+    }
 }
 
 /// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`), when it has a
@@ -86,24 +113,89 @@ fn valid_external_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
 }
 
-/// The identity for a namespace with these annotations. `allowed` is the controller's allow-list
-/// of account IDs for assumed roles; empty allows any account.
-pub fn decide(namespace: &str, annotations: &BTreeMap<String, String>, allowed: &[String]) -> Decision {
+/// Whether [`decide`] needs the controller's own account for a namespace with these annotations:
+/// only when the namespace names no role and may use the controller's own identity.
+pub fn needs_own_account(annotations: &BTreeMap<String, String>, tenancy: &Tenancy) -> bool {
+    !tenancy.require_role && !annotations.contains_key(ROLE_ANNOTATION)
+}
+
+/// The identity for a namespace with these annotations, under the controller's `tenancy`. `own`
+/// is the controller's own account (STS GetCallerIdentity), `None` when it could not be learned or
+/// was not asked for (see [`needs_own_account`]).
+pub fn decide(
+    namespace: &str,
+    annotations: &BTreeMap<String, String>,
+    tenancy: &Tenancy,
+    own: Option<&str>,
+) -> Decision {
     let external_id = annotations
         .get(EXTERNAL_ID_ANNOTATION)
         .map(|s| s.trim().to_string());
-    let Some(arn) = annotations.get(ROLE_ANNOTATION).map(|s| s.trim()) else {
-        if external_id.is_some() {
-            return Decision::Refused {
-                reason: "InvalidAccountAnnotation",
-                message: format!(
-                    "namespace {namespace} has {EXTERNAL_ID_ANNOTATION} but no {ROLE_ANNOTATION}; an \
-                     External ID only goes with a role to assume"
-                ),
-            };
-        }
-        return Decision::Own;
+    match annotations.get(ROLE_ANNOTATION).map(|s| s.trim()) {
+        None if external_id.is_some() => Decision::Refused {
+            reason: "InvalidAccountAnnotation",
+            message: format!(
+                "namespace {namespace} has {EXTERNAL_ID_ANNOTATION} but no {ROLE_ANNOTATION}; an \
+                 External ID only goes with a role to assume"
+            ),
+        },
+        None => decide_own(namespace, tenancy, own),
+        Some(arn) => decide_role(namespace, arn, external_id, &tenancy.allowed),
+    }
+}
+
+/// The decision for a namespace without a role: the controller's own identity, if `tenancy`
+/// allows it.
+fn decide_own(namespace: &str, tenancy: &Tenancy, own: Option<&str>) -> Decision {
+    if tenancy.require_role {
+        return Decision::Refused {
+            reason: "NamespaceRoleRequired",
+            message: format!(
+                "namespace {namespace} has no {ROLE_ANNOTATION}, and this controller requires one \
+                 for every namespace (--require-namespace-role, the chart's \
+                 multiAccount.requireNamespaceRole); a platform administrator annotates the \
+                 namespace with the role of its account"
+            ),
+        };
+    }
+    let allowed = &tenancy.allowed;
+    if allowed.is_empty() {
+        return Decision::Own {
+            account: own.map(str::to_string),
+        };
+    }
+    let Some(own) = own else {
+        return Decision::Refused {
+            reason: "OwnAccountUnknown",
+            message: format!(
+                "namespace {namespace} has no {ROLE_ANNOTATION}, so it would use the controller's own \
+                 identity, but runway cannot learn that identity's account (STS GetCallerIdentity \
+                 failed; it asks again every 10 minutes) to check it against the allowed accounts \
+                 ({}); make STS reachable from the controller, or annotate the namespace with a role",
+                allowed.join(", ")
+            ),
+        };
     };
+    if !allowed.iter().any(|a| a == own) {
+        return Decision::Refused {
+            reason: "AccountNotAllowed",
+            message: format!(
+                "namespace {namespace} has no {ROLE_ANNOTATION}, so it would use the controller's own \
+                 account {own}, which is not in the controller's allowed accounts ({}); a platform \
+                 administrator adds it to the chart's multiAccount.allowedAccountIds, or annotates \
+                 the namespace with a role in an allowed account",
+                allowed.join(", ")
+            ),
+        };
+    }
+    Decision::Own {
+        account: Some(own.to_string()),
+    }
+}
+
+/// The decision for a namespace whose role annotation is `arn`: that role, if the annotations are
+/// valid and its account is allowed.
+fn decide_role(namespace: &str, arn: &str, external_id: Option<String>, allowed: &[String]) -> Decision {
     if !valid_role_arn(arn) {
         return Decision::Refused {
             reason: "InvalidAccountAnnotation",
@@ -173,13 +265,114 @@ mod tests {
     }
 
     const ROLE: &str = "arn:aws:iam::210987654321:role/runway-team-a";
+    const OWN: &str = "123456789012";
+
+    fn tenancy(allowed: &[&str], require_role: bool) -> Tenancy {
+        Tenancy {
+            allowed: allowed.iter().map(|a| a.to_string()).collect(),
+            require_role,
+        }
+    }
+
+    /// One row of the decision table: annotations, allow-list, whether a role is required, the own
+    /// account, and the outcome ([`outcome`]).
+    type Row = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+        bool,
+        Option<&'static str>,
+        &'static str,
+    );
+
+    /// The decision's kind: `Own`, `Role`, or the refusal's reason.
+    fn outcome(d: &Decision) -> &'static str {
+        match d {
+            Decision::Own { .. } => "Own",
+            Decision::Role { .. } => "Role",
+            Decision::Refused { reason, .. } => reason,
+        }
+    }
 
     #[test]
-    fn a_namespace_without_the_annotation_uses_the_controllers_own_identity() {
-        assert_eq!(decide("a", &annotations(&[]), &[]), Decision::Own);
+    fn each_tenancy_decides_each_namespace_as_the_table_says() {
+        let none: &[(&str, &str)] = &[];
+        let role: &[(&str, &str)] = &[(ROLE_ANNOTATION, ROLE)];
+        let other: &[(&str, &str)] = &[("team", "a")];
+        // (annotations, allow-list, require a role, own account, outcome)
+        let table: &[Row] = &[
+            // No allow-list: an unannotated namespace uses the own identity, known or not.
+            (none, &[], false, Some(OWN), "Own"),
+            (none, &[], false, None, "Own"),
+            (other, &[], false, Some(OWN), "Own"),
+            // An allow-list binds the own account too: it must be in it, and known.
+            (none, &[OWN], false, Some(OWN), "Own"),
+            (none, &["210987654321"], false, Some(OWN), "AccountNotAllowed"),
+            (none, &[OWN], false, None, "OwnAccountUnknown"),
+            (none, &["210987654321"], false, None, "OwnAccountUnknown"),
+            // Requiring a role refuses every unannotated namespace, whatever the own account.
+            (none, &[], true, Some(OWN), "NamespaceRoleRequired"),
+            (none, &[OWN], true, Some(OWN), "NamespaceRoleRequired"),
+            (none, &[], true, None, "NamespaceRoleRequired"),
+            // A role is checked against the allow-list only; the own account does not matter.
+            (role, &[], false, None, "Role"),
+            (role, &[], true, None, "Role"),
+            (role, &["210987654321"], true, Some(OWN), "Role"),
+            (role, &[OWN], false, Some(OWN), "AccountNotAllowed"),
+            (role, &[OWN, "210987654321"], false, None, "Role"),
+        ];
+        for (pairs, allowed, require_role, own, want) in table {
+            let t = tenancy(allowed, *require_role);
+            let d = decide("a", &annotations(pairs), &t, *own);
+            assert_eq!(
+                outcome(&d),
+                *want,
+                "{pairs:?} allowed={allowed:?} require_role={require_role} own={own:?}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_own_account_is_asked_for_only_when_a_namespace_may_use_it() {
+        let role = annotations(&[(ROLE_ANNOTATION, ROLE)]);
+        let none = annotations(&[]);
+        assert!(needs_own_account(&none, &tenancy(&[], false)));
+        assert!(needs_own_account(&none, &tenancy(&[OWN], false)));
+        assert!(!needs_own_account(&none, &tenancy(&[OWN], true)));
+        assert!(!needs_own_account(&role, &tenancy(&[], false)));
+    }
+
+    #[test]
+    fn a_namespace_without_the_annotation_uses_the_controllers_own_identity_and_account() {
         assert_eq!(
-            decide("a", &annotations(&[("other", "x")]), &["1".into()]),
-            Decision::Own
+            decide("a", &annotations(&[]), &tenancy(&[OWN], false), Some(OWN)),
+            Decision::Own {
+                account: Some(OWN.into())
+            }
+        );
+        assert_eq!(
+            decide("a", &annotations(&[]), &Tenancy::default(), None),
+            Decision::Own { account: None }
+        );
+    }
+
+    #[test]
+    fn refusals_of_an_unannotated_namespace_say_why_and_what_to_do() {
+        let message = |t: &Tenancy, own: Option<&str>| match decide("team-a", &annotations(&[]), t, own) {
+            Decision::Refused { message, .. } => message,
+            other => panic!("refused: {other:?}"),
+        };
+        let m = message(&tenancy(&["210987654321"], false), Some(OWN));
+        assert!(
+            m.contains("team-a") && m.contains(OWN) && m.contains("210987654321"),
+            "{m}"
+        );
+        assert!(m.contains("multiAccount.allowedAccountIds"), "{m}");
+        let m = message(&tenancy(&[OWN], false), None);
+        assert!(m.contains("GetCallerIdentity") && m.contains(OWN), "{m}");
+        let m = message(&tenancy(&[], true), Some(OWN));
+        assert!(
+            m.contains("--require-namespace-role") && m.contains(ROLE_ANNOTATION),
+            "{m}"
         );
     }
 
@@ -188,7 +381,8 @@ mod tests {
         let d = decide(
             "a",
             &annotations(&[(ROLE_ANNOTATION, ROLE), (EXTERNAL_ID_ANNOTATION, "team-a-7f3")]),
-            &[],
+            &Tenancy::default(),
+            None,
         );
         assert_eq!(
             d,
@@ -202,7 +396,12 @@ mod tests {
         );
         let with_path = "arn:aws-us-gov:iam::210987654321:role/platform/runway";
         assert!(matches!(
-            decide("a", &annotations(&[(ROLE_ANNOTATION, with_path)]), &[]),
+            decide(
+                "a",
+                &annotations(&[(ROLE_ANNOTATION, with_path)]),
+                &Tenancy::default(),
+                None
+            ),
             Decision::Role { .. }
         ));
     }
@@ -212,25 +411,19 @@ mod tests {
         let d = decide(
             "a",
             &annotations(&[(ROLE_ANNOTATION, ROLE)]),
-            &["123456789012".into()],
+            &tenancy(&[OWN], false),
+            Some(OWN),
         );
         let Decision::Refused { reason, message } = d else {
             panic!("refused: {d:?}")
         };
         assert_eq!(reason, "AccountNotAllowed");
         assert!(message.contains("210987654321"), "{message}");
-        assert!(matches!(
-            decide(
-                "a",
-                &annotations(&[(ROLE_ANNOTATION, ROLE)]),
-                &["123456789012".into(), "210987654321".into()]
-            ),
-            Decision::Role { .. }
-        ));
     }
 
     #[test]
     fn malformed_annotations_are_refused_with_what_is_wrong() {
+        let any = Tenancy::default();
         for bad in [
             "runway-team-a",
             "arn:aws:iam::2109876543:role/x",
@@ -238,7 +431,7 @@ mod tests {
             "arn:aws:sts::210987654321:role/x",
             "arn:aws:iam::210987654321:role/has space",
         ] {
-            let d = decide("a", &annotations(&[(ROLE_ANNOTATION, bad)]), &[]);
+            let d = decide("a", &annotations(&[(ROLE_ANNOTATION, bad)]), &any, None);
             assert!(
                 matches!(
                     d,
@@ -253,11 +446,28 @@ mod tests {
         let d = decide(
             "a",
             &annotations(&[(ROLE_ANNOTATION, ROLE), (EXTERNAL_ID_ANNOTATION, "x")]),
-            &[],
+            &any,
+            None,
         );
         assert!(matches!(d, Decision::Refused { .. }), "{d:?}");
-        let d = decide("a", &annotations(&[(EXTERNAL_ID_ANNOTATION, "abc")]), &[]);
-        assert!(matches!(d, Decision::Refused { .. }), "{d:?}");
+        // An External ID without a role is a mistake, not a request for the own identity.
+        for t in [tenancy(&[], false), tenancy(&[OWN], true)] {
+            let d = decide(
+                "a",
+                &annotations(&[(EXTERNAL_ID_ANNOTATION, "abc")]),
+                &t,
+                Some(OWN),
+            );
+            assert_eq!(outcome(&d), "InvalidAccountAnnotation", "{d:?}");
+        }
+    }
+
+    #[test]
+    fn an_account_id_is_twelve_digits() {
+        assert_eq!(parse_account_id(" 012345678901 ").as_deref(), Ok("012345678901"));
+        for bad in ["", "12345678901", "1234567890123", "12345678901a"] {
+            assert!(parse_account_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
