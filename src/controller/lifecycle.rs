@@ -20,6 +20,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::kind::ServiceKind;
@@ -70,7 +71,10 @@ where
         let mut obj: K = cached.decode()?;
         // NB: read your writes: a watch that lags behind runway's own status write must not make
         // it plan (and send an update) again from the older status.
-        let fresher = ctx.written.fresher(&key, obj.managed_status().cloned());
+        let version = obj.meta().resource_version.clone();
+        let fresher = ctx
+            .written
+            .fresher(&key, version.as_deref(), obj.managed_status().cloned());
         obj.set_managed_status(fresher);
         let obj = Arc::new(obj);
         drop(cached);
@@ -121,6 +125,13 @@ fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), res
         }
         Err(e) if !e.is_retryable() && !deleting => ctx.seen.record(key, hash),
         Err(_) => {}
+    }
+}
+
+/// Remembers a status write (read your writes) when one was made.
+fn record_write<K: Resource, S: Serialize>(ctx: &Context, obj: &K, version: Option<String>, status: &S) {
+    if version.is_some() {
+        ctx.written.record(&object_key(obj), version.as_deref(), status);
     }
 }
 
@@ -230,7 +241,7 @@ where
     announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     match apply_status(&api, &obj.name_any(), previous, &status).await {
-        Ok(()) => ctx.written.record(&object_key(obj), &status),
+        Ok(version) => record_write(ctx, obj, version, &status),
         Err(e) => {
             tracing::warn!(object = %object_key(obj), error = %e, "could not report the failure in status")
         }
@@ -287,8 +298,8 @@ where
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    apply_status(&api, &obj.name_any(), previous, &status).await?;
-    ctx.written.record(&object_key(obj), &status);
+    let version = apply_status(&api, &obj.name_any(), previous, &status).await?;
+    record_write(ctx, obj, version, &status);
 
     Ok(match phase {
         Phase::Progressing { .. } => {

@@ -10,37 +10,42 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The statuses runway wrote that the watch cache has not shown yet, by object key.
+/// The statuses runway wrote that the watch cache has not shown yet, by object key, with the
+/// resourceVersion each write produced.
 #[derive(Default)]
-pub struct Written(Mutex<HashMap<String, Value>>);
+pub struct Written(Mutex<HashMap<String, (u64, Value)>>);
 
 impl Written {
-    /// Remembers the status just written for `key`.
-    pub fn record<S: Serialize>(&self, key: &str, status: &S) {
-        if let Ok(value) = serde_json::to_value(status) {
-            self.lock().insert(key.to_string(), value);
+    /// Remembers the status just written for `key`, which left the object at `resource_version`.
+    /// A resourceVersion that is not a number (not etcd's revision) is not remembered.
+    pub fn record<S: Serialize>(&self, key: &str, resource_version: Option<&str>, status: &S) {
+        let version = resource_version.and_then(|v| v.parse::<u64>().ok());
+        if let (Some(version), Ok(value)) = (version, serde_json::to_value(status)) {
+            self.lock().insert(key.to_string(), (version, value));
         }
     }
 
-    /// The status to plan from: the one runway last wrote, while the cached object does not carry
-    /// it yet (the watch lags behind runway's own write); else the cached one, and the write is
-    /// forgotten, since the cache has caught up. Only runway writes this status, so a cached status
-    /// that differs from the last write is an older one.
-    pub fn fresher<S: Serialize + DeserializeOwned>(&self, key: &str, cached: Option<S>) -> Option<S> {
+    /// The status to plan from: the one runway last wrote while the cached object is older than
+    /// that write (its resourceVersion is lower: the watch lags behind runway's own write); else
+    /// the cached one, and the write is forgotten, since the cache has caught up.
+    // NB: resourceVersions are opaque to clients, but etcd's are its revisions, which only grow;
+    // one that does not parse as a number leaves the cached status in use.
+    pub fn fresher<S: DeserializeOwned>(
+        &self,
+        key: &str,
+        cached_version: Option<&str>,
+        cached: Option<S>,
+    ) -> Option<S> {
         let mut written = self.lock();
-        let Some(last) = written.get(key) else {
+        let Some((version, last)) = written.get(key) else {
             return cached;
         };
-        if cached
-            .as_ref()
-            .and_then(|c| serde_json::to_value(c).ok())
-            .as_ref()
-            == Some(last)
-        {
-            written.remove(key);
-            return cached;
+        let cached_version = cached_version.and_then(|v| v.parse::<u64>().ok());
+        if cached_version.is_some_and(|c| c < *version) {
+            return serde_json::from_value(last.clone()).ok().or(cached);
         }
-        serde_json::from_value(last.clone()).ok().or(cached)
+        written.remove(key);
+        cached
     }
 
     /// Forgets an object that is gone.
@@ -58,7 +63,7 @@ impl Written {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Value>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Value)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -81,22 +86,32 @@ mod tests {
     fn a_lagging_cache_is_planned_from_runways_last_write_until_it_catches_up() {
         let written = Written::default();
         assert_eq!(
-            written.fresher("ns/a", status("old")),
+            written.fresher("ns/a", Some("10"), status("old")),
             status("old"),
             "nothing written"
         );
 
-        written.record("ns/a", &Status { hash: "new".into() });
-        // The watch still shows the status from before the write: plan from the write.
-        assert_eq!(written.fresher("ns/a", status("old")), status("new"));
-        assert_eq!(written.fresher("ns/a", None), status("new"));
+        written.record("ns/a", Some("12"), &Status { hash: "new".into() });
+        // The watch still shows the object from before the write: plan from the write.
+        assert_eq!(written.fresher("ns/a", Some("11"), status("old")), status("new"));
+        assert_eq!(written.fresher("ns/a", Some("11"), None), status("new"));
         assert_eq!(written.len(), 1);
-        // The cache caught up: its status is used and the write is forgotten.
-        assert_eq!(written.fresher("ns/a", status("new")), status("new"));
+        // The cache caught up (the server may have normalized the status): its status is used and
+        // the write is forgotten.
+        assert_eq!(
+            written.fresher("ns/a", Some("12"), status("normalized")),
+            status("normalized")
+        );
         assert!(written.is_empty());
-        // Other objects are untouched.
-        written.record("ns/b", &Status { hash: "x".into() });
-        assert_eq!(written.fresher("ns/a", status("y")), status("y"));
+        // A later version (a spec edit after the write) also counts as caught up.
+        written.record("ns/a", Some("20"), &Status { hash: "x".into() });
+        assert_eq!(written.fresher("ns/a", Some("25"), status("x")), status("x"));
+        assert!(written.is_empty());
+        // A version that is not a number is never compared.
+        written.record("ns/b", Some("opaque"), &Status { hash: "y".into() });
+        assert!(written.is_empty());
+        written.record("ns/b", Some("30"), &Status { hash: "y".into() });
+        assert_eq!(written.fresher("ns/b", Some("opaque"), status("z")), status("z"));
         written.forget("ns/b");
         assert!(written.is_empty());
     }
