@@ -2,12 +2,13 @@
 //! Runner. [`AwsClients`] builds one set of SDK clients per identity (the controller's own, or an IAM
 //! role assumed for a namespace) and Region on first use and reuses it, all sharing one rustls HTTPS
 //! client. Every call is counted in the metrics by service, operation and
-//! outcome.
+//! outcome. `own_account` learns the controller's own account in the background.
 
 pub mod apprunner;
 pub mod budget;
 pub mod ecs;
 pub mod error;
+pub mod own_account;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::plan::account::AssumedRole;
 use crate::{Error, Result};
 use error::classify;
+use own_account::{Next, OwnAccount};
 
 /// Where runway sends AWS calls.
 #[derive(Clone, Debug)]
@@ -74,7 +76,7 @@ pub struct AwsClients {
     budget: Arc<budget::Budget>,
     configs: Mutex<HashMap<Option<AssumedRole>, SdkConfig>>,
     cache: Mutex<HashMap<(Option<AssumedRole>, String), RegionClients>>,
-    own_account: Mutex<Option<OwnAccount>>,
+    own_account: Arc<OwnAccount>,
 }
 
 impl AwsClients {
@@ -92,7 +94,7 @@ impl AwsClients {
             metrics,
             configs: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
-            own_account: Mutex::new(None),
+            own_account: Arc::default(),
         })
     }
 
@@ -137,38 +139,21 @@ impl AwsClients {
         clients
     }
 
-    /// The account of the controller's own identity (STS GetCallerIdentity, asked once and kept),
-    /// or `None` while it cannot be learned. A failure is kept for [`OWN_ACCOUNT_RETRY`]: a
-    /// private cluster without an STS endpoint (EKS Pod Identity needs none) must not slow every
-    /// reconcile down with calls that time out.
+    /// The account of the controller's own identity, or `None` while it is not known. The first
+    /// caller starts one STS GetCallerIdentity in the background; callers wait for it at most
+    /// [`own_account::GRACE`] after it started, never on a lock held across the call. A failure is
+    /// kept for [`own_account::RETRY`]: a private cluster without an STS endpoint (EKS Pod
+    /// Identity needs none) must not slow every reconcile down with calls that time out.
     pub async fn own_account(&self) -> Option<String> {
-        let mut own = self.own_account.lock().await;
-        match &*own {
-            Some(OwnAccount::Known(account)) => return Some(account.clone()),
-            Some(OwnAccount::Failed(at)) if at.elapsed() < OWN_ACCOUNT_RETRY => return None,
-            _ => {}
+        match self.own_account.begin(std::time::Instant::now()) {
+            Next::Answer(account) => return account,
+            Next::Ask => {
+                let config = self.config(None).await;
+                self.own_account.spawn_lookup(config, self.metrics.clone());
+            }
+            Next::WaitUntil(_) => {}
         }
-        let config = self.config(None).await;
-        let sts = aws_sdk_sts::Client::new(&config);
-        let answer = sts.get_caller_identity().send().await;
-        let account = match answer {
-            Ok(out) => {
-                self.metrics.aws_call("sts", "GetCallerIdentity", "ok");
-                out.account().map(str::to_string)
-            }
-            Err(err) => {
-                let (kind, code, message) = classify(&err);
-                self.metrics.aws_call("sts", "GetCallerIdentity", kind.label());
-                tracing::warn!(%code, %message, "cannot learn the controller's own account (STS GetCallerIdentity); \
-                    the account check of namespaces without runway.dev/aws-role-arn is skipped until it can");
-                None
-            }
-        };
-        *own = Some(match &account {
-            Some(a) => OwnAccount::Known(a.clone()),
-            None => OwnAccount::Failed(std::time::Instant::now()),
-        });
-        account
+        self.own_account.wait().await
     }
 
     /// The SDK configuration of an identity: the controller's own, loaded once from the default
@@ -231,17 +216,6 @@ impl AwsClients {
         loader.load().await
     }
 }
-
-/// What runway knows of its own account.
-enum OwnAccount {
-    /// GetCallerIdentity answered.
-    Known(String),
-    /// GetCallerIdentity failed at this time.
-    Failed(std::time::Instant),
-}
-
-/// How long a failed GetCallerIdentity is kept before runway asks again.
-pub const OWN_ACCOUNT_RETRY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The role session name runway uses; it shows in CloudTrail as `assumed-role/<role>/runway`.
 pub const SESSION_NAME: &str = "runway";
@@ -307,11 +281,60 @@ mod tests {
         assert_eq!(aws.own_account().await.as_deref(), Some("123456789012"));
         assert_eq!(sim.stats().calls("sts:GetCallerIdentity"), 1);
 
-        // Nothing listens on port 1: the failure is kept instead of retried per reconcile.
+        // Nothing listens on port 1: the failure (or the lookup still retrying) is kept instead of
+        // asked again per reconcile.
         let unreachable = AwsClients::new(settings("http://127.0.0.1:1"), Metrics::new());
         assert_eq!(unreachable.own_account().await, None);
         let again = std::time::Instant::now();
         assert_eq!(unreachable.own_account().await, None);
         assert!(again.elapsed() < std::time::Duration::from_millis(100));
+    }
+
+    /// A TCP listener on loopback that accepts connections and never answers; counts them.
+    async fn blackhole() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        (format!("http://{addr}"), accepted)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_blackholed_sts_is_asked_once_and_does_not_hold_concurrent_callers() {
+        let (endpoint, accepted) = blackhole().await;
+        let aws = AwsClients::new(
+            AwsSettings {
+                attempt_timeout: std::time::Duration::from_secs(10),
+                operation_timeout: std::time::Duration::from_secs(30),
+                ..settings(&endpoint)
+            },
+            Metrics::new(),
+        );
+        let start = std::time::Instant::now();
+        let calls = (0..50).map(|_| {
+            let aws = Arc::clone(&aws);
+            tokio::spawn(async move { aws.own_account().await })
+        });
+        for answer in futures::future::join_all(calls).await {
+            assert_eq!(answer.expect("task"), None);
+        }
+        // The STS attempt timeout is 10 s; 50 callers waited for one grace period at most.
+        let waited = start.elapsed();
+        assert!(
+            waited < own_account::GRACE + std::time::Duration::from_millis(500),
+            "{waited:?}"
+        );
+        // Later callers do not wait at all while the one lookup still hangs.
+        let again = std::time::Instant::now();
+        assert_eq!(aws.own_account().await, None);
+        assert!(again.elapsed() < std::time::Duration::from_millis(50));
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
