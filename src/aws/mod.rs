@@ -1,7 +1,8 @@
 //! AWS SDK adapters. `error` classifies SDK errors, `ecs` speaks ECS Express Mode and `apprunner` App
 //! Runner. [`AwsClients`] builds one set of SDK clients per identity (the controller's own, or an IAM
 //! role assumed for a namespace) and Region on first use and reuses it, all sharing one rustls HTTPS
-//! client. Every call is counted in the metrics by service, operation and
+//! client. Every call waits for a token of the request `budget` (per account, Region and action
+//! family, its rate adapted by `rate`) and is counted in the metrics by service, operation and
 //! outcome. `own_account` learns the controller's own account in the background.
 
 pub mod apprunner;
@@ -9,6 +10,7 @@ pub mod budget;
 pub mod ecs;
 pub mod error;
 pub mod own_account;
+pub mod rate;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,8 +46,17 @@ pub struct AwsSettings {
     pub attempt_timeout: std::time::Duration,
     /// The longest one AWS call may take, all SDK retries included.
     pub operation_timeout: std::time::Duration,
-    /// runway's own request budget per Region and action family.
+    /// runway's own request budget per account, Region and action family.
     pub budget: budget::BudgetSettings,
+}
+
+/// Whose account a set of clients calls in.
+#[derive(Clone, Debug)]
+pub enum CallerAccount {
+    /// An assumed role's account, from its ARN.
+    Role(String),
+    /// The controller's own account, known once STS has answered.
+    Own(Arc<OwnAccount>),
 }
 
 /// The SDK clients for one identity in one Region.
@@ -61,9 +72,24 @@ pub struct RegionClients {
     pub metrics: Metrics,
     /// The request budget every call waits for.
     pub budget: Arc<budget::Budget>,
-    /// The budget's bucket scope: the Region for the controller's own account, `<account>/<Region>`
-    /// for an assumed role's account (AWS's buckets are per account and Region).
-    pub scope: String,
+    /// The account the calls run in, which with the Region picks the budget's buckets.
+    pub account: CallerAccount,
+}
+
+impl RegionClients {
+    /// The budget buckets these clients' calls take from: AWS's buckets are per account and
+    /// Region, so the controller's own identity and a role in the same account share them once
+    /// the own account is known (until then the own identity's account is empty).
+    pub fn budget_scope(&self) -> budget::Scope {
+        let account = match &self.account {
+            CallerAccount::Role(account) => account.clone(),
+            CallerAccount::Own(own) => own.known().unwrap_or_default(),
+        };
+        budget::Scope {
+            account,
+            region: self.region.clone(),
+        }
+    }
 }
 
 /// SDK clients per identity (the controller's own or an assumed role) and Region, created on first
@@ -123,9 +149,9 @@ impl AwsClients {
         let apprunner = aws_sdk_apprunner::config::Builder::from(&config)
             .region(region_name)
             .build();
-        let scope = match role.and_then(|r| crate::plan::account::account_of_arn(&r.arn)) {
-            Some(account) => format!("{account}/{region}"),
-            None => region.to_string(),
+        let account = match role.and_then(|r| crate::plan::account::account_of_arn(&r.arn)) {
+            Some(account) => CallerAccount::Role(account.to_string()),
+            None => CallerAccount::Own(Arc::clone(&self.own_account)),
         };
         let clients = RegionClients {
             region: region.to_string(),
@@ -133,7 +159,7 @@ impl AwsClients {
             apprunner: aws_sdk_apprunner::Client::from_conf(apprunner),
             metrics: self.metrics.clone(),
             budget: Arc::clone(&self.budget),
-            scope,
+            account,
         };
         self.cache.lock().await.insert(key, clients.clone());
         clients
@@ -233,7 +259,8 @@ impl RegionClients {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.budget.take(&self.scope, service, operation).await;
+        let scope = self.budget_scope();
+        self.budget.take(&scope, service, operation).await;
         match fut.await {
             Ok(v) => {
                 self.metrics.aws_call(service, operation, "ok");
@@ -241,6 +268,9 @@ impl RegionClients {
             }
             Err(err) => {
                 let (kind, code, message) = classify(&err);
+                if kind == crate::error::AwsErrorKind::Throttling {
+                    self.budget.throttled(&scope, service, operation);
+                }
                 self.metrics.aws_call(service, operation, kind.label());
                 Err(Error::Aws(Box::new(AwsFailure {
                     service,
@@ -336,5 +366,30 @@ mod tests {
         assert_eq!(aws.own_account().await, None);
         assert!(again.elapsed() < std::time::Duration::from_millis(50));
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_own_identity_and_a_role_in_the_same_account_share_one_budget_bucket() {
+        let sim = runway_sim::Simulator::start(runway_sim::SimConfig::default())
+            .await
+            .expect("simulator");
+        let aws = AwsClients::new(settings(&sim.endpoint()), Metrics::new());
+        let own = aws.for_region("us-east-1").await;
+        // Unknown yet: the own identity's bucket is the Region's alone.
+        assert_eq!(own.budget_scope().account, "");
+        assert_eq!(aws.own_account().await.as_deref(), Some("123456789012"));
+        let same = AssumedRole {
+            arn: "arn:aws:iam::123456789012:role/runway-same-account".into(),
+            external_id: None,
+        };
+        let assumed = aws.clients(Some(&same), "us-east-1").await;
+        assert_eq!(own.budget_scope(), assumed.budget_scope());
+        assert_eq!(own.budget_scope().account, "123456789012");
+        let other = AssumedRole {
+            arn: "arn:aws:iam::210987654321:role/runway-team-b".into(),
+            ..same
+        };
+        let elsewhere = aws.clients(Some(&other), "us-east-1").await;
+        assert_eq!(elsewhere.budget_scope().account, "210987654321");
     }
 }
