@@ -1,35 +1,34 @@
 //! AWS SDK adapters. `error` classifies SDK errors, `ecs` speaks ECS Express Mode and `apprunner` App
 //! Runner. [`AwsClients`] builds one set of SDK clients per identity (the controller's own, or an IAM
 //! role assumed for a namespace) and Region on first use and reuses it, all sharing one rustls HTTPS
-//! client. Every call waits for a token of the request `budget` (per account, Region and action
-//! family, its rate adapted by `rate`) and is counted in the metrics by service, operation and
-//! outcome. `own_account` learns the controller's own account in the background.
+//! client. Each call goes through `call`: a token of the request `budget` (per account, Region and
+//! action family, its rate adapted by `rate`) before every attempt, runway's own retries (`retry`),
+//! and a count in the metrics by service, operation and outcome. `own_account` learns the controller's
+//! own account in the background.
 
 pub mod apprunner;
 pub mod budget;
+pub mod call;
 pub mod ecs;
 pub mod error;
 pub mod own_account;
 pub mod rate;
+pub mod retry;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
-use crate::error::AwsFailure;
 use crate::metrics::Metrics;
-use crate::plan::account::AssumedRole;
-use crate::{Error, Result};
-use error::classify;
+use crate::plan::account::{self, AssumedRole};
 use own_account::{Next, OwnAccount};
+use retry::RetryPolicy;
 
 /// Where runway sends AWS calls.
 #[derive(Clone, Debug)]
@@ -44,7 +43,7 @@ pub struct AwsSettings {
     /// The longest one HTTP attempt of an AWS call may take; a stalled response then fails as a
     /// retryable timeout instead of holding a reconcile slot for ever.
     pub attempt_timeout: std::time::Duration,
-    /// The longest one AWS call may take, all SDK retries included.
+    /// The longest one AWS call may take, all retries included (no retry starts after it).
     pub operation_timeout: std::time::Duration,
     /// runway's own request budget per account, Region and action family.
     pub budget: budget::BudgetSettings,
@@ -64,16 +63,18 @@ pub enum CallerAccount {
 pub struct RegionClients {
     /// The Region these clients call.
     pub region: String,
-    /// Amazon ECS.
+    /// Amazon ECS, without SDK retries (runway retries, see `call`).
     pub ecs: aws_sdk_ecs::Client,
-    /// AWS App Runner.
+    /// AWS App Runner, without SDK retries.
     pub apprunner: aws_sdk_apprunner::Client,
     /// Where AWS call outcomes are counted.
     pub metrics: Metrics,
-    /// The request budget every call waits for.
+    /// The request budget every attempt waits for.
     pub budget: Arc<budget::Budget>,
     /// The account the calls run in, which with the Region picks the budget's buckets.
     pub account: CallerAccount,
+    /// How failed attempts are retried.
+    pub retry: RetryPolicy,
 }
 
 impl RegionClients {
@@ -92,9 +93,10 @@ impl RegionClients {
     }
 }
 
-/// SDK clients per identity (the controller's own or an assumed role) and Region, created on first
-/// use and reused. Each identity has one `SdkConfig`, so its credentials are cached once for all
-/// Regions (aws-config's lazy identity cache refreshes them shortly before they expire).
+/// SDK clients per identity (the controller's own or a role assumed for a namespace) and Region,
+/// created on first use and reused. Each identity has one `SdkConfig`, so its credentials are
+/// cached once for all Regions (aws-config's lazy identity cache refreshes them shortly before
+/// they expire).
 pub struct AwsClients {
     settings: AwsSettings,
     http: SharedHttpClient,
@@ -106,8 +108,8 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Creates the client cache. Credentials come from the SDK default chain (environment, IRSA web
-    /// identity, EKS Pod Identity, ECS container credentials, instance metadata).
+    /// Creates the client cache. Credentials come from the SDK default chain (environment, IRSA
+    /// web identity, EKS Pod Identity, ECS container credentials, instance metadata).
     pub fn new(settings: AwsSettings, metrics: Metrics) -> Arc<Self> {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
@@ -143,13 +145,17 @@ impl AwsClients {
         }
         let config = self.config(role).await;
         let region_name = Region::new(region.to_string());
+        // NB: without the SDK's retries: `call` retries, each attempt after a budget token, since
+        // no SDK hook can make a retry wait for one (see `call`).
         let ecs = aws_sdk_ecs::config::Builder::from(&config)
             .region(region_name.clone())
+            .retry_config(RetryConfig::disabled())
             .build();
         let apprunner = aws_sdk_apprunner::config::Builder::from(&config)
             .region(region_name)
+            .retry_config(RetryConfig::disabled())
             .build();
-        let account = match role.and_then(|r| crate::plan::account::account_of_arn(&r.arn)) {
+        let account = match role.and_then(|r| account::account_of_arn(&r.arn)) {
             Some(account) => CallerAccount::Role(account.to_string()),
             None => CallerAccount::Own(Arc::clone(&self.own_account)),
         };
@@ -160,6 +166,7 @@ impl AwsClients {
             metrics: self.metrics.clone(),
             budget: Arc::clone(&self.budget),
             account,
+            retry: RetryPolicy::standard(self.settings.operation_timeout),
         };
         self.cache.lock().await.insert(key, clients.clone());
         clients
@@ -186,8 +193,9 @@ impl AwsClients {
     /// chain; or an assumed role's, whose credentials come from aws-config's AssumeRoleProvider
     /// signed with the controller's own.
     async fn config(&self, role: Option<&AssumedRole>) -> SdkConfig {
-        // NB: the lock is held while a configuration is built, so that two first uses of a role
-        // share one provider (and one cache partition) instead of assuming the role twice.
+        // NB: the lock is held while a configuration is built (nothing is sent then), so that two
+        // first uses of a role share one provider (and one cache partition) instead of assuming
+        // the role twice.
         let mut configs = self.configs.lock().await;
         let key = role.cloned();
         if let Some(c) = configs.get(&key) {
@@ -202,6 +210,13 @@ impl AwsClients {
             }
         };
         let Some(role) = role else { return own };
+        let config = self.assumed(role, own).await;
+        configs.insert(key, config.clone());
+        config
+    }
+
+    /// The configuration of `role`, assumed with `own`.
+    async fn assumed(&self, role: &AssumedRole, own: SdkConfig) -> SdkConfig {
         let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
             .session_name(SESSION_NAME)
             .configure(&own);
@@ -209,12 +224,9 @@ impl AwsClients {
             provider = provider.external_id(id.clone());
         }
         let provider = provider.build().await;
-        let config = own
-            .into_builder()
+        own.into_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
-        configs.insert(key, config.clone());
-        config
+            .build()
     }
 
     async fn load_own(&self) -> SdkConfig {
@@ -245,46 +257,6 @@ impl AwsClients {
 
 /// The role session name runway uses; it shows in CloudTrail as `assumed-role/<role>/runway`.
 pub const SESSION_NAME: &str = "runway";
-
-impl RegionClients {
-    /// Waits for a budget token, awaits one SDK call (the SDK sends nothing before it is polled),
-    /// counts it, and turns a failure into [`Error::Aws`].
-    pub async fn call<T, E>(
-        &self,
-        service: &'static str,
-        operation: &'static str,
-        target: &str,
-        fut: impl std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-    ) -> Result<T>
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let scope = self.budget_scope();
-        self.budget.take(&scope, service, operation).await;
-        match fut.await {
-            Ok(v) => {
-                self.metrics.aws_call(service, operation, "ok");
-                Ok(v)
-            }
-            Err(err) => {
-                let (kind, code, message) = classify(&err);
-                if kind == crate::error::AwsErrorKind::Throttling {
-                    self.budget.throttled(&scope, service, operation);
-                }
-                self.metrics.aws_call(service, operation, kind.label());
-                Err(Error::Aws(Box::new(AwsFailure {
-                    service,
-                    operation,
-                    region: self.region.clone(),
-                    target: target.to_string(),
-                    kind,
-                    code,
-                    message,
-                })))
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -391,5 +363,64 @@ mod tests {
         };
         let elsewhere = aws.clients(Some(&other), "us-east-1").await;
         assert_eq!(elsewhere.budget_scope().account, "210987654321");
+    }
+
+    #[tokio::test]
+    async fn every_attempt_takes_a_token_and_throttling_lowers_the_rate() {
+        let sim = runway_sim::Simulator::start(runway_sim::SimConfig::default())
+            .await
+            .expect("simulator");
+        sim.set_faults(runway_sim::faults::FaultConfig {
+            throttle_rate: 1.0,
+            ..Default::default()
+        })
+        .expect("faults");
+        let metrics = Metrics::new();
+        let mut config = AwsSettings {
+            operation_timeout: std::time::Duration::from_secs(30),
+            ..settings(&sim.endpoint())
+        };
+        // One token a second, no burst beyond it: three attempts need two more seconds of refill
+        // unless the backoff already waited them out.
+        config.budget.overrides.insert(
+            "ecs:service-read".into(),
+            budget::Limit {
+                per_second: 1.0,
+                burst: 1,
+            },
+        );
+        let aws = AwsClients::new(config, metrics.clone());
+        let c = aws.for_region("us-east-1").await;
+        let err = c
+            .call("ecs", "ListServices", "default", || {
+                c.ecs.list_services().cluster("default").send()
+            })
+            .await
+            .expect_err("throttled every time");
+        assert!(
+            matches!(&err, crate::Error::Aws(f) if f.kind == crate::error::AwsErrorKind::Throttling),
+            "{err}"
+        );
+        assert_eq!(
+            sim.stats().calls("ecs:ListServices"),
+            3,
+            "{:?}",
+            sim.stats().calls
+        );
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"runway_aws_budget_wait_seconds_count{family="ecs:service-read",priority="change"} 3"#
+            ),
+            "{text}"
+        );
+        // Halved once per cooldown: at most 0.5 per second, never below the floor of 0.1.
+        let rate = text
+            .lines()
+            .find(|l| l.starts_with("runway_aws_budget_rate{") && l.contains("ecs:service-read"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .expect("rate exported");
+        assert!((0.1..=0.5).contains(&rate), "{rate}");
     }
 }
