@@ -446,6 +446,8 @@ const EVERYTHING: &[&str] = &[
     "tolerations[0].operator=Exists",
     "extraEnv[0].name=AWS_STS_REGIONAL_ENDPOINTS",
     "extraEnv[0].value=regional",
+    "clusterName=prod-eu",
+    "multiAccount.sessionTags=true",
 ];
 
 #[test]
@@ -485,6 +487,7 @@ fn values_schema_rejects_bad_values() {
         ),
         ("sharding.shards=0", "sharding/shards"),
         ("initialList=eager", "initialList"),
+        ("clusterName=prod eu", "clusterName"),
         ("typoed=1", "typoed"),
         (
             "metrics.service.enabled=false,metrics.serviceMonitor.enabled=true",
@@ -699,6 +702,7 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         ("RUNWAY_LEASE_NAME", "runway-leader"),
         ("RUNWAY_LEASE_NAMESPACE", "fieldRef:metadata.namespace"),
         ("RUNWAY_LEASE_DURATION_SECONDS", "15"),
+        ("RUNWAY_CLUSTER_NAME", "runway"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -727,6 +731,7 @@ fn every_setting_the_chart_passes_is_read_by_runway_run() {
         "watchSelector=team=a",
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
+        "multiAccount.sessionTags=true",
     ]);
     let env = env_of(find(&objects, "Deployment", "runway"));
     let help = Command::new(env!("CARGO_BIN_EXE_runway"))
@@ -778,6 +783,8 @@ fn values_reach_the_deployment() {
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "awsBudget.rateLimits.apprunner:read=3",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
+        "multiAccount.sessionTags=true",
+        "clusterName=prod-eu",
     ]);
     let deployment = find(&objects, "Deployment", "runway");
     let pod = &deployment["spec"]["template"];
@@ -810,6 +817,8 @@ fn values_reach_the_deployment() {
             "apprunner:read=3,ecs:service-modify=2/10",
         ),
         ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321,012345678901"),
+        ("RUNWAY_CLUSTER_NAME", "prod-eu"),
+        ("RUNWAY_AWS_SESSION_TAGS", "true"),
     ] {
         assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
     }

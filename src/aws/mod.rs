@@ -49,6 +49,29 @@ pub struct AwsSettings {
     pub budget: budget::BudgetSettings,
 }
 
+/// How runway names the sessions of the roles it assumes, so that a role's trust policy can bind
+/// it to one namespace (docs/multi-account.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSettings {
+    /// The cluster's name: sessions are named `<cluster>@<namespace>`.
+    pub cluster_name: String,
+    /// Also pass the session tags `runway.dev/cluster` and `runway.dev/namespace` (the role's trust
+    /// policy must then allow `sts:TagSession`).
+    pub tags: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            cluster_name: DEFAULT_CLUSTER_NAME.into(),
+            tags: false,
+        }
+    }
+}
+
+/// The cluster name when none is given.
+pub const DEFAULT_CLUSTER_NAME: &str = "runway";
+
 /// Whose account a set of clients calls in.
 #[derive(Clone, Debug)]
 pub enum CallerAccount {
@@ -99,6 +122,7 @@ impl RegionClients {
 /// they expire).
 pub struct AwsClients {
     settings: AwsSettings,
+    sessions: SessionSettings,
     http: SharedHttpClient,
     metrics: Metrics,
     budget: Arc<budget::Budget>,
@@ -108,15 +132,22 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Creates the client cache. Credentials come from the SDK default chain (environment, IRSA
-    /// web identity, EKS Pod Identity, ECS container credentials, instance metadata).
+    /// Creates the client cache with the default session naming (cluster `runway`, no session
+    /// tags). Credentials come from the SDK default chain (environment, IRSA web identity, EKS Pod
+    /// Identity, ECS container credentials, instance metadata).
     pub fn new(settings: AwsSettings, metrics: Metrics) -> Arc<Self> {
+        Self::with_sessions(settings, SessionSettings::default(), metrics)
+    }
+
+    /// Creates the client cache, naming assumed-role sessions as `sessions` says.
+    pub fn with_sessions(settings: AwsSettings, sessions: SessionSettings, metrics: Metrics) -> Arc<Self> {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
         let budget = Arc::new(budget::Budget::new(settings.budget.clone(), metrics.clone()));
         Arc::new(Self {
             settings,
+            sessions,
             http,
             budget,
             metrics,
@@ -215,13 +246,24 @@ impl AwsClients {
         config
     }
 
-    /// The configuration of `role`, assumed with `own`.
+    /// The configuration of `role` assumed for its namespace, signed with `own`. The session is
+    /// named after the cluster and the namespace (with session tags when configured), so that the
+    /// role's trust policy can refuse every other namespace.
     async fn assumed(&self, role: &AssumedRole, own: SdkConfig) -> SdkConfig {
+        let session = account::session_name(&self.sessions.cluster_name, &role.namespace);
+        tracing::info!(role = %role.arn, namespace = %role.namespace, %session,
+            "assuming the namespace's role");
         let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
-            .session_name(SESSION_NAME)
+            .session_name(session)
             .configure(&own);
         if let Some(id) = &role.external_id {
             provider = provider.external_id(id.clone());
+        }
+        if self.sessions.tags {
+            provider = provider.tags(account::session_tags(
+                &self.sessions.cluster_name,
+                &role.namespace,
+            ));
         }
         let provider = provider.build().await;
         own.into_builder()
@@ -254,9 +296,6 @@ impl AwsClients {
         loader.load().await
     }
 }
-
-/// The role session name runway uses; it shows in CloudTrail as `assumed-role/<role>/runway`.
-pub const SESSION_NAME: &str = "runway";
 
 #[cfg(test)]
 mod tests {
@@ -353,6 +392,7 @@ mod tests {
         let same = AssumedRole {
             arn: "arn:aws:iam::123456789012:role/runway-same-account".into(),
             external_id: None,
+            namespace: "team-a".into(),
         };
         let assumed = aws.clients(Some(&same), "us-east-1").await;
         assert_eq!(own.budget_scope(), assumed.budget_scope());
