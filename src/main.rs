@@ -50,7 +50,7 @@ struct RunArgs {
     /// response hold a reconcile slot.
     #[arg(long, env = "RUNWAY_AWS_ATTEMPT_TIMEOUT_SECONDS", default_value_t = 10)]
     aws_attempt_timeout_seconds: u64,
-    /// The longest one AWS call may take, in seconds, the SDK's retries (3 attempts with backoff)
+    /// The longest one AWS call may take, in seconds, its retries (3 attempts with backoff)
     /// included.
     #[arg(long, env = "RUNWAY_AWS_OPERATION_TIMEOUT_SECONDS", default_value_t = 30)]
     aws_operation_timeout_seconds: u64,
@@ -101,6 +101,15 @@ struct RunArgs {
     /// ':' or '-'.
     #[arg(long, env = "RUNWAY_CLUSTER_ID")]
     cluster_id: Option<String>,
+    /// This cluster's name (1 to 100 letters, digits, `-`, `_` or `.`). runway names the session of
+    /// every role it assumes for a namespace `<cluster-name>@<namespace>`, so that the role's trust
+    /// policy can admit one namespace only (docs/multi-account.md).
+    #[arg(long, env = "RUNWAY_CLUSTER_NAME", default_value = runway::aws::DEFAULT_CLUSTER_NAME, value_parser = parse_cluster_name)]
+    cluster_name: String,
+    /// Also pass the session tags `runway.dev/cluster` and `runway.dev/namespace` when assuming a
+    /// namespace's role. Every such role's trust policy must then allow `sts:TagSession`.
+    #[arg(long, env = "RUNWAY_AWS_SESSION_TAGS", default_value_t = false)]
+    aws_session_tags: bool,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "RUNWAY_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -289,6 +298,8 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         allowed_account_ids,
         require_namespace_role,
         cluster_id,
+        cluster_name,
+        aws_session_tags,
         metrics_addr,
         leader_election,
         lease_name,
@@ -339,13 +350,34 @@ async fn run(args: RunArgs) -> runway::Result<()> {
             require_role: require_namespace_role,
         },
         cluster_id,
+        sessions: runway::aws::SessionSettings {
+            cluster_name,
+            tags: aws_session_tags,
+        },
     })
     .await
 }
 
+/// A cluster name: 1 to 100 ASCII letters, digits, `-`, `_` or `.` (what EKS and most cluster
+/// tools allow), so that it fits role session names and tag values unchanged.
+fn parse_cluster_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    let valid = (1..=100).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not a cluster name (1 to 100 letters, digits, '-', '_' or '.')"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::subcommand_of;
+    use super::*;
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_string).collect()
@@ -360,5 +392,13 @@ mod tests {
         );
         assert_eq!(subcommand_of(&words("runway --log-level info run")), Some("run"));
         assert_eq!(subcommand_of(&words("runway --help")), None);
+    }
+
+    #[test]
+    fn a_cluster_name_is_letters_digits_dashes_underscores_and_dots() {
+        assert_eq!(parse_cluster_name(" prod-eu_1.a ").as_deref(), Ok("prod-eu_1.a"));
+        for bad in ["", "prod eu", "prod@eu", &"c".repeat(101)] {
+            assert!(parse_cluster_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

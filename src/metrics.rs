@@ -1,8 +1,9 @@
 //! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by service,
-//! operation and outcome, throttles, and the work in flight. `server` renders them in the text format
-//! on `/metrics`; `aws` and `controller` record them.
+//! operation and outcome, throttles, the AWS budget's waits and rates, and the work in flight.
+//! `server` renders them in the text format on `/metrics`; `aws` and `controller` record them.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -48,6 +49,17 @@ pub struct BudgetLabels {
     pub priority: String,
 }
 
+/// Labels of a budget bucket's rate.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BudgetRateLabels {
+    /// The AWS account; empty while the controller's own account is not known yet.
+    pub account: String,
+    /// The AWS Region.
+    pub region: String,
+    /// The action family, such as `ecs:service-read`.
+    pub family: String,
+}
+
 /// All of runway's metrics, registered in one registry.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -59,6 +71,7 @@ pub struct Metrics {
     in_flight: Family<KindLabels, Gauge>,
     queue_depth: Family<KindLabels, Gauge>,
     budget_wait: Family<BudgetLabels, Histogram>,
+    budget_rate: Family<BudgetRateLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -113,6 +126,13 @@ impl Metrics {
             "Time an AWS call waited for runway's own budget, by action family and priority",
             budget_wait.clone(),
         );
+        let budget_rate = Family::<BudgetRateLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "aws_budget_rate",
+            "The request rate (per second) runway allows itself per AWS account, Region and action \
+             family; below the configured rate while AWS throttles",
+            budget_rate.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -122,7 +142,19 @@ impl Metrics {
             in_flight,
             queue_depth,
             budget_wait,
+            budget_rate,
         }
+    }
+
+    /// Records the effective request rate of one budget bucket.
+    pub fn budget_rate(&self, account: &str, region: &str, family: &str, per_second: f64) {
+        self.budget_rate
+            .get_or_create(&BudgetRateLabels {
+                account: account.into(),
+                region: region.into(),
+                family: family.into(),
+            })
+            .set(per_second);
     }
 
     /// Records how long one AWS call waited for a budget token.

@@ -493,3 +493,79 @@ async fn require_namespace_role_refuses_an_unannotated_namespace_and_serves_one_
         stats.calls
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_namespace_assumes_its_role_in_a_session_named_after_the_cluster_and_the_namespace() {
+    const CLUSTER: &str = "e2e-tenancy";
+    let env = Env::new("acct-sess", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_c = env.cluster.namespace("acct-sess-c");
+    add_roles(&env.sim);
+    // Two namespaces name the same role: each gets sessions of its own.
+    for ns in [&ns_a, &ns_c] {
+        annotate_namespace(
+            &env,
+            ns,
+            &[
+                ("runway.dev/aws-role-arn", ROLE_A),
+                ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+            ],
+        );
+    }
+    let mut options = all_namespaces(&ns_a, ACCOUNT_A);
+    options.args.extend([
+        "--cluster-name".to_string(),
+        CLUSTER.to_string(),
+        "--aws-session-tags".to_string(),
+    ]);
+    let _runway = env.runway_with(options);
+    // One account, one ECS cluster: the two services need names of their own.
+    env.cluster.apply(&ns_a, &express("web-a", &ns_a, ACCOUNT_A));
+    env.cluster.apply(&ns_c, &express("web-c", &ns_a, ACCOUNT_A));
+    wait_in(&env, &ns_a, "web-a", "Ready in account A", |o| {
+        is_true(o, "Ready")
+    });
+    wait_in(&env, &ns_c, "web-c", "Ready in account A", |o| {
+        is_true(o, "Ready")
+    });
+
+    let sessions = env.sim.sessions();
+    let mut names: Vec<&str> = sessions
+        .iter()
+        .filter(|s| s.role_arn == ROLE_A)
+        .map(|s| s.session_name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut want = vec![format!("{CLUSTER}@{ns_a}"), format!("{CLUSTER}@{ns_c}")];
+    want.sort_unstable();
+    assert_eq!(names, want, "{sessions:?}");
+    for session in &sessions {
+        let ns = session
+            .session_name
+            .strip_prefix(&format!("{CLUSTER}@"))
+            .expect("named after the cluster");
+        assert_eq!(
+            session.tags.get("runway.dev/namespace").map(String::as_str),
+            Some(ns),
+            "{session:?}"
+        );
+        assert_eq!(
+            session.tags.get("runway.dev/cluster").map(String::as_str),
+            Some(CLUSTER)
+        );
+    }
+    assert!(errors(&env.sim).is_empty(), "{:?}", errors(&env.sim));
+
+    // Two resync periods: the resources are read again, in their own sessions, and no role is
+    // assumed again (each namespace's credentials are cached for an hour).
+    env.sim.reset_stats();
+    std::thread::sleep(Duration::from_secs(8));
+    let stats = env.sim.stats();
+    assert!(
+        stats.account_calls(ACCOUNT_A, "ecs:DescribeExpressGatewayService") >= 2,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(stats.calls("sts:AssumeRole"), 0, "{:?}", env.sim.sessions());
+}

@@ -446,6 +446,8 @@ const EVERYTHING: &[&str] = &[
     "tolerations[0].operator=Exists",
     "extraEnv[0].name=AWS_STS_REGIONAL_ENDPOINTS",
     "extraEnv[0].value=regional",
+    "clusterName=prod-eu",
+    "multiAccount.sessionTags=true",
 ];
 
 #[test]
@@ -485,6 +487,7 @@ fn values_schema_rejects_bad_values() {
         ),
         ("sharding.shards=0", "sharding/shards"),
         ("initialList=eager", "initialList"),
+        ("clusterName=prod eu", "clusterName"),
         ("typoed=1", "typoed"),
         (
             "metrics.service.enabled=false,metrics.serviceMonitor.enabled=true",
@@ -699,6 +702,7 @@ fn default_deployment_runs_restricted_and_configures_runway_by_env() {
         ("RUNWAY_LEASE_NAME", "runway-leader"),
         ("RUNWAY_LEASE_NAMESPACE", "fieldRef:metadata.namespace"),
         ("RUNWAY_LEASE_DURATION_SECONDS", "15"),
+        ("RUNWAY_CLUSTER_NAME", "runway"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -728,6 +732,8 @@ fn every_setting_the_chart_passes_is_read_by_runway_run() {
         "awsBudget.rateLimits.ecs:service-modify=2/10",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
         "multiAccount.requireNamespaceRole=true",
+        "multiAccount.sessionTags=true",
+        "clusterId=prod-eu-1",
     ]);
     let env = env_of(find(&objects, "Deployment", "runway"));
     let help = Command::new(env!("CARGO_BIN_EXE_runway"))
@@ -780,6 +786,9 @@ fn values_reach_the_deployment() {
         "awsBudget.rateLimits.apprunner:read=3",
         "string:multiAccount.allowedAccountIds={210987654321,012345678901}",
         "multiAccount.requireNamespaceRole=true",
+        "multiAccount.sessionTags=true",
+        "clusterName=prod-eu",
+        "clusterId=prod-eu-1",
     ]);
     let deployment = find(&objects, "Deployment", "runway");
     let pod = &deployment["spec"]["template"];
@@ -813,6 +822,9 @@ fn values_reach_the_deployment() {
         ),
         ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321,012345678901"),
         ("RUNWAY_REQUIRE_NAMESPACE_ROLE", "true"),
+        ("RUNWAY_CLUSTER_NAME", "prod-eu"),
+        ("RUNWAY_AWS_SESSION_TAGS", "true"),
+        ("RUNWAY_CLUSTER_ID", "prod-eu-1"),
     ] {
         assert_eq!(env.get(name).map(String::as_str), Some(value), "{name}");
     }

@@ -1,7 +1,7 @@
 //! AWS App Runner adapter: turns runway's desired request into SDK calls and SDK answers into
 //! runway's observed types. No decisions are made here; `plan::apprunner` decides, this module does.
 //!
-//! Every mutating App Runner call starts an asynchronous operation and returns its `OperationId`,
+//! Every mutating App Runner request starts an asynchronous operation and returns its `OperationId`,
 //! which the controller records and follows through [`list_operations`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,19 +35,22 @@ pub struct FoundService {
     pub tags: Vec<Tag>,
 }
 
-/// What a mutating call returned.
+/// What a mutating request returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Started {
     /// The service ARN.
     pub arn: String,
-    /// The operation the call started.
+    /// The operation the request started.
     pub operation_id: String,
 }
 
 /// Describes a service; `None` when it does not exist.
 pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedService>> {
-    let call = c.apprunner.describe_service().service_arn(arn).send();
-    match c.call(APPRUNNER, "DescribeService", arn, call).await {
+    let request = c.apprunner.describe_service().service_arn(arn);
+    match c
+        .call(APPRUNNER, "DescribeService", arn, || request.clone().send())
+        .await
+    {
         Ok(out) => Ok(out.service().map(observed_from_sdk)),
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -57,13 +60,11 @@ pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedSer
 /// The service's most recent operations, newest first (one page of up to 20); empty when the
 /// service does not exist.
 pub async fn list_operations(c: &RegionClients, arn: &str) -> Result<Vec<ObservedOperation>> {
-    let call = c
-        .apprunner
-        .list_operations()
-        .service_arn(arn)
-        .max_results(20)
-        .send();
-    let out = match c.call(APPRUNNER, "ListOperations", arn, call).await {
+    let request = c.apprunner.list_operations().service_arn(arn).max_results(20);
+    let out = match c
+        .call(APPRUNNER, "ListOperations", arn, || request.clone().send())
+        .await
+    {
         Ok(out) => out,
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -81,8 +82,11 @@ pub async fn list_operations(c: &RegionClients, arn: &str) -> Result<Vec<Observe
 
 /// The tags of a service (ListTagsForResource); empty when the service is gone.
 pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
-    let call = c.apprunner.list_tags_for_resource().resource_arn(arn).send();
-    match c.call(APPRUNNER, "ListTagsForResource", arn, call).await {
+    let request = c.apprunner.list_tags_for_resource().resource_arn(arn);
+    match c
+        .call(APPRUNNER, "ListTagsForResource", arn, || request.clone().send())
+        .await
+    {
         Ok(out) => Ok(out
             .tags()
             .iter()
@@ -98,24 +102,26 @@ pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
 
 /// Adds tags to a service, or gives existing keys new values (TagResource). Starts no operation.
 pub async fn tag(c: &RegionClients, arn: &str, tags: &[Tag]) -> Result<()> {
-    let call = c
+    let request = c
         .apprunner
         .tag_resource()
         .resource_arn(arn)
-        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()))
-        .send();
-    c.call(APPRUNNER, "TagResource", arn, call).await.map(|_| ())
+        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()));
+    c.call(APPRUNNER, "TagResource", arn, || request.clone().send())
+        .await
+        .map(|_| ())
 }
 
 /// Removes tags from a service by key (UntagResource). Starts no operation.
 pub async fn untag(c: &RegionClients, arn: &str, keys: &[String]) -> Result<()> {
-    let call = c
+    let request = c
         .apprunner
         .untag_resource()
         .resource_arn(arn)
-        .set_tag_keys(Some(keys.to_vec()))
-        .send();
-    c.call(APPRUNNER, "UntagResource", arn, call).await.map(|_| ())
+        .set_tag_keys(Some(keys.to_vec()));
+    c.call(APPRUNNER, "UntagResource", arn, || request.clone().send())
+        .await
+        .map(|_| ())
 }
 
 /// Looks a service up by name among the Region's services (ListServices, every page), with its
@@ -123,13 +129,14 @@ pub async fn untag(c: &RegionClients, arn: &str, keys: &[String]) -> Result<()> 
 pub async fn find_by_name(c: &RegionClients, name: &str) -> Result<Option<FoundService>> {
     let mut token: Option<String> = None;
     loop {
-        let call = c
+        let request = c
             .apprunner
             .list_services()
             .max_results(20)
-            .set_next_token(token.clone())
-            .send();
-        let out = c.call(APPRUNNER, "ListServices", name, call).await?;
+            .set_next_token(token.clone());
+        let out = c
+            .call(APPRUNNER, "ListServices", name, || request.clone().send())
+            .await?;
         let found = out
             .service_summary_list()
             .iter()
@@ -164,7 +171,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Started> {
         ),
         None => None,
     };
-    let call = c
+    let request = c
         .apprunner
         .create_service()
         .service_name(&req.service_name)
@@ -175,10 +182,11 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Started> {
         .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
         .set_observability_configuration(r.observability_configuration.as_ref().map(observability_to_sdk))
         .set_encryption_configuration(encryption)
-        .set_tags(Some(req.tags.iter().map(tag_to_sdk).collect()))
-        .send();
+        .set_tags(Some(req.tags.iter().map(tag_to_sdk).collect()));
     let out = c
-        .call(APPRUNNER, "CreateService", &req.service_name, call)
+        .call(APPRUNNER, "CreateService", &req.service_name, || {
+            request.clone().send()
+        })
         .await?;
     Ok(Started {
         arn: out
@@ -191,7 +199,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Started> {
 
 /// Sends UpdateService with the fields the spec sets; unset fields keep their values.
 pub async fn update(c: &RegionClients, arn: &str, r: &AppRunnerRequest) -> Result<Started> {
-    let call = c
+    let request = c
         .apprunner
         .update_service()
         .service_arn(arn)
@@ -200,9 +208,10 @@ pub async fn update(c: &RegionClients, arn: &str, r: &AppRunnerRequest) -> Resul
         .set_auto_scaling_configuration_arn(r.auto_scaling_configuration_arn.clone())
         .set_health_check_configuration(r.health_check_configuration.as_ref().map(health_to_sdk))
         .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
-        .set_observability_configuration(r.observability_configuration.as_ref().map(observability_to_sdk))
-        .send();
-    let out = c.call(APPRUNNER, "UpdateService", arn, call).await?;
+        .set_observability_configuration(r.observability_configuration.as_ref().map(observability_to_sdk));
+    let out = c
+        .call(APPRUNNER, "UpdateService", arn, || request.clone().send())
+        .await?;
     Ok(Started {
         arn: arn.to_string(),
         operation_id: out.operation_id().to_string(),
@@ -211,8 +220,10 @@ pub async fn update(c: &RegionClients, arn: &str, r: &AppRunnerRequest) -> Resul
 
 /// Pauses the service.
 pub async fn pause(c: &RegionClients, arn: &str) -> Result<Started> {
-    let call = c.apprunner.pause_service().service_arn(arn).send();
-    let out = c.call(APPRUNNER, "PauseService", arn, call).await?;
+    let request = c.apprunner.pause_service().service_arn(arn);
+    let out = c
+        .call(APPRUNNER, "PauseService", arn, || request.clone().send())
+        .await?;
     Ok(Started {
         arn: arn.to_string(),
         operation_id: out.operation_id().unwrap_or_default().to_string(),
@@ -221,8 +232,10 @@ pub async fn pause(c: &RegionClients, arn: &str) -> Result<Started> {
 
 /// Resumes a paused service.
 pub async fn resume(c: &RegionClients, arn: &str) -> Result<Started> {
-    let call = c.apprunner.resume_service().service_arn(arn).send();
-    let out = c.call(APPRUNNER, "ResumeService", arn, call).await?;
+    let request = c.apprunner.resume_service().service_arn(arn);
+    let out = c
+        .call(APPRUNNER, "ResumeService", arn, || request.clone().send())
+        .await?;
     Ok(Started {
         arn: arn.to_string(),
         operation_id: out.operation_id().unwrap_or_default().to_string(),
@@ -231,8 +244,10 @@ pub async fn resume(c: &RegionClients, arn: &str) -> Result<Started> {
 
 /// Starts a new deployment of the current configuration.
 pub async fn start_deployment(c: &RegionClients, arn: &str) -> Result<Started> {
-    let call = c.apprunner.start_deployment().service_arn(arn).send();
-    let out = c.call(APPRUNNER, "StartDeployment", arn, call).await?;
+    let request = c.apprunner.start_deployment().service_arn(arn);
+    let out = c
+        .call(APPRUNNER, "StartDeployment", arn, || request.clone().send())
+        .await?;
     Ok(Started {
         arn: arn.to_string(),
         operation_id: out.operation_id().to_string(),
@@ -241,8 +256,11 @@ pub async fn start_deployment(c: &RegionClients, arn: &str) -> Result<Started> {
 
 /// Deletes the service and returns the delete operation's ID, or `None` when it was already gone.
 pub async fn delete(c: &RegionClients, arn: &str) -> Result<Option<String>> {
-    let call = c.apprunner.delete_service().service_arn(arn).send();
-    match c.call(APPRUNNER, "DeleteService", arn, call).await {
+    let request = c.apprunner.delete_service().service_arn(arn);
+    match c
+        .call(APPRUNNER, "DeleteService", arn, || request.clone().send())
+        .await
+    {
         Ok(out) => Ok(Some(out.operation_id().to_string())),
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),

@@ -1,12 +1,16 @@
-//! runway's own AWS API budget: a client-side token bucket per (Region, action family) in front of
-//! every AWS call.
+//! runway's own AWS API budget: a client-side token bucket per (account, Region, action family) in
+//! front of every attempt of every AWS call, SDK-level retries included (see `super::call`).
 //!
 //! AWS throttles each account per Region with token buckets, one per category of actions, and the
 //! account shares them with everything else it runs: the console, CI pipelines, other tools. runway
 //! keeps to a stated fraction of each published bucket ([`BudgetSettings::fraction`], 0.5 by
 //! default), so AWS has no reason to throttle it while the budget holds, and the rest of the
-//! account keeps the other half. runway calls AWS as one identity, so one account: a bucket is per
-//! Region and family.
+//! account keeps the other half. A bucket is per account, Region and family, as AWS's are: the
+//! controller's own identity and a role assumed in the same account share one ([`Scope`]).
+//!
+//! When AWS throttles anyway (someone else spends the account's bucket), the bucket's rate drops
+//! (see `super::rate`: halved per throttle, down to a floor, recovering after a quiet period) and
+//! the effective rate is exported as `runway_aws_budget_rate` by account, Region and family.
 //!
 //! The families and AWS's published buckets (burst, then refill per second), from "Request
 //! throttling for the Amazon ECS API" (docs/aws-behaviour.md, X5):
@@ -32,15 +36,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
+use super::rate::Meter;
 use crate::metrics::Metrics;
 
 /// How urgent the AWS calls of a reconcile are.
@@ -219,8 +221,7 @@ impl Drop for Waiting<'_> {
 
 /// One token bucket with its two queues.
 struct Bucket {
-    limiter: DefaultDirectRateLimiter,
-    clock: DefaultClock,
+    meter: Mutex<Meter>,
     changes_waiting: AtomicUsize,
     changes_turn: tokio::sync::Mutex<()>,
     background_turn: tokio::sync::Mutex<()>,
@@ -232,14 +233,8 @@ const NAP: Duration = Duration::from_millis(50);
 
 impl Bucket {
     fn new(limit: Limit) -> Self {
-        let period = Duration::from_secs_f64(1.0 / limit.per_second.max(1e-6));
-        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
         Self {
-            limiter: RateLimiter::direct(quota),
-            clock: DefaultClock::default(),
+            meter: Mutex::new(Meter::new(limit.per_second, limit.burst, Instant::now())),
             changes_waiting: AtomicUsize::new(0),
             changes_turn: tokio::sync::Mutex::new(()),
             background_turn: tokio::sync::Mutex::new(()),
@@ -247,13 +242,20 @@ impl Bucket {
         }
     }
 
+    fn meter(&self) -> std::sync::MutexGuard<'_, Meter> {
+        // NB: every update of a meter leaves it consistent, so a poisoned lock is fine.
+        self.meter.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a token now, or says how long until one is free.
+    fn check(&self) -> Result<(), Duration> {
+        self.meter().try_take(Instant::now())
+    }
+
     /// Takes one token when one is free, sleeping until the bucket refills.
     async fn token(&self) {
-        loop {
-            match self.limiter.check() {
-                Ok(()) => return,
-                Err(not_until) => tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await,
-            }
+        while let Err(wait) = self.check() {
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -273,12 +275,9 @@ impl Bucket {
                         let _ = tokio::time::timeout(NAP, self.changes_done.notified()).await;
                         continue;
                     }
-                    match self.limiter.check() {
+                    match self.check() {
                         Ok(()) => return,
-                        Err(not_until) => {
-                            let wait = not_until.wait_time_from(self.clock.now());
-                            tokio::time::sleep(wait.min(NAP)).await;
-                        }
+                        Err(wait) => tokio::time::sleep(wait.min(NAP)).await,
                     }
                 }
             }
@@ -286,10 +285,19 @@ impl Bucket {
     }
 }
 
+/// Whose bucket a call takes its tokens from: AWS keeps its buckets per account and Region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scope {
+    /// The account the call runs in; empty while the controller's own account is not known yet.
+    pub account: String,
+    /// The Region the call goes to.
+    pub region: String,
+}
+
 /// The budget: buckets created on first use.
 pub struct Budget {
     settings: BudgetSettings,
-    buckets: Mutex<HashMap<(String, &'static str), Arc<Bucket>>>,
+    buckets: Mutex<HashMap<(Scope, &'static str), Arc<Bucket>>>,
     metrics: Metrics,
 }
 
@@ -316,21 +324,28 @@ impl Budget {
         &self.settings
     }
 
-    fn bucket(&self, region: &str, family: &'static str) -> Option<Arc<Bucket>> {
+    fn bucket(&self, scope: &Scope, family: &'static str) -> Option<Arc<Bucket>> {
         let limit = self.settings.limit(family)?;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         Some(Arc::clone(
             buckets
-                .entry((region.to_string(), family))
+                .entry((scope.clone(), family))
                 .or_insert_with(|| Arc::new(Bucket::new(limit))),
         ))
     }
 
-    /// Waits for a token for one call of `service:operation` in `region`, at the running task's
+    /// Exports the bucket's effective rate.
+    fn report_rate(&self, scope: &Scope, family: &str, bucket: &Bucket) {
+        let rate = bucket.meter().rate(Instant::now());
+        self.metrics
+            .budget_rate(&scope.account, &scope.region, family, rate);
+    }
+
+    /// Waits for a token for one attempt of `service:operation` in `scope`, at the running task's
     /// priority, and records the wait.
-    pub async fn take(&self, region: &str, service: &str, operation: &str) {
+    pub async fn take(&self, scope: &Scope, service: &str, operation: &str) {
         let family = family(service, operation);
-        let Some(bucket) = self.bucket(region, family) else {
+        let Some(bucket) = self.bucket(scope, family) else {
             return;
         };
         let priority = current_priority();
@@ -338,6 +353,21 @@ impl Budget {
         bucket.take(priority).await;
         self.metrics
             .budget_wait(family, priority.label(), start.elapsed().as_secs_f64());
+        self.report_rate(scope, family, &bucket);
+    }
+
+    /// Records that AWS throttled an attempt of `service:operation` in `scope`: the bucket's rate
+    /// drops (see `super::rate`).
+    pub fn throttled(&self, scope: &Scope, service: &str, operation: &str) {
+        let family = family(service, operation);
+        let Some(bucket) = self.bucket(scope, family) else {
+            return;
+        };
+        if bucket.meter().throttled(Instant::now()) {
+            tracing::info!(account = %scope.account, region = %scope.region, family,
+                "AWS throttled runway; lowering runway's request rate for this bucket");
+        }
+        self.report_rate(scope, family, &bucket);
     }
 }
 
@@ -426,6 +456,13 @@ mod tests {
         }
     }
 
+    fn scope(account: &str, region: &str) -> Scope {
+        Scope {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
     /// A budget whose only explicit bucket is `ecs:service-read`.
     fn read_budget(per_second: f64, burst: u32) -> Arc<Budget> {
         Arc::new(Budget::new(
@@ -442,7 +479,9 @@ mod tests {
         let budget = read_budget(20.0, 5);
         let start = Instant::now();
         for _ in 0..15 {
-            budget.take("us-east-1", "ecs", "DescribeServices").await;
+            budget
+                .take(&scope("123456789012", "us-east-1"), "ecs", "DescribeServices")
+                .await;
         }
         // 5 from the burst, then 10 more at 20 per second: at least 0.45 s.
         assert!(
@@ -450,9 +489,14 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
-        // Another Region has a bucket of its own.
+        // Another Region, and another account, have buckets of their own.
         let other = Instant::now();
-        budget.take("eu-west-1", "ecs", "DescribeServices").await;
+        budget
+            .take(&scope("123456789012", "eu-west-1"), "ecs", "DescribeServices")
+            .await;
+        budget
+            .take(&scope("210987654321", "us-east-1"), "ecs", "DescribeServices")
+            .await;
         assert!(other.elapsed() < Duration::from_millis(40));
     }
 
@@ -464,7 +508,9 @@ mod tests {
         for i in 0..10 {
             let (budget, order) = (budget.clone(), order.clone());
             tasks.push(tokio::spawn(with_priority(Priority::Background, async move {
-                budget.take("us-east-1", "ecs", "DescribeServices").await;
+                budget
+                    .take(&scope("123456789012", "us-east-1"), "ecs", "DescribeServices")
+                    .await;
                 order
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -475,7 +521,9 @@ mod tests {
         for i in 0..3 {
             let (budget, order) = (budget.clone(), order.clone());
             tasks.push(tokio::spawn(with_priority(Priority::Change, async move {
-                budget.take("us-east-1", "ecs", "DescribeServices").await;
+                budget
+                    .take(&scope("123456789012", "us-east-1"), "ecs", "DescribeServices")
+                    .await;
                 order
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -497,5 +545,26 @@ mod tests {
             "changes waited behind background callers: {order:?}"
         );
         assert_eq!(order.len(), 13);
+    }
+
+    #[tokio::test]
+    async fn a_throttle_lowers_the_buckets_rate_and_the_rate_is_exported() {
+        let metrics = Metrics::new();
+        let budget = Budget::new(BudgetSettings::default(), metrics.clone());
+        let a = scope("123456789012", "us-east-1");
+        budget.take(&a, "ecs", "UpdateExpressGatewayService").await;
+        let gauge = |rate: &str| {
+            format!(
+                "runway_aws_budget_rate{{account=\"123456789012\",region=\"us-east-1\",\
+                 family=\"ecs:service-modify\"}} {rate}"
+            )
+        };
+        assert!(metrics.render().contains(&gauge("2.5")), "{}", metrics.render());
+        budget.throttled(&a, "ecs", "CreateExpressGatewayService");
+        assert!(metrics.render().contains(&gauge("1.25")), "{}", metrics.render());
+        // Another family of the same account keeps its rate.
+        budget.throttled(&a, "ecs", "DescribeServices");
+        budget.take(&a, "ecs", "ListTagsForResource").await;
+        assert!(metrics.render().contains("family=\"ecs:tag-read\"} 10"));
     }
 }

@@ -34,13 +34,17 @@ pub struct FoundService {
 /// (`InvalidParameterException` "Resource not found", `ServiceNotActiveException` for an INACTIVE
 /// service, the modelled not-found codes).
 pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedExpress>> {
-    let call = c
+    let request = c
         .ecs
         .describe_express_gateway_service()
         .service_arn(arn)
-        .include(sdk::ExpressGatewayServiceInclude::Tags)
-        .send();
-    match c.call(ECS, "DescribeExpressGatewayService", arn, call).await {
+        .include(sdk::ExpressGatewayServiceInclude::Tags);
+    match c
+        .call(ECS, "DescribeExpressGatewayService", arn, || {
+            request.clone().send()
+        })
+        .await
+    {
         Ok(out) => Ok(out.service().map(observed_from_sdk)),
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -49,42 +53,44 @@ pub async fn describe(c: &RegionClients, arn: &str) -> Result<Option<ObservedExp
 
 /// Adds tags to a service, or gives existing keys new values (TagResource).
 pub async fn tag(c: &RegionClients, arn: &str, tags: &[Tag]) -> Result<()> {
-    let call = c
+    let request = c
         .ecs
         .tag_resource()
         .resource_arn(arn)
-        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()))
-        .send();
-    c.call(ECS, "TagResource", arn, call).await.map(|_| ())
+        .set_tags(Some(tags.iter().map(tag_to_sdk).collect()));
+    c.call(ECS, "TagResource", arn, || request.clone().send())
+        .await
+        .map(|_| ())
 }
 
 /// Removes tags from a service by key (UntagResource).
 pub async fn untag(c: &RegionClients, arn: &str, keys: &[String]) -> Result<()> {
-    let call = c
+    let request = c
         .ecs
         .untag_resource()
         .resource_arn(arn)
-        .set_tag_keys(Some(keys.to_vec()))
-        .send();
-    c.call(ECS, "UntagResource", arn, call).await.map(|_| ())
+        .set_tag_keys(Some(keys.to_vec()));
+    c.call(ECS, "UntagResource", arn, || request.clone().send())
+        .await
+        .map(|_| ())
 }
 
 /// A service's tags (ListTagsForResource), for when DescribeExpressGatewayService did not report
 /// them (docs/aws-behaviour.md E27).
 pub async fn list_tags(c: &RegionClients, arn: &str) -> Result<Vec<Tag>> {
-    let call = c.ecs.list_tags_for_resource().resource_arn(arn).send();
-    let out = c.call(ECS, "ListTagsForResource", arn, call).await?;
+    let request = c.ecs.list_tags_for_resource().resource_arn(arn);
+    let out = c
+        .call(ECS, "ListTagsForResource", arn, || request.clone().send())
+        .await?;
     Ok(out.tags().iter().map(tag_from_sdk).collect())
 }
 
 /// Describes one service deployment; `None` when AWS does not know it.
 pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<ObservedDeployment>> {
-    let call = c
-        .ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send();
-    let out = c.call(ECS, "DescribeServiceDeployments", arn, call).await?;
+    let request = c.ecs.describe_service_deployments().service_deployment_arns(arn);
+    let out = c
+        .call(ECS, "DescribeServiceDeployments", arn, || request.clone().send())
+        .await?;
     Ok(out.service_deployments().first().map(|d| ObservedDeployment {
         arn: d.service_deployment_arn().unwrap_or(arn).to_string(),
         status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
@@ -103,13 +109,17 @@ pub async fn list_deployments(
     cluster: Option<&str>,
     service_arn: &str,
 ) -> Result<Vec<ObservedDeployment>> {
-    let call = c
+    let request = c
         .ecs
         .list_service_deployments()
         .set_cluster(cluster.map(str::to_string))
-        .service(service_arn)
-        .send();
-    let out = match c.call(ECS, "ListServiceDeployments", service_arn, call).await {
+        .service(service_arn);
+    let out = match c
+        .call(ECS, "ListServiceDeployments", service_arn, || {
+            request.clone().send()
+        })
+        .await
+    {
         Ok(out) => out,
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -129,14 +139,16 @@ pub async fn list_deployments(
 /// Looks a service up by cluster and name (ECS DescribeServices accepts names), with its tags.
 /// `None` when there is none, or only an INACTIVE one.
 pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Result<Option<FoundService>> {
-    let call = c
+    let request = c
         .ecs
         .describe_services()
         .cluster(cluster)
         .services(name)
-        .include(sdk::ServiceField::Tags)
-        .send();
-    let out = match c.call(ECS, "DescribeServices", name, call).await {
+        .include(sdk::ServiceField::Tags);
+    let out = match c
+        .call(ECS, "DescribeServices", name, || request.clone().send())
+        .await
+    {
         Ok(out) => out,
         // A cluster that does not exist holds no services yet; creating will report it properly.
         Err(Error::Aws(f)) if f.code == "ClusterNotFoundException" => return Ok(None),
@@ -158,7 +170,7 @@ pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Resul
 /// Creates the Express service.
 pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
     let r = &req.request;
-    let mut call = c
+    let mut request = c
         .ecs
         .create_express_gateway_service()
         .service_name(&req.service_name)
@@ -175,10 +187,12 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
         .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk))
         .set_tags(Some(req.tags.iter().map(tag_to_sdk).collect()));
     if let Some(pc) = &r.primary_container {
-        call = call.primary_container(container_to_sdk(pc, &[])?);
+        request = request.primary_container(container_to_sdk(pc, &[])?);
     }
     let out = c
-        .call(ECS, "CreateExpressGatewayService", &req.service_name, call.send())
+        .call(ECS, "CreateExpressGatewayService", &req.service_name, || {
+            request.clone().send()
+        })
         .await?;
     let service = out.service();
     Ok(Applied {
@@ -196,7 +210,7 @@ pub async fn create(c: &RegionClients, req: &CreateRequest) -> Result<Applied> {
 /// Sends UpdateExpressGatewayService with the fields the spec sets (unset fields keep their values
 /// in AWS) and the lists in `r.clear` sent empty, which clears them.
 pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<Applied> {
-    let mut call = c
+    let mut request = c
         .ecs
         .update_express_gateway_service()
         .service_arn(arn)
@@ -210,10 +224,10 @@ pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<
         .set_network_configuration(r.network_configuration.as_ref().map(network_to_sdk))
         .set_scaling_target(r.scaling_target.as_ref().map(scaling_to_sdk));
     if let Some(pc) = &r.primary_container {
-        call = call.primary_container(container_to_sdk(pc, &r.clear)?);
+        request = request.primary_container(container_to_sdk(pc, &r.clear)?);
     }
     let out = c
-        .call(ECS, "UpdateExpressGatewayService", arn, call.send())
+        .call(ECS, "UpdateExpressGatewayService", arn, || request.clone().send())
         .await?;
     let service = out.service();
     Ok(Applied {
@@ -227,21 +241,24 @@ pub async fn update(c: &RegionClients, arn: &str, r: &ExpressRequest) -> Result<
 
 /// Starts a new deployment of the same configuration (ECS UpdateService with forceNewDeployment).
 pub async fn force_new_deployment(c: &RegionClients, cluster: Option<&str>, arn: &str) -> Result<()> {
-    let call = c
+    let request = c
         .ecs
         .update_service()
         .set_cluster(cluster.map(str::to_string))
         .service(arn)
-        .force_new_deployment(true)
-        .send();
-    c.call(ECS, "UpdateService", arn, call).await?;
+        .force_new_deployment(true);
+    c.call(ECS, "UpdateService", arn, || request.clone().send())
+        .await?;
     Ok(())
 }
 
 /// Deletes the Express service. Returns false when it was already gone.
 pub async fn delete(c: &RegionClients, arn: &str) -> Result<bool> {
-    let call = c.ecs.delete_express_gateway_service().service_arn(arn).send();
-    match c.call(ECS, "DeleteExpressGatewayService", arn, call).await {
+    let request = c.ecs.delete_express_gateway_service().service_arn(arn);
+    match c
+        .call(ECS, "DeleteExpressGatewayService", arn, || request.clone().send())
+        .await
+    {
         Ok(_) => Ok(true),
         Err(Error::Aws(f)) if f.kind == AwsErrorKind::NotFound => Ok(false),
         // NB: "Service is in DRAINING status": the delete is under way.

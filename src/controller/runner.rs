@@ -22,7 +22,7 @@ use super::runtime::queue::QueueDepth;
 use super::{Context, Tuning, accounts, check_crds, error_policy, identity, trigger_hash};
 use crate::api::apprunner::AppRunnerService;
 use crate::api::express::ExpressService;
-use crate::aws::{AwsClients, AwsSettings};
+use crate::aws::{AwsClients, AwsSettings, SessionSettings};
 use crate::metrics::Metrics;
 use crate::server::{self, Readiness};
 use crate::{Error, Result};
@@ -52,6 +52,8 @@ pub struct RunConfig {
     pub tenancy: crate::plan::account::Tenancy,
     /// The cluster identity for owner tags; `None` takes the `kube-system` Namespace's UID.
     pub cluster_id: Option<String>,
+    /// How the sessions of assumed roles are named and tagged (the cluster's name).
+    pub sessions: SessionSettings,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -221,6 +223,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         leader_election,
         tenancy,
         cluster_id,
+        sessions,
     } = config;
     let watch = watch_config(watch_selector.as_deref(), streaming_list);
     let client = Client::try_default()
@@ -237,7 +240,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     // A standby replica is healthy and ready; it only waits for the Lease.
     let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
 
-    let aws = AwsClients::new(aws, metrics.clone());
+    let aws = AwsClients::with_sessions(aws, sessions, metrics.clone());
     let accounts = watch_accounts(&client, &aws, namespace.as_deref(), tenancy).await?;
     let ctx = Context::new(
         client.clone(),

@@ -189,8 +189,12 @@ async fn resolve(aws: &AwsClients, source: &AppRunnerService, default_region: &s
 }
 
 async fn current_scaling_arn(c: &RegionClients, service_arn: &str) -> Result<Option<String>> {
-    let call = c.apprunner.describe_service().service_arn(service_arn).send();
-    let out = c.call("apprunner", "DescribeService", service_arn, call).await?;
+    let request = c.apprunner.describe_service().service_arn(service_arn);
+    let out = c
+        .call("apprunner", "DescribeService", service_arn, || {
+            request.clone().send()
+        })
+        .await?;
     Ok(out
         .service()
         .and_then(|s| s.auto_scaling_configuration_summary())
@@ -199,13 +203,14 @@ async fn current_scaling_arn(c: &RegionClients, service_arn: &str) -> Result<Opt
 }
 
 async fn describe_scaling(c: &RegionClients, arn: &str) -> Result<AutoScaling> {
-    let call = c
+    let request = c
         .apprunner
         .describe_auto_scaling_configuration()
-        .auto_scaling_configuration_arn(arn)
-        .send();
+        .auto_scaling_configuration_arn(arn);
     let out = c
-        .call("apprunner", "DescribeAutoScalingConfiguration", arn, call)
+        .call("apprunner", "DescribeAutoScalingConfiguration", arn, || {
+            request.clone().send()
+        })
         .await?;
     let a = out.auto_scaling_configuration();
     Ok(AutoScaling {
@@ -220,8 +225,12 @@ async fn describe_scaling(c: &RegionClients, arn: &str) -> Result<AutoScaling> {
 }
 
 async fn describe_connector(c: &RegionClients, arn: &str) -> Result<VpcConnector> {
-    let call = c.apprunner.describe_vpc_connector().vpc_connector_arn(arn).send();
-    let out = c.call("apprunner", "DescribeVpcConnector", arn, call).await?;
+    let request = c.apprunner.describe_vpc_connector().vpc_connector_arn(arn);
+    let out = c
+        .call("apprunner", "DescribeVpcConnector", arn, || {
+            request.clone().send()
+        })
+        .await?;
     let v = out.vpc_connector();
     Ok(VpcConnector {
         arn: v.and_then(|v| v.vpc_connector_arn()).unwrap_or(arn).to_string(),

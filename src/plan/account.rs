@@ -12,6 +12,9 @@
 //! Data flow: the Namespace's annotations, the controller's [`Tenancy`] and its own account (when
 //! [`needs_own_account`] says it matters) go to [`decide`]; the account it names and the service
 //! ARN in the resource go to [`mismatch`], which refuses to operate on a service of another account.
+//! A role is assumed per namespace, in a session named by [`session_name`] (and tagged by
+//! [`session_tags`] when the controller is asked to), so that the role's trust policy can admit one
+//! namespace only.
 
 use std::collections::BTreeMap;
 
@@ -22,13 +25,16 @@ pub const ROLE_ANNOTATION: &str = "runway.dev/aws-role-arn";
 /// Namespace annotation: the External ID to pass when assuming that role.
 pub const EXTERNAL_ID_ANNOTATION: &str = "runway.dev/aws-external-id";
 
-/// An IAM role to assume.
+/// An IAM role to assume for one namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AssumedRole {
     /// The role's ARN.
     pub arn: String,
     /// The External ID its trust policy asks for, if any.
     pub external_id: Option<String>,
+    /// The namespace the role is assumed for. It names the session ([`session_name`]), so each
+    /// namespace has sessions of its own, which the role's trust policy can tell apart.
+    pub namespace: String,
 }
 
 /// The controller's rules for mapping namespaces to accounts (`runway run --allowed-account-ids`
@@ -231,9 +237,70 @@ fn decide_role(namespace: &str, arn: &str, external_id: Option<String>, allowed:
         role: AssumedRole {
             arn: arn.to_string(),
             external_id,
+            namespace: namespace.to_string(),
         },
         account,
     }
+}
+
+/// The most characters STS takes in a role session name (`RoleSessionName`: 2 to 64 of
+/// `[\w+=,.@-]`).
+pub const MAX_SESSION_NAME: usize = 64;
+
+/// Hex digits of the digest that ends a shortened session name.
+const SESSION_DIGEST_DIGITS: usize = 16;
+
+fn session_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+/// The role session name for `namespace` in `cluster`: `<cluster>@<namespace>`, which shows in
+/// CloudTrail as `assumed-role/<role>/<cluster>@<namespace>` and is what a trust policy matches
+/// with `sts:RoleSessionName`. A namespace name never holds `@`, so no other cluster and namespace
+/// give the same name. When that name is longer than STS allows, or holds a character STS refuses
+/// (which becomes `_`), it is cut to 47 characters and ends with `-` and 16 hex digits of the
+/// SHA-256 of `<cluster>@<namespace>`: deterministic, and still distinct.
+pub fn session_name(cluster: &str, namespace: &str) -> String {
+    use sha2::Digest;
+    let full = format!("{cluster}@{namespace}");
+    let clean: String = full
+        .chars()
+        .map(|c| if session_char(c) { c } else { '_' })
+        .collect();
+    if clean == full && (2..=MAX_SESSION_NAME).contains(&full.len()) {
+        return full;
+    }
+    let digest = hex::encode(sha2::Sha256::digest(full.as_bytes()));
+    let keep = MAX_SESSION_NAME - 1 - SESSION_DIGEST_DIGITS;
+    let prefix: String = clean.chars().take(keep).collect();
+    format!("{prefix}-{}", &digest[..SESSION_DIGEST_DIGITS])
+}
+
+/// Session tag key: the cluster that assumed the role.
+pub const CLUSTER_TAG: &str = "runway.dev/cluster";
+/// Session tag key: the namespace the role was assumed for.
+pub const NAMESPACE_TAG: &str = "runway.dev/namespace";
+
+/// The session tags for `namespace` in `cluster`, for trust policies (`aws:RequestTag/...`) and
+/// permission policies (`aws:PrincipalTag/...`). Tag values take at most 256 characters of
+/// letters, digits, spaces and `_.:/=+-@`; anything else becomes `_`.
+pub fn session_tags(cluster: &str, namespace: &str) -> Vec<(String, String)> {
+    let value = |v: &str| -> String {
+        v.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(256)
+            .collect()
+    };
+    vec![
+        (CLUSTER_TAG.to_string(), value(cluster)),
+        (NAMESPACE_TAG.to_string(), value(namespace)),
+    ]
 }
 
 /// Why runway must not operate on the service `arn` names, when it lives in another account than
@@ -389,7 +456,8 @@ mod tests {
             Decision::Role {
                 role: AssumedRole {
                     arn: ROLE.into(),
-                    external_id: Some("team-a-7f3".into())
+                    external_id: Some("team-a-7f3".into()),
+                    namespace: "a".into(),
                 },
                 account: "210987654321".into()
             }
@@ -482,5 +550,50 @@ mod tests {
             "{message}"
         );
         assert_eq!(account_of_arn("arn:aws:ecs:us-east-1:abc:service/x"), None);
+    }
+
+    #[test]
+    fn a_session_is_named_after_the_cluster_and_the_namespace() {
+        assert_eq!(session_name("prod-eu", "team-a"), "prod-eu@team-a");
+        // `@` never occurs in a namespace name, so clusters and namespaces cannot trade dashes.
+        assert_ne!(
+            session_name("prod", "eu-team-a"),
+            session_name("prod-eu", "team-a")
+        );
+        let longest_plain = format!("{}@{}", "c".repeat(10), "n".repeat(53));
+        assert_eq!(session_name(&"c".repeat(10), &"n".repeat(53)), longest_plain);
+    }
+
+    #[test]
+    fn a_long_or_odd_session_name_is_cut_and_ends_with_a_digest_of_the_whole() {
+        let ns = "n".repeat(63);
+        let a = session_name("production-cluster", &ns);
+        assert_eq!(a.len(), MAX_SESSION_NAME);
+        assert!(a.starts_with("production-cluster@nnn"), "{a}");
+        assert_eq!(a, session_name("production-cluster", &ns), "deterministic");
+        let other = format!("{}m", "n".repeat(62));
+        let b = session_name("production-cluster", &other);
+        assert_eq!(a[..47], b[..47]);
+        assert_ne!(a, b);
+        // A character STS refuses is replaced, and the digest keeps the names apart.
+        let odd = session_name("my cluster", "team-a");
+        assert!(odd.starts_with("my_cluster@team-a-"), "{odd}");
+        assert_ne!(odd, session_name("my_cluster", "team-a"));
+        for name in [a, b, odd, session_name("", "")] {
+            assert!((2..=MAX_SESSION_NAME).contains(&name.len()), "{name}");
+            assert!(name.chars().all(session_char), "{name}");
+        }
+    }
+
+    #[test]
+    fn session_tags_name_the_cluster_and_the_namespace() {
+        assert_eq!(
+            session_tags("prod", "team-a"),
+            vec![
+                (CLUSTER_TAG.to_string(), "prod".to_string()),
+                (NAMESPACE_TAG.to_string(), "team-a".to_string())
+            ]
+        );
+        assert_eq!(session_tags("a,b", "x")[0].1, "a_b");
     }
 }

@@ -1003,6 +1003,40 @@ class StsWireTest(SimTestCase):
         self.assertEqual(by_account[DEFAULT_ACCOUNT]["sts:AssumeRole"], 1)
         self.assertNotIn("ecs:CreateExpressGatewayService", by_account[DEFAULT_ACCOUNT])
 
+    def test_session_name_source_identity_and_tags_are_recorded(self):
+        sts = client("sts")
+        self.assume_team_a(
+            sts,
+            SourceIdentity="prod@team-a",
+            Tags=[
+                {"Key": "runway.dev/cluster", "Value": "prod"},
+                {"Key": "runway.dev/namespace", "Value": "team-a"},
+            ],
+        )
+        sessions = control("/_sim/sessions", method="GET")["sessions"]
+        self.assertEqual(
+            sessions,
+            [
+                {
+                    "roleArn": TEAM_A,
+                    "sessionName": "ns-a",
+                    "sourceIdentity": "prod@team-a",
+                    "tags": {"runway.dev/cluster": "prod", "runway.dev/namespace": "team-a"},
+                    "callerArn": "arn:aws:iam::123456789012:user/AKIDSIMULATOR",
+                }
+            ],
+        )
+        # Outside the model: a tag value with a comma, a one-character source identity.
+        bad = client("sts", validate_parameters=False)
+        error = client_error(
+            self.assume_team_a, bad, SourceIdentity="x", Tags=[{"Key": "k", "Value": "a,b"}]
+        )
+        self.assertEqual(error["Code"], "ValidationError")
+        self.assertIn("'tags.1.member.value'", error["Message"])
+        self.assertIn("'sourceIdentity'", error["Message"])
+        control("/_sim/reset", {})
+        self.assertEqual(control("/_sim/sessions", method="GET")["sessions"], [])
+
     def test_untrusted_callers_and_wrong_external_ids_are_access_denied(self):
         control(
             "/_sim/roles",

@@ -274,7 +274,32 @@ pub struct AssumeRoleRequest {
     pub external_id: Option<String>,
     /// The requested session duration (default one hour).
     pub duration_seconds: Option<u64>,
+    /// The source identity the caller sets, if any.
+    pub source_identity: Option<String>,
+    /// The session tags the caller passes, by key.
+    pub tags: BTreeMap<String, String>,
 }
+
+/// A session AssumeRole issued, as `GET /_sim/sessions` lists it, so that tests see which session
+/// name, source identity and tags a client used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedSession {
+    /// The role assumed.
+    pub role_arn: String,
+    /// The session name.
+    pub session_name: String,
+    /// The source identity, if the caller set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// The session tags, by key.
+    pub tags: BTreeMap<String, String>,
+    /// The ARN of the principal that assumed the role.
+    pub caller_arn: String,
+}
+
+/// How many issued sessions the simulator remembers (the oldest are forgotten first).
+pub const SESSION_LOG_LIMIT: usize = 1000;
 
 /// Credentials AssumeRole issued.
 #[derive(Clone, Debug, PartialEq)]
@@ -301,6 +326,7 @@ struct Session {
 struct Inner {
     roles: BTreeMap<String, RoleConfig>,
     sessions: HashMap<String, Session>,
+    issued: Vec<IssuedSession>,
     credential_seconds: Option<u64>,
 }
 
@@ -381,6 +407,16 @@ impl Accounts {
     /// The credential lifetime cap.
     pub fn credential_seconds(&self) -> Option<u64> {
         self.lock().credential_seconds
+    }
+
+    /// The sessions AssumeRole issued since the last [`Accounts::clear_sessions`], oldest first.
+    pub fn issued_sessions(&self) -> Vec<IssuedSession> {
+        self.lock().issued.clone()
+    }
+
+    /// Forgets the log of issued sessions (the sessions stay valid).
+    pub fn clear_sessions(&self) {
+        self.lock().issued.clear();
     }
 
     /// Resolves the access key of a request at wall-clock time `now`. A request without a
@@ -467,6 +503,16 @@ impl Accounts {
                 expires_at: expiration,
             },
         );
+        if inner.issued.len() >= SESSION_LOG_LIMIT {
+            inner.issued.remove(0);
+        }
+        inner.issued.push(IssuedSession {
+            role_arn: request.role_arn.clone(),
+            session_name: request.session_name.clone(),
+            source_identity: request.source_identity.clone(),
+            tags: request.tags.clone(),
+            caller_arn: caller.arn.clone(),
+        });
         Ok(IssuedCredentials {
             access_key_id,
             secret_access_key: ids::alphanumeric(40),
@@ -531,6 +577,8 @@ mod tests {
             session_name: "runway".to_string(),
             external_id: None,
             duration_seconds: None,
+            source_identity: None,
+            tags: BTreeMap::new(),
         }
     }
 

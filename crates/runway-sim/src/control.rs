@@ -3,8 +3,9 @@
 //! - `GET /_sim/health`: `{"ok": true}` once the server is up.
 //! - `GET /_sim/stats`: call counts by `service:Action`, by `service:Action:outcome`, and by the
 //!   caller's account (`by_account`).
-//! - `POST /_sim/reset`: clears the counts; `{"state": true}` also forgets every service and
-//!   injection and restores the fault settings, roles and STS credential cap from the flags.
+//! - `POST /_sim/reset`: clears the counts and the log of issued sessions; `{"state": true}` also
+//!   forgets every service and injection and restores the fault settings, roles and STS credential
+//!   cap from the flags.
 //! - `POST /_sim/advance` `{"seconds": N}`: moves simulated time forward.
 //! - `GET|POST /_sim/faults`: reads or replaces the fault settings ([`FaultConfig`]).
 //! - `POST /_sim/inject` `{"service", "name", "kind"}`: arms a fault for one service's next
@@ -19,6 +20,8 @@
 //!   the same ARN).
 //! - `GET|POST /_sim/sts` `{"credentialSeconds": N | null}`: reads or sets the cap on the lifetime
 //!   of the credentials STS issues from now on (wall-clock seconds; `null`: as requested).
+//! - `GET /_sim/sessions`: the sessions AssumeRole issued since the last reset, oldest first
+//!   (`{"sessions": [{"roleArn", "sessionName", "sourceIdentity", "tags": {…}, "callerArn"}…]}`).
 
 use std::sync::Arc;
 
@@ -49,6 +52,11 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/push-image", post(push_image))
         .route("/_sim/roles", get(get_roles).post(add_role))
         .route("/_sim/sts", get(get_sts).post(set_sts))
+        .route("/_sim/sessions", get(get_sessions))
+}
+
+async fn get_sessions(State(state): State<Arc<SimState>>) -> Response {
+    Json(json!({ "sessions": state.accounts.issued_sessions() })).into_response()
 }
 
 async fn get_roles(State(state): State<Arc<SimState>>) -> Response {

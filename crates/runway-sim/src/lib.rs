@@ -177,6 +177,12 @@ impl SimHandle {
         self.state.accounts.set_credential_seconds(seconds)
     }
 
+    /// The sessions AssumeRole issued since the last reset, oldest first: role, session name,
+    /// source identity and tags.
+    pub fn sessions(&self) -> Vec<accounts::IssuedSession> {
+        self.state.accounts.issued_sessions()
+    }
+
     /// The STS credential lifetime cap.
     pub fn sts_credential_seconds(&self) -> Option<u64> {
         self.state.accounts.credential_seconds()
@@ -192,7 +198,7 @@ impl SimHandle {
         self.state.stats.snapshot()
     }
 
-    /// Clears the call counters.
+    /// Clears the call counters and the log of issued sessions.
     pub fn reset_stats(&self) {
         self.state.reset(false);
     }

@@ -211,11 +211,12 @@ impl SimState {
         Ok(())
     }
 
-    /// Clears the counters; with `everything`, also every service and injection, and restores the
-    /// fault settings, the roles and the STS credential cap from the flags. Issued STS sessions
-    /// stay valid until they expire.
+    /// Clears the counters and the log of issued STS sessions; with `everything`, also every
+    /// service and injection, and restores the fault settings, the roles and the STS credential cap
+    /// from the flags. Issued STS sessions stay valid until they expire.
     pub fn reset(&self, everything: bool) {
         self.stats.reset();
+        self.accounts.clear_sessions();
         if everything {
             self.ecs().clear();
             self.apprunner().clear();

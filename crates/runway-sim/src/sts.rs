@@ -247,10 +247,10 @@ fn check_string(
 
 /// Reads AssumeRole's parameters and checks them against the model: `RoleArn` 20–2048 characters,
 /// `RoleSessionName` 2–64 of `[\w+=,.@-]`, `ExternalId` 2–1224 of `[\w+=,.@:/-]`,
-/// `DurationSeconds` 900–43200, and a session `Policy` that is a JSON object. Every violation is
-/// listed in one `ValidationError`, as AWS does; a policy that is not JSON is
-/// `MalformedPolicyDocument`. Other members (`PolicyArns`, `Tags`, `SourceIdentity`, …) are
-/// accepted and ignored.
+/// `DurationSeconds` 900–43200, a session `Policy` that is a JSON object, and the session's
+/// `SourceIdentity` and `Tags` ([`session_extras`]). Every violation is listed in one
+/// `ValidationError`, as AWS does; a policy that is not JSON is `MalformedPolicyDocument`. Other
+/// members (`PolicyArns`, `TransitiveTagKeys`, …) are accepted and ignored.
 pub fn assume_role_request(form: &Form) -> Result<AssumeRoleRequest, AwsError> {
     let mut errors = Vec::new();
     let role_arn = form.get("RoleArn");
@@ -308,6 +308,7 @@ pub fn assume_role_request(form: &Form) -> Result<AssumeRoleRequest, AwsError> {
             }
         },
     };
+    let (source_identity, tags) = session_extras(form, &mut errors);
     if let Some(policy) = form.get("Policy")
         && policy.is_empty()
     {
@@ -338,7 +339,67 @@ pub fn assume_role_request(form: &Form) -> Result<AssumeRoleRequest, AwsError> {
         session_name: session_name.cloned().unwrap_or_default(),
         external_id: external_id.cloned(),
         duration_seconds,
+        source_identity,
+        tags,
     })
+}
+
+/// The most session tags AssumeRole takes.
+pub const MAX_SESSION_TAGS: usize = 50;
+
+/// The characters of the model's `tagKeyType` and `tagValueType` patterns.
+const TAG_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
+
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+/// Reads AssumeRole's `SourceIdentity` (2–64 of `[\w+=,.@-]`) and `Tags` (`Tags.member.N.Key`
+/// and `.Value`: at most 50, keys 1–128 and values 0–256 characters of letters, digits, spaces and
+/// `_.:/=+-@`), adding every violation to `errors`.
+pub fn session_extras(form: &Form, errors: &mut Vec<String>) -> (Option<String>, BTreeMap<String, String>) {
+    let source_identity = form.get("SourceIdentity").cloned();
+    if let Some(id) = &source_identity {
+        check_string(
+            errors,
+            "sourceIdentity",
+            id,
+            (2, 64),
+            (SESSION_NAME_PATTERN, |c| is_word(c) || "+=,.@-".contains(c)),
+        );
+    }
+    let mut tags = BTreeMap::new();
+    for n in 1.. {
+        let Some(key) = form.get(&format!("Tags.member.{n}.Key")) else {
+            break;
+        };
+        let value = form
+            .get(&format!("Tags.member.{n}.Value"))
+            .cloned()
+            .unwrap_or_default();
+        check_string(
+            errors,
+            &format!("tags.{n}.member.key"),
+            key,
+            (1, 128),
+            (TAG_PATTERN, tag_char),
+        );
+        check_string(
+            errors,
+            &format!("tags.{n}.member.value"),
+            &value,
+            (0, 256),
+            (TAG_PATTERN, tag_char),
+        );
+        tags.insert(key.clone(), value);
+    }
+    if tags.len() > MAX_SESSION_TAGS {
+        errors.push(format!(
+            "Value at 'tags' failed to satisfy constraint: Member must have length less than or \
+             equal to {MAX_SESSION_TAGS}"
+        ));
+    }
+    (source_identity, tags)
 }
 
 fn null_member(member: &str) -> String {
@@ -505,5 +566,41 @@ mod tests {
         );
         policy.insert("Policy".into(), r#"{"Version": "2012-10-17"}"#.into());
         assert!(assume_role_request(&policy).is_ok());
+    }
+
+    #[test]
+    fn source_identity_and_session_tags_are_read_and_checked_against_the_model() {
+        let mut input = form(&[
+            ("RoleArn", "arn:aws:iam::210987654321:role/team-a"),
+            ("RoleSessionName", "prod@team-a"),
+            ("SourceIdentity", "prod@team-a"),
+            ("Tags.member.1.Key", "runway.dev/cluster"),
+            ("Tags.member.1.Value", "prod"),
+            ("Tags.member.2.Key", "runway.dev/namespace"),
+            ("Tags.member.2.Value", "team-a"),
+        ]);
+        let request = assume_role_request(&input).unwrap();
+        assert_eq!(request.source_identity.as_deref(), Some("prod@team-a"));
+        assert_eq!(
+            request.tags,
+            BTreeMap::from([
+                ("runway.dev/cluster".to_string(), "prod".to_string()),
+                ("runway.dev/namespace".to_string(), "team-a".to_string())
+            ])
+        );
+        input.insert("Tags.member.2.Value".into(), "a,b".into());
+        input.insert("SourceIdentity".into(), "x".into());
+        let error = assume_role_request(&input).unwrap_err();
+        assert!(
+            error.message.starts_with("2 validation errors detected: "),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("'tags.2.member.value'"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("'sourceIdentity'"), "{}", error.message);
     }
 }

@@ -570,3 +570,57 @@ async fn unknown_temporary_keys_are_unrecognized_and_callers_without_roles_keep_
             .all(|calls| !calls.contains_key("ecs:DescribeServices"))
     );
 }
+
+#[tokio::test]
+async fn the_session_name_source_identity_and_tags_of_each_assume_role_are_recorded() {
+    let sim = start_two_teams().await;
+    let sts = sts_as(&sim, "AKIDSIMULATOR").await;
+    sts.assume_role()
+        .role_arn(TEAM_A)
+        .role_session_name("prod@team-a")
+        .source_identity("prod@team-a")
+        .tags(
+            aws_sdk_sts::types::Tag::builder()
+                .key("runway.dev/namespace")
+                .value("team-a")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // aws-config's provider, as runway assumes roles, with its session name.
+    let provider = aws_config::sts::AssumeRoleProvider::builder(TEAM_B)
+        .session_name("prod@team-b")
+        .tags([("runway.dev/cluster", "prod")])
+        .configure(&sdk_config(&sim.endpoint(), fake_credentials()).await)
+        .build()
+        .await;
+    let as_team_b = aws_sdk_sts::Client::new(&sdk_config(&sim.endpoint(), provider).await);
+    as_team_b.get_caller_identity().send().await.unwrap();
+
+    let sessions = sim.sessions();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(
+        (sessions[0].role_arn.as_str(), sessions[0].session_name.as_str()),
+        (TEAM_A, "prod@team-a")
+    );
+    assert_eq!(sessions[0].source_identity.as_deref(), Some("prod@team-a"));
+    assert_eq!(sessions[0].tags["runway.dev/namespace"], "team-a");
+    assert_eq!(
+        sessions[0].caller_arn,
+        "arn:aws:iam::123456789012:user/AKIDSIMULATOR"
+    );
+    assert_eq!(sessions[1].session_name, "prod@team-b");
+    assert_eq!(sessions[1].tags["runway.dev/cluster"], "prod");
+    assert_eq!(sessions[1].source_identity, None);
+
+    let (status, listed) = http(&sim, "GET", "/_sim/sessions", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["sessions"][1]["roleArn"], TEAM_B);
+    assert_eq!(listed["sessions"][1]["sessionName"], "prod@team-b");
+    assert_eq!(listed["sessions"][0]["tags"]["runway.dev/namespace"], "team-a");
+    // A reset of the counters forgets the log too.
+    sim.reset_stats();
+    assert!(sim.sessions().is_empty());
+}
