@@ -20,7 +20,7 @@ use super::{
 use crate::api::apprunner::AppRunnerService;
 use crate::api::common::PAUSED_ANNOTATION;
 use crate::api::express::ExpressService;
-use crate::aws::{AwsClients, AwsSettings, RegionClients};
+use crate::aws::{AwsClients, AwsSettings, RegionClients, SessionSettings};
 use crate::controller::identity;
 use crate::controller::kind::{Planned, ServiceKind};
 use crate::controller::managed::ManagedStatus;
@@ -86,6 +86,11 @@ pub struct DiffArgs {
     /// Namespace's UID, as the controller takes it.
     #[arg(long, env = "RUNWAY_CLUSTER_ID")]
     pub cluster_id: Option<String>,
+    /// The controller's cluster name (`runway run --cluster-name`), which names the session of each
+    /// role assumed for a namespace (`<cluster-name>@<namespace>`), so that a trust policy pinned to
+    /// it admits `runway diff` too.
+    #[arg(long, env = "RUNWAY_CLUSTER_NAME", default_value = crate::aws::DEFAULT_CLUSTER_NAME)]
+    pub cluster_name: String,
 }
 
 /// `NAMESPACE/NAME` of a Deployment.
@@ -107,7 +112,7 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
         .await
         .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
     let settings = controller_settings(&client, &args).await?;
-    let aws = AwsClients::new(
+    let aws = AwsClients::with_sessions(
         AwsSettings {
             default_region: settings.region.clone(),
             endpoint_url: args.aws_endpoint_url.clone(),
@@ -115,6 +120,10 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
             attempt_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(30),
             budget: crate::aws::budget::BudgetSettings::default(),
+        },
+        SessionSettings {
+            cluster_name: args.cluster_name.clone(),
+            tags: false,
         },
         Metrics::new(),
     );
