@@ -129,7 +129,12 @@ fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), res
 }
 
 /// Remembers a status write (read your writes) when one was made.
-fn record_write<K: Resource, S: Serialize>(ctx: &Context, obj: &K, version: Option<String>, status: &S) {
+fn record_write<K: Resource<DynamicType = ()>, S: Serialize>(
+    ctx: &Context,
+    obj: &K,
+    version: Option<String>,
+    status: &S,
+) {
     if version.is_some() {
         ctx.written.record(&object_key(obj), version.as_deref(), status);
     }

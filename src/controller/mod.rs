@@ -146,8 +146,15 @@ impl Context {
 }
 
 /// The key of an object for per-object bookkeeping.
-pub fn object_key<K: Resource>(obj: &K) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+pub fn object_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
+    // NB: the kind is part of the key: an ExpressService and an AppRunnerService may share a
+    // namespace and a name, and their bookkeeping (written statuses above all) must not mix.
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
 }
 
 /// Whether the `runway.dev/paused` annotation stops reconciling this object.
