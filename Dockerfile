@@ -3,6 +3,8 @@
 # nonroot user (65532). Build with `docker build -t runway .`; tests/deploy.rs checks this file's shape.
 
 FROM rust:1.95-slim-bookworm AS builder
+# NB: the musl target of the platform being built, natively: .github/workflows/release.yml passes
+# aarch64-unknown-linux-musl on its arm64 runner.
 ARG TARGET=x86_64-unknown-linux-musl
 # NB: ring (rustls' crypto) compiles C, so the musl target needs musl-gcc from musl-tools.
 RUN apt-get update \
