@@ -719,3 +719,82 @@ async fn a_service_another_cluster_created_is_never_claimed_by_name() {
     std::thread::sleep(Duration::from_secs(8));
     assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
 }
+
+/// Applies a spec ECS rejects and returns the controller's log once the resource is Stalled.
+async fn log_of_a_rejected_spec(prefix: &str, format: &str) -> (String, String) {
+    let env = Env::new(prefix, XSVC).await;
+    let runway = env.runway_with(Options {
+        env: vec![("RUNWAY_LOG_FORMAT".into(), format.into())],
+        ..Options::default()
+    });
+    let mut m = manifest("web");
+    m["spec"]["executionRoleArn"] = json!("arn:aws:iam::999999999999:role/elsewhere");
+    env.cluster.apply(&env.ns, &m);
+    env.wait_for("web", "Stalled=True", false, |o| is_true(o, "Stalled"));
+    let log = eventually(WAIT, "the WARN line", || {
+        let log = runway.log_text();
+        log.contains("resource stalled").then_some(log)
+    });
+    (env.ns.clone(), log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_spec_logs_one_warn_line_in_text_and_in_json() {
+    let (ns, text) = log_of_a_rejected_spec("x-logtext", "text").await;
+    let line = text
+        .lines()
+        .find(|l| l.contains("resource stalled"))
+        .expect("a WARN line");
+    for part in [
+        "WARN",
+        "kind=\"ExpressService\"",
+        &format!("namespace=\"{ns}\""),
+        "name=\"web\"",
+        "step=\"AwsRejectedSpec\"",
+        "InvalidParameterException",
+        "Stalled; retried at the resync interval",
+    ] {
+        assert!(strip_ansi(line).contains(part), "{part} missing from {line}");
+    }
+    assert_eq!(
+        text.matches("resource stalled").count(),
+        1,
+        "one line, not one per retry: {text}"
+    );
+
+    let (ns, json_log) = log_of_a_rejected_spec("x-logjson", "json").await;
+    let line = json_log
+        .lines()
+        .find(|l| l.contains("resource stalled"))
+        .expect("a JSON WARN line");
+    let v: Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(v["level"], "WARN", "{v}");
+    assert_eq!(v["fields"]["kind"], "ExpressService", "{v}");
+    assert_eq!(v["fields"]["namespace"], ns.as_str(), "{v}");
+    assert_eq!(v["fields"]["name"], "web", "{v}");
+    assert_eq!(v["fields"]["step"], "AwsRejectedSpec", "{v}");
+    assert!(
+        v["fields"]["detail"]
+            .as_str()
+            .is_some_and(|m| m.contains("InvalidParameterException")),
+        "{v}"
+    );
+}
+
+/// The text without terminal colour codes.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -118,6 +118,7 @@ fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), res
     match result {
         Ok(_) => {
             ctx.succeeded(key);
+            ctx.quiet.forget(key);
             ctx.seen.record(key, if deleting { None } else { hash });
             if deleting {
                 ctx.written.forget(key);
@@ -266,6 +267,15 @@ where
         .iter()
         .any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == *reason);
     if !already {
+        tracing::warn!(
+            kind = K::kind(&()).as_ref(),
+            namespace = obj.namespace().unwrap_or_default(),
+            name = obj.name_any(),
+            step = *reason,
+            outcome = "Stalled; retried at the resync interval",
+            detail = %message,
+            "resource stalled"
+        );
         let note = events::Note::new(true, reason, "Reconcile", message.clone());
         events::publish(&ctx.recorder, obj, note).await;
     }

@@ -36,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::{Error, Result};
 use runtime::admission::Admission;
 use runtime::first_sight::Seen;
+use runtime::quiet::Quiet;
 use runtime::written::Written;
 
 /// The field manager for every write runway makes.
@@ -84,6 +85,8 @@ pub struct Context {
     pub cluster: String,
     /// The last status written per object, until the watch cache shows it.
     pub written: Written,
+    /// Which failures were logged lately, per object.
+    pub quiet: Quiet,
 }
 
 /// How often settled resources are checked, how many reconciles of each class run at once, and
@@ -125,6 +128,7 @@ impl Context {
             accounts,
             cluster,
             written: Written::default(),
+            quiet: Quiet::default(),
         })
     }
 
@@ -219,10 +223,23 @@ where
     }
     let attempt = ctx.failed(&key);
     let delay = failure_requeue(err, attempt, ctx.resync);
-    if err.is_retryable() {
-        tracing::warn!(object = %key, error = %err, attempt, ?delay, "reconcile failed; retrying");
-    } else {
-        tracing::error!(object = %key, error = %err, attempt, ?delay, "reconcile failed; retrying later");
+    if ctx
+        .quiet
+        .should_log(&key, &err.to_string(), std::time::Instant::now())
+    {
+        let aws = err.root().aws();
+        tracing::warn!(
+            kind = K::kind(&()).as_ref(),
+            namespace = obj.namespace().unwrap_or_default(),
+            name = obj.name_any(),
+            step = err.metric_label(),
+            code = aws.map(|f| f.code.as_str()).unwrap_or_default(),
+            operation = aws.map(|f| f.operation).unwrap_or_default(),
+            outcome = %format!("retrying in {} s", delay.as_secs()),
+            attempt,
+            error = %err,
+            "reconcile failed"
+        );
     }
     Action::requeue(delay)
 }

@@ -5,10 +5,12 @@
 //! - [`first_sight`]: settled resources spread their first check after a start, and the trigger
 //!   hash of each object's last successful reconcile;
 //! - [`queue`]: the queue-depth metric;
+//! - [`quiet`]: one WARN line per failure and object, not one per retry;
 //! - [`written`]: read your writes, the last status written per object until the cache shows it.
 
 pub mod admission;
 pub mod cache;
 pub mod first_sight;
 pub mod queue;
+pub mod quiet;
 pub mod written;
