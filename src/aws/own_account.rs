@@ -136,7 +136,8 @@ async fn lookup(config: &SdkConfig, metrics: &Metrics) -> Option<String> {
             let (kind, code, message) = classify(&err);
             metrics.aws_call("sts", "GetCallerIdentity", kind.label());
             tracing::warn!(%code, %message, "cannot learn the controller's own account (STS GetCallerIdentity); \
-                the account check of namespaces without runway.dev/aws-role-arn is skipped until it can");
+                until it can, namespaces without runway.dev/aws-role-arn are served unchecked, or refused \
+                (OwnAccountUnknown) under --allowed-account-ids; asking again in 10 minutes");
             None
         }
     }
