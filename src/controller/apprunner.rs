@@ -22,7 +22,7 @@ use crate::plan::apprunner::{
     AppRunnerRequest, ObservedService, Plan, UpdateCause, create_request, needs_operations, service_name,
     valid_service_name,
 };
-use crate::plan::{Clock, DeleteStep, Owner, Phase};
+use crate::plan::{Clock, DeleteStep, Phase};
 use crate::{Error, Result};
 
 /// The kind name used in metrics and logs.
@@ -149,20 +149,9 @@ fn record_started(act: AppRunnerAct<'_, '_>, op: &Started, kind: &str) {
 
 async fn create(act: AppRunnerAct<'_, '_>, desired: &AppRunnerRequest) -> Result<Phase> {
     let obj = act.obj;
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    let owner = Owner {
-        cluster: &act.ctx.cluster,
-        namespace: &namespace,
-        name: &name,
-    };
-    let req = match create_request(&obj.spec, &owner) {
+    let req = match act.create_request(|owner| create_request(&obj.spec, owner)) {
         Ok(r) => r,
-        Err(message) => {
-            return Ok(Phase::Stalled {
-                reason: "InvalidSpec",
-                message,
-            });
-        }
+        Err(phase) => return Ok(phase),
     };
     let op = match apprunner::create(act.aws, &req).await {
         Ok(op) => op,

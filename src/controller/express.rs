@@ -20,7 +20,7 @@ use crate::plan::express::{
     Applied, ExpressRequest, ObservedDeployment, ObservedExpress, Plan, create_request,
     known_ended_deployment, redacted,
 };
-use crate::plan::{Clock, DeleteStep, Owner, Phase};
+use crate::plan::{Clock, DeleteStep, Phase};
 
 /// The kind name used in metrics and logs.
 pub const KIND: &str = "ExpressService";
@@ -188,20 +188,9 @@ type ExpressAct<'a, 'b> = &'a mut Act<'b, ExpressService>;
 
 async fn create(act: ExpressAct<'_, '_>, desired: ExpressRequest) -> Result<Phase> {
     let obj = act.obj;
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    let owner = Owner {
-        cluster: &act.ctx.cluster,
-        namespace: &namespace,
-        name: &name,
-    };
-    let req = match create_request(&obj.spec, &owner) {
+    let req = match act.create_request(|owner| create_request(&obj.spec, owner)) {
         Ok(r) => r,
-        Err(message) => {
-            return Ok(Phase::Stalled {
-                reason: "InvalidSpec",
-                message,
-            });
-        }
+        Err(phase) => return Ok(phase),
     };
     let applied = match ecs::create(act.aws, &req).await {
         Ok(applied) => applied,

@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -18,7 +18,9 @@ use crate::api::common::CommonStatus;
 use crate::api::common::Tag;
 use crate::aws::RegionClients;
 use crate::error::AwsErrorKind;
-use crate::plan::{Clock, DeleteStep, Phase, Request, clear_rejection, record_rejection};
+use crate::plan::{
+    Clock, DeleteStep, Owner, Phase, Request, clear_rejection, invalid_spec, record_rejection,
+};
 use crate::{Error, Result};
 use k8s_openapi::jiff::Timestamp;
 
@@ -162,6 +164,22 @@ impl<K: ServiceKind> Act<'_, K> {
         common.applied_fields = desired.fields();
         common.last_redeploy_token = redeploy_token;
         clear_rejection(common);
+    }
+
+    /// Builds the create request for this resource, owned by this cluster, with the kind's
+    /// `build`; a spec that cannot be created gives the phase to report instead (the planner has
+    /// refused it already, so this is only its guard).
+    pub fn create_request<T>(
+        &self,
+        build: impl FnOnce(&Owner<'_>) -> std::result::Result<T, String>,
+    ) -> std::result::Result<T, Phase> {
+        let (namespace, name) = (self.obj.namespace().unwrap_or_default(), self.obj.name_any());
+        let owner = Owner {
+            cluster: &self.ctx.cluster,
+            namespace: &namespace,
+            name: &name,
+        };
+        build(&owner).map_err(invalid_spec)
     }
 
     /// Records a service AWS just created from `desired` with `spec_tags`. Under the test
