@@ -93,6 +93,12 @@ pub struct CommonStatus {
     /// tags that others set are never removed. Absent until runway has applied tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The tags runway was about to send, written before it sends them: while present, the tag
+    /// calls may have reached AWS without their result being recorded (the process stopped, or the
+    /// status write failed), so runway reads the service's tags again and counts these keys as its
+    /// own. Cleared once the result is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags_pending: Option<std::collections::BTreeMap<String, String>>,
     /// The last tag change that AWS rejected. The same change is not sent again before its backoff
     /// passes (one resync interval, doubling) or `runway.dev/reconcile-requested-at` changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

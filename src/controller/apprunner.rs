@@ -238,10 +238,7 @@ fn updated(cause: &UpdateCause, arn: &str, op: &str) -> (&'static str, bool, &'s
 
 /// App Runner refused to update a PAUSED service: recorded like a rejection.
 fn paused_refusal(act: AppRunnerAct<'_, '_>, err: &Error, desired: &AppRunnerRequest) -> Phase {
-    let detail = err
-        .aws()
-        .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
-        .unwrap_or_default();
+    let detail = err.aws().map(|f| f.summary()).unwrap_or_default();
     crate::plan::record_rejection(
         act.common(),
         &desired.digest(),
@@ -315,10 +312,7 @@ fn is_busy(err: &Error) -> bool {
 /// Someone else started an operation between runway's read and its call: wait for it, without
 /// stalling, and send the latest spec once it ends.
 fn busy(err: &Error) -> Phase {
-    let detail = err
-        .aws()
-        .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
-        .unwrap_or_else(|| err.to_string());
+    let detail = err.aws().map(|f| f.summary()).unwrap_or_else(|| err.to_string());
     Phase::Progressing {
         reason: "OperationInProgress",
         message: format!("App Runner is busy with another operation ({detail}); retrying when it ends"),
@@ -331,7 +325,7 @@ fn refused(err: Error) -> Result<Phase> {
     match err.aws() {
         Some(f) if f.kind == AwsErrorKind::Terminal => Ok(Phase::Stalled {
             reason: "AwsRejectedCall",
-            message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+            message: f.summary(),
         }),
         _ => Err(err),
     }

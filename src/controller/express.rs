@@ -289,7 +289,7 @@ async fn redeploy(
         return match err.aws() {
             Some(f) if f.kind == crate::error::AwsErrorKind::Terminal => Ok(Phase::Stalled {
                 reason: "AwsRejectedRedeploy",
-                message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+                message: f.summary(),
             }),
             _ => Err(err),
         };

@@ -226,7 +226,7 @@ impl<K: ServiceKind> Act<'_, K> {
 pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
     match &err {
         Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
-            let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
+            let text = f.summary();
             record_rejection(common, &hash, Timestamp::now());
             Ok(Phase::Stalled {
                 reason: "AwsRejectedSpec",

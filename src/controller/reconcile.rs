@@ -17,10 +17,10 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::kind::{Act, Planned, ServiceKind, TagTarget};
-use super::lifecycle::{Resolved, deletion_policy, finish, reconcile_with_finalizer};
+use super::lifecycle::{Resolved, deletion_policy, finish, reconcile_with_finalizer, write_status};
 use super::managed::ManagedStatus;
 use super::runtime::cache::Compact;
-use super::tags::{self, TagInput};
+use super::tags::{self, TagInput, TagStep};
 use super::{Context, accounts, events};
 use crate::api::common::{CommonStatus, DeletionPolicy, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::RegionClients;
@@ -159,7 +159,7 @@ fn settings(ctx: &Context) -> Settings<'_> {
 
 /// Makes AWS match a live resource.
 async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
-    let previous = obj.managed_status().cloned();
+    let mut previous = obj.managed_status().cloned();
     let region = obj.region(ctx.aws.default_region());
     let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
@@ -192,14 +192,8 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
             let phase = K::perform(&mut act, planned).await?;
             match target {
                 Some(target) => {
-                    tag_step(
-                        &mut act,
-                        target,
-                        settled,
-                        clock(obj.as_ref(), settings(&ctx), now),
-                        phase,
-                    )
-                    .await?
+                    let clock = clock(obj.as_ref(), settings(&ctx), now);
+                    tag_step(&mut act, (target, settled), clock, phase, &mut previous).await?
                 }
                 None => phase,
             }
@@ -211,12 +205,17 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
 
 /// The tag step (`controller::tags`). A rejected tag change turns a Ready phase Stalled; a
 /// resource that is still progressing reports its rollout first.
+///
+/// Before it sends a change, it records the change in `status.tagsPending` (on top of `previous`,
+/// what the object holds, which it then updates): should the calls reach AWS and the status write
+/// that records them fail, or the process stop, the next reconcile reads the tags back instead of
+/// trusting `status.appliedTags`, even if the spec has gone back to what that record says.
 async fn tag_step<K: ServiceKind>(
     act: &mut Act<'_, K>,
-    target: TagTarget,
-    settled: bool,
+    (target, settled): (TagTarget, bool),
     clock: Clock<'_>,
     phase: Phase,
+    previous: &mut Option<K::Status>,
 ) -> Result<Phase> {
     let input = TagInput {
         api: K::TAG_API,
@@ -227,8 +226,18 @@ async fn tag_step<K: ServiceKind>(
         clock,
     };
     let (ctx, obj, aws) = (act.ctx, act.obj, act.aws);
+    let step = tags::preview(aws, &input, act.status.common()).await?;
+    if let TagStep::Send { desired, .. } = &step {
+        let pending = Some(crate::plan::tags::record(desired));
+        let mut marked = previous.clone().unwrap_or_default();
+        marked.common_mut().tags_pending.clone_from(&pending);
+        write_status(obj, ctx, previous.as_ref(), &marked).await?;
+        *previous = Some(marked);
+        act.status.common_mut().tags_pending = pending;
+    }
     // NB: boxed: the tag calls' futures would otherwise be part of every reconcile's state.
-    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, input, act.status.common_mut())).await?;
+    let common = act.status.common_mut();
+    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, (input, step), common)).await?;
     Ok(match (rejected, phase) {
         (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
         (_, phase) => phase,
