@@ -280,6 +280,7 @@ fn exported() -> BTreeMap<String, BTreeSet<String>> {
     metrics.reconcile_started("ExpressService").finish("ok");
     metrics.set_queue_depth("ExpressService", 1);
     metrics.budget_wait("ecs:service-read", "change", 0.01);
+    metrics.drift_not_converging("ExpressService");
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in metrics.render().lines().filter(|l| !l.starts_with('#')) {
         let name_end = line.find(['{', ' ']).unwrap_or(line.len());

@@ -22,6 +22,7 @@ use crate::plan::apprunner::{
     AppRunnerRequest, ObservedService, Plan, UpdateCause, create_request, needs_operations, service_name,
     valid_service_name,
 };
+use crate::plan::convergence::Drift;
 use crate::plan::{Clock, DeleteStep, Phase};
 use crate::{Error, Result};
 
@@ -108,11 +109,31 @@ impl ServiceKind for AppRunnerService {
         })
     }
 
+    fn drift_correction(planned: &Planned<Self>) -> Option<Drift> {
+        let Plan::Update {
+            cause: UpdateCause::Drift(fields),
+        } = &planned.next
+        else {
+            return None;
+        };
+        let service = planned.observation.service.as_ref()?;
+        Some(Drift {
+            fields: fields.clone(),
+            spec: serde_json::to_value(&planned.desired).unwrap_or_default(),
+            aws: serde_json::to_value(&service.config).unwrap_or_default(),
+        })
+    }
+
+    fn report(phase: Phase) -> Plan {
+        Plan::Report(phase)
+    }
+
     async fn perform(act: &mut Act<'_, Self>, planned: Planned<Self>) -> Result<Phase> {
         let Planned {
             next,
             desired,
             observation,
+            ..
         } = planned;
         let service = observation.service.as_ref();
         let arn = service.map(|s| s.arn.clone()).unwrap_or_default();
