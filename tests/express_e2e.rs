@@ -799,3 +799,149 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+/// The ARN of the load balancer ECS manages for `revision`, as the simulator reports it through
+/// DescribeServiceRevisions.
+async fn sim_load_balancer(env: &Env, revision: &str) -> String {
+    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
+    let out = ecs
+        .describe_service_revisions()
+        .service_revision_arns(revision)
+        .send()
+        .await
+        .expect("DescribeServiceRevisions");
+    let managed = out.service_revisions()[0]
+        .ecs_managed_resources()
+        .expect("managed");
+    let lb = managed.ingress_paths()[0].load_balancer().expect("load balancer");
+    lb.arn().expect("arn").to_string()
+}
+
+/// The entry of `kind` in `status.managedResources`.
+fn managed_entry<'a>(status: &'a Value, kind: &str) -> &'a Value {
+    status["managedResources"]
+        .as_array()
+        .and_then(|list| list.iter().find(|r| r["type"] == kind))
+        .unwrap_or_else(|| panic!("no {kind} in managedResources: {status}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_service_shows_the_resources_ecs_manages_and_reads_them_only_for_a_new_revision() {
+    let env = Env::new("x-managed", XSVC).await;
+    let mut runway = env.runway_with(short_resync());
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("web");
+    let status = &ready["status"];
+    let revision = status["targetConfiguration"]["serviceRevisionArn"]
+        .as_str()
+        .expect("revision")
+        .to_string();
+    assert_eq!(status["managedResourcesRevision"], revision.as_str());
+    let lb = managed_entry(status, "LoadBalancer");
+    assert_eq!(lb["arn"], sim_load_balancer(&env, &revision).await.as_str());
+    assert_eq!(lb["status"], "ACTIVE");
+    let resources = status["managedResources"].as_array().expect("list");
+    assert!(
+        resources
+            .iter()
+            .all(|r| r["status"] == "ACTIVE" && r.get("statusReason").is_none()),
+        "{status}"
+    );
+    let target_group = managed_entry(status, "TargetGroup")["arn"].clone();
+
+    // Steady state, and a restart: the revision did not change, so it is not read again, over two
+    // resync periods each.
+    env.sim.reset_stats();
+    std::thread::sleep(Duration::from_secs(8));
+    runway.kill();
+    runway = env.runway_with(short_resync());
+    std::thread::sleep(Duration::from_secs(8));
+    let stats = env.sim.stats();
+    assert!(
+        stats.calls("ecs:DescribeExpressGatewayService") >= 4,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.calls("ecs:DescribeServiceRevisions"),
+        0,
+        "{:?}\n{}",
+        stats.calls,
+        runway.log_tail()
+    );
+
+    // A new revision is read, and its own target group replaces the old one.
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let updated = env.wait_for("web", "Ready with the new revision", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["managedResourcesRevision"] != revision.as_str()
+            && o["status"]["managedResourcesRevision"]
+                == o["status"]["targetConfiguration"]["serviceRevisionArn"]
+    });
+    let status = &updated["status"];
+    assert!(env.sim.stats().calls("ecs:DescribeServiceRevisions") >= 1);
+    assert_eq!(managed_entry(status, "LoadBalancer")["arn"], lb["arn"]);
+    assert_ne!(managed_entry(status, "TargetGroup")["arn"], target_group);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_load_balancer_shows_its_reason_in_the_conditions_until_a_new_revision_fixes_it() {
+    let env = Env::new("x-managed-failed", XSVC).await;
+    let _runway = env.runway_with(short_resync());
+    env.sim
+        .inject(&Injection {
+            service: InjectService::Ecs,
+            name: "web".into(),
+            kind: InjectKind::LoadBalancerFailed,
+        })
+        .expect("inject");
+    let mut m = manifest("web");
+    env.cluster.apply(&env.ns, &m);
+    let rolling = env.wait_for("web", "Reconciling with the failure", false, |o| {
+        is_true(o, "Reconciling")
+            && condition(o, "Reconciling").is_some_and(|c| c.2.contains("TooManyLoadBalancers"))
+    });
+    let (_, _, message) = condition(&rolling, "Reconciling").expect("Reconciling");
+    assert!(
+        message.contains("ECS-managed LoadBalancer arn:aws:elasticloadbalancing:"),
+        "{message}"
+    );
+
+    // The deployment succeeds, but a service whose load balancer failed does not serve.
+    let stalled = env.wait_for("web", "Stalled=True", true, |o| is_true(o, "Stalled"));
+    let (_, reason, message) = condition(&stalled, "Stalled").expect("Stalled");
+    assert_eq!(reason, "ManagedResourceFailed");
+    assert!(
+        message.contains("FAILED: Amazon ECS could not create"),
+        "{message}"
+    );
+    assert_eq!(condition(&stalled, "Ready").map(|c| c.0), Some("False".into()));
+    assert_eq!(stalled["status"]["deploymentStatus"], "SUCCESSFUL");
+    let lb = managed_entry(&stalled["status"], "LoadBalancer");
+    assert_eq!(lb["status"], "FAILED");
+    assert!(
+        lb["statusReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("TooManyLoadBalancers"))
+    );
+    assert!(
+        env.cluster
+            .event_reasons(&env.ns, "web")
+            .contains(&"ManagedResourceFailed".to_string())
+    );
+
+    // A new revision without the failure is Ready.
+    m["spec"]["primaryContainer"]["image"] = json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_for("web", "Ready after a new revision", true, |o| {
+        is_true(o, "Ready")
+            && o["status"]["targetConfiguration"]["primaryContainer"]["image"]
+                == "public.ecr.aws/nginx/nginx:1.28"
+    });
+    assert_eq!(
+        managed_entry(&ready["status"], "LoadBalancer")["status"],
+        "ACTIVE"
+    );
+}

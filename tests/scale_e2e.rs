@@ -142,6 +142,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
     assert_eq!(mutating, 0, "mutating calls in steady state: {:?}", stats.calls);
     for never in [
         "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
         "ecs:ListServiceDeployments",
         "ecs:ListServices",
         "apprunner:ListOperations",
@@ -192,6 +193,7 @@ async fn a_settled_resource_costs_one_read_per_resync_and_a_restart_spreads_its_
     let mutating = stats.mutating_calls();
     assert_eq!(mutating, 0, "a restart sent mutating calls: {:?}", stats.calls);
     assert_eq!(stats.calls("ecs:DescribeServiceDeployments"), 0);
+    assert_eq!(stats.calls("ecs:DescribeServiceRevisions"), 0);
     drop(restarted);
 }
 

@@ -432,6 +432,40 @@ pub struct ExpressServiceStatus {
     /// succeed. `Ready` stays False until a deployment that carries it is seen and has succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaited_rollout: Option<AwaitedRollout>,
+    /// The AWS resources that Amazon ECS created and manages for the service revision in
+    /// `targetConfiguration` (ECS DescribeServiceRevisions, `ecsManagedResources`): its load balancer,
+    /// listener, listener rule, target groups, certificate, security groups, auto scaling and log
+    /// groups, each with its ARN and status. runway reads them when that revision changes, and again
+    /// while any of them is not `ACTIVE`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_resources: Vec<ManagedResource>,
+    /// The service revision whose resources `managedResources` lists. runway reads them again only
+    /// when the revision in `targetConfiguration` differs, the list is empty, or an entry is not
+    /// `ACTIVE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_resources_revision: Option<String>,
+}
+
+/// One AWS resource that Amazon ECS manages for an Express service, as ECS reports it. Every field
+/// is typed only, so a type or status AWS adds tomorrow never makes a status write fail.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedResource {
+    /// What the resource is: `LoadBalancer`, `LoadBalancerSecurityGroup`, `Certificate`,
+    /// `Listener`, `ListenerRule`, `TargetGroup`, `ServiceSecurityGroup`, `ScalableTarget`,
+    /// `ScalingPolicy`, `MetricAlarm` or `LogGroup`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The resource's ARN, when AWS reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Its status as AWS reports it: `PROVISIONING`, `ACTIVE`, `DEPROVISIONING`, `DELETED` or
+    /// `FAILED`.
+    #[serde(default)]
+    pub status: String,
+    /// Why the resource is in its status, when AWS says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 /// A rollout that runway waits for before it reports `Ready`.

@@ -19,14 +19,15 @@
 //! |---|---|---|---|
 //! | `ecs:service-modify` | Create/Update/DeleteExpressGatewayService, UpdateService | 50 | 5 |
 //! | `ecs:service-read` | DescribeExpressGatewayService, DescribeServices, ListServices | 100 | 20 |
-//! | `ecs:deployment-read` | DescribeServiceDeployments, ListServiceDeployments | 50 | 20 |
+//! | `ecs:deployment-read` | DescribeServiceDeployments, ListServiceDeployments, DescribeServiceRevisions | 50 | 20 |
 //! | `ecs:tag-read` | ListTagsForResource | 50 | 20 |
 //! | `ecs:tag-modify` | TagResource, UntagResource | 20 | 10 |
 //! | `apprunner:read` | Describe*, List* | 20 (assumed) | 10 (assumed) |
 //! | `apprunner:modify` | every other action | 10 (assumed) | 2 (assumed) |
 //!
 //! App Runner publishes no request rates (only resource quotas), so its two buckets are runway's
-//! own conservative assumption.
+//! own conservative assumption. The page lists no bucket for DescribeServiceRevisions; runway
+//! counts it with the deployment reads it came with (assumed, docs/aws-behaviour.md E46).
 //!
 //! Priority: a reconcile of a change (a new generation or annotation, a deletion, an object runway
 //! has not handled yet) runs with [`Priority::Change`]; resyncs and progress polls run with
@@ -119,7 +120,9 @@ pub fn family(service: &str, operation: &str) -> &'static str {
     let read = operation.starts_with("Describe") || operation.starts_with("List");
     match service {
         "ecs" => match operation {
-            "DescribeServiceDeployments" | "ListServiceDeployments" => "ecs:deployment-read",
+            "DescribeServiceDeployments" | "ListServiceDeployments" | "DescribeServiceRevisions" => {
+                "ecs:deployment-read"
+            }
             "ListTagsForResource" => "ecs:tag-read",
             "TagResource" | "UntagResource" => "ecs:tag-modify",
             _ if read => "ecs:service-read",
@@ -386,6 +389,7 @@ mod tests {
             ("ecs", "DescribeServices", "ecs:service-read"),
             ("ecs", "ListServices", "ecs:service-read"),
             ("ecs", "DescribeServiceDeployments", "ecs:deployment-read"),
+            ("ecs", "DescribeServiceRevisions", "ecs:deployment-read"),
             ("ecs", "ListServiceDeployments", "ecs:deployment-read"),
             ("ecs", "ListTagsForResource", "ecs:tag-read"),
             ("ecs", "TagResource", "ecs:tag-modify"),

@@ -7,9 +7,10 @@ use aws_smithy_types::date_time::Format;
 use super::RegionClients;
 use crate::api::common::Tag;
 use crate::api::express::{
-    CpuArchitecture, ExpressGatewayContainer, IngressPath, NetworkConfiguration, ObservedContainer,
-    ObservedKeyValue, ObservedLogsConfiguration, ObservedNetworkConfiguration, ObservedRepositoryCredentials,
-    ObservedScalingTarget, ObservedSecret, ScalingMetric, ScalingTarget, TargetConfiguration,
+    CpuArchitecture, ExpressGatewayContainer, IngressPath, ManagedResource, NetworkConfiguration,
+    ObservedContainer, ObservedKeyValue, ObservedLogsConfiguration, ObservedNetworkConfiguration,
+    ObservedRepositoryCredentials, ObservedScalingTarget, ObservedSecret, ScalingMetric, ScalingTarget,
+    TargetConfiguration,
 };
 use crate::error::AwsErrorKind;
 use crate::plan::express::{
@@ -100,6 +101,86 @@ pub async fn describe_deployment(c: &RegionClients, arn: &str) -> Result<Option<
             .and_then(|r| r.arn())
             .map(str::to_string),
     }))
+}
+
+/// The resources Amazon ECS manages for one service revision (DescribeServiceRevisions,
+/// `ecsManagedResources`), flattened into one entry per resource; empty when AWS reports none or
+/// does not know the revision (it lists it in `failures`).
+pub async fn managed_resources(c: &RegionClients, revision_arn: &str) -> Result<Vec<ManagedResource>> {
+    let request = c
+        .ecs
+        .describe_service_revisions()
+        .service_revision_arns(revision_arn);
+    let out = c
+        .call(ECS, "DescribeServiceRevisions", revision_arn, || {
+            request.clone().send()
+        })
+        .await?;
+    Ok(out
+        .service_revisions()
+        .iter()
+        .find(|r| r.service_revision_arn() == Some(revision_arn))
+        .or_else(|| out.service_revisions().first())
+        .and_then(|r| r.ecs_managed_resources())
+        .map(managed_from_sdk)
+        .unwrap_or_default())
+}
+
+/// One status entry: what the resource is (AWS's name for it), its ARN, status and reason.
+macro_rules! managed_entry {
+    ($kind:expr, $resource:expr) => {{
+        let r = $resource;
+        ManagedResource {
+            kind: $kind.to_string(),
+            arn: r.arn().map(str::to_string),
+            status: r.status().as_str().to_string(),
+            status_reason: r.status_reason().map(str::to_string),
+        }
+    }};
+}
+
+/// Flattens `ECSManagedResources` in AWS's order: each ingress path's load balancer, its security
+/// groups, certificate, listener, rule and target groups; then the service's security groups, the
+/// scalable target, the scaling policies, the metric alarms and the log groups.
+pub fn managed_from_sdk(m: &sdk::EcsManagedResources) -> Vec<ManagedResource> {
+    let mut out = Vec::new();
+    for path in m.ingress_paths() {
+        out.extend(path.load_balancer().map(|r| managed_entry!("LoadBalancer", r)));
+        out.extend(
+            path.load_balancer_security_groups()
+                .iter()
+                .map(|r| managed_entry!("LoadBalancerSecurityGroup", r)),
+        );
+        out.extend(path.certificate().map(|r| managed_entry!("Certificate", r)));
+        out.extend(path.listener().map(|r| managed_entry!("Listener", r)));
+        out.extend(path.rule().map(|r| managed_entry!("ListenerRule", r)));
+        out.extend(
+            path.target_groups()
+                .iter()
+                .map(|r| managed_entry!("TargetGroup", r)),
+        );
+    }
+    out.extend(
+        m.service_security_groups()
+            .iter()
+            .map(|r| managed_entry!("ServiceSecurityGroup", r)),
+    );
+    if let Some(scaling) = m.auto_scaling() {
+        out.extend(
+            scaling
+                .scalable_target()
+                .map(|r| managed_entry!("ScalableTarget", r)),
+        );
+        out.extend(
+            scaling
+                .application_auto_scaling_policies()
+                .iter()
+                .map(|r| managed_entry!("ScalingPolicy", r)),
+        );
+    }
+    out.extend(m.metric_alarms().iter().map(|r| managed_entry!("MetricAlarm", r)));
+    out.extend(m.log_groups().iter().map(|r| managed_entry!("LogGroup", r)));
+    out
 }
 
 /// The service's deployments as ListServiceDeployments returns them (its first page, which AWS
@@ -445,5 +526,115 @@ fn tag_from_sdk(t: &sdk::Tag) -> Tag {
     Tag {
         key: t.key().unwrap_or_default().to_string(),
         value: t.value().map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_types::DateTime;
+
+    fn at() -> DateTime {
+        DateTime::from_secs(1_767_225_600)
+    }
+
+    #[test]
+    fn managed_resources_are_flattened_in_aws_order_with_their_own_status_strings() {
+        let status = |s: &str| sdk::ManagedResourceStatus::from(s);
+        let group = |arn: &str| {
+            sdk::ManagedSecurityGroup::builder()
+                .arn(arn)
+                .status(status("ACTIVE"))
+                .updated_at(at())
+                .build()
+                .unwrap()
+        };
+        let path = sdk::ManagedIngressPath::builder()
+            .access_type(sdk::AccessType::Public)
+            .endpoint("web.ecs.us-east-1.on.aws")
+            .load_balancer(
+                sdk::ManagedLoadBalancer::builder()
+                    .arn("lb")
+                    .status(status("FAILED"))
+                    .status_reason("quota")
+                    .updated_at(at())
+                    .scheme("internet-facing")
+                    .build()
+                    .unwrap(),
+            )
+            .load_balancer_security_groups(group("lb-sg"))
+            .listener(
+                sdk::ManagedListener::builder()
+                    .arn("listener")
+                    .status(status("ACTIVE"))
+                    .updated_at(at())
+                    .build()
+                    .unwrap(),
+            )
+            .target_groups(
+                sdk::ManagedTargetGroup::builder()
+                    .arn("tg")
+                    .status(status("PROVISIONING"))
+                    .updated_at(at())
+                    .health_check_path("/")
+                    .health_check_port(80)
+                    .port(80)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let managed = sdk::EcsManagedResources::builder()
+            .ingress_paths(path)
+            .service_security_groups(group("svc-sg"))
+            .auto_scaling(
+                sdk::ManagedAutoScaling::builder()
+                    .scalable_target(
+                        sdk::ManagedScalableTarget::builder()
+                            .arn("target")
+                            .status(status("SOMETHING_NEW"))
+                            .updated_at(at())
+                            .min_capacity(1)
+                            .max_capacity(3)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .log_groups(
+                sdk::ManagedLogGroup::builder()
+                    .status(status("ACTIVE"))
+                    .updated_at(at())
+                    .log_group_name("/aws/ecs/default/web")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = managed_from_sdk(&managed)
+            .into_iter()
+            .map(|r| (r.kind, r.arn, r.status, r.status_reason))
+            .collect();
+        let row = |kind: &str, arn: Option<&str>, status: &str, reason: Option<&str>| {
+            (
+                kind.to_string(),
+                arn.map(str::to_string),
+                status.to_string(),
+                reason.map(str::to_string),
+            )
+        };
+        assert_eq!(
+            rows,
+            [
+                row("LoadBalancer", Some("lb"), "FAILED", Some("quota")),
+                row("LoadBalancerSecurityGroup", Some("lb-sg"), "ACTIVE", None),
+                row("Listener", Some("listener"), "ACTIVE", None),
+                row("TargetGroup", Some("tg"), "PROVISIONING", None),
+                row("ServiceSecurityGroup", Some("svc-sg"), "ACTIVE", None),
+                // A status AWS adds later is kept as AWS spells it.
+                row("ScalableTarget", Some("target"), "SOMETHING_NEW", None),
+                // A resource without an ARN is still listed.
+                row("LogGroup", None, "ACTIVE", None),
+            ]
+        );
     }
 }

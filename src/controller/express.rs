@@ -1,7 +1,8 @@
 //! The `ExpressService` kind: its ECS Express calls behind [`ServiceKind`].
 //!
 //! Steps: `find_by_name` (DescribeExpressGatewayService by name, with tags) → `observe` the service
-//! and its current deployment, or the deployment of the rollout runway awaits (read-only) →
+//! and its current deployment, or the deployment of the rollout runway awaits, and the resources
+//! ECS manages for it when they may have changed (read-only) →
 //! `decide` (`plan::express::decide`, pure) → `perform` Create, Update, Baseline or Redeploy (one
 //! mutating call at most) → `delete_step` and `delete` for cleanup. The shared lifecycle is in
 //! `controller::reconcile`.
@@ -18,8 +19,8 @@ use crate::aws::ecs;
 use crate::plan::convergence::Drift;
 use crate::plan::express::decide::Observation;
 use crate::plan::express::{
-    Applied, ExpressRequest, ObservedDeployment, ObservedExpress, Plan, create_request,
-    current_configuration, known_ended_deployment, redacted,
+    Applied, ExpressRequest, ObservedDeployment, ObservedExpress, ObservedManaged, Plan, create_request,
+    current_configuration, known_ended_deployment, managed_resources_due, managed_revision, redacted,
 };
 use crate::plan::{Clock, DeleteStep, Phase};
 
@@ -73,9 +74,11 @@ impl ServiceKind for ExpressService {
             (None, None) => None,
         };
         let deployment = awaited_deployment(aws, status, &service, current).await?;
+        let managed = managed_resources(aws, status, &service, deployment.as_ref()).await?;
         Ok(Observation {
             service: Some(service),
             deployment,
+            managed,
         })
     }
 
@@ -202,6 +205,36 @@ async fn awaited_deployment(
         return Ok(current);
     }
     Ok(found.or(current))
+}
+
+/// The resources ECS manages for the revision the status shows, read (DescribeServiceRevisions)
+/// only when the planner says the read can tell something new (`managed_resources_due`): a settled
+/// service costs no read of them. A read AWS refuses for good (access denied to a role without
+/// `ecs:DescribeServiceRevisions`, an unknown revision) keeps what the status holds and never fails
+/// the reconcile; anything retryable fails it, as any other read does.
+async fn managed_resources(
+    aws: &RegionClients,
+    status: &ExpressServiceStatus,
+    service: &ObservedExpress,
+    deployment: Option<&ObservedDeployment>,
+) -> Result<Option<ObservedManaged>> {
+    let Some(revision) = managed_revision(service, deployment) else {
+        return Ok(None);
+    };
+    if !managed_resources_due(status, revision) {
+        return Ok(None);
+    }
+    match ecs::managed_resources(aws, revision).await {
+        Ok(resources) => Ok(Some(ObservedManaged {
+            revision: revision.to_string(),
+            resources,
+        })),
+        Err(crate::Error::Aws(f)) if !f.kind.is_retryable() => {
+            tracing::debug!(%revision, code = %f.code, "could not read the managed resources; keeping the status");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 type ExpressAct<'a, 'b> = &'a mut Act<'b, ExpressService>;

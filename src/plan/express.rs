@@ -13,11 +13,13 @@
 //! after an update.
 //!
 //! Each step lives in its own module: `request` (the desired request, its digest and the create
-//! request), `plan` (the next step) and `drift` (what AWS reports differently from the spec); this
-//! module re-exports them.
+//! request), `plan` (the next step), `drift` (what AWS reports differently from the spec) and
+//! `managed` (the resources ECS manages for the service: when to read them, how a failed one
+//! shows); this module re-exports them.
 
 pub use self::drift::{current_configuration, drift, redacted};
-pub use self::observed::{Applied, ObservedDeployment, ObservedExpress};
+pub use self::managed::{managed_resources_due, managed_revision};
+pub use self::observed::{Applied, ObservedDeployment, ObservedExpress, ObservedManaged};
 pub use self::plan::{FAILED, IN_FLIGHT, Plan, PlanInput, delete_step, known_ended_deployment, plan};
 pub use self::request::{
     CLEARABLE, CreateRequest, ExpressRequest, create_request, metric_name, service_name,
@@ -26,6 +28,7 @@ pub use super::{OWNER_TAG, owner};
 
 pub mod decide;
 mod drift;
+pub mod managed;
 pub mod observed;
 mod plan;
 mod request;

@@ -49,6 +49,7 @@ ECS_OPERATIONS = {
     "DeleteExpressGatewayService",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
+    "DescribeServiceRevisions",
     "UpdateService",
     "DescribeServices",
     "TagResource",
@@ -501,6 +502,35 @@ class EcsWireTest(SimTestCase):
         self.assertEqual(error_code(ecs.describe_express_gateway_service, serviceArn=arn), "InvalidParameterException")
         self.assertEqual(error_code(ecs.delete_express_gateway_service, serviceArn=arn), "InvalidParameterException")
         self.assertEqual(error_code(ecs.list_service_deployments, service=arn), "ServiceNotFoundException")
+
+    def test_service_revisions_report_the_resources_ecs_manages(self):
+        ecs = client("ecs")
+        control("/_sim/inject", {"service": "ecs", "name": "web", "kind": "load_balancer_failed"})
+        arn = self.create(ecs)
+        [config] = ecs.describe_express_gateway_service(serviceArn=arn)["service"]["activeConfigurations"]
+        revision = config["serviceRevisionArn"]
+        advance(STAGE)
+        out = ecs.describe_service_revisions(serviceRevisionArns=[revision, revision + "0"])
+        self.assertEqual(out["failures"], [{"arn": revision + "0", "reason": "MISSING"}])
+        [described] = out["serviceRevisions"]
+        self.assertEqual(described["serviceArn"], arn)
+        managed = described["ecsManagedResources"]
+        [path] = managed["ingressPaths"]
+        self.assertEqual(path["endpoint"], config["ingressPaths"][0]["endpoint"])
+        # The injected failure: the load balancer is FAILED with a reason, the rest ACTIVE.
+        self.assertEqual(path["loadBalancer"]["status"], "FAILED")
+        self.assertIn("statusReason", path["loadBalancer"])
+        self.assertRegex(
+            path["loadBalancer"]["arn"],
+            r"^arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/ecs-express-gateway-alb-",
+        )
+        others = [path["listener"], path["rule"], path["certificate"], *path["targetGroups"],
+                  *path["loadBalancerSecurityGroups"], *managed["serviceSecurityGroups"],
+                  managed["autoScaling"]["scalableTarget"], *managed["autoScaling"]["applicationAutoScalingPolicies"],
+                  *managed["metricAlarms"], *managed["logGroups"]]
+        self.assertEqual({r["status"] for r in others}, {"ACTIVE"})
+        self.assertEqual(described["loadBalancers"][0]["targetGroupArn"], path["targetGroups"][0]["arn"])
+        self.assertEqual(error_code(ecs.describe_service_revisions, serviceRevisionArns=[]), "InvalidParameterException")
 
     def test_tagging_changes_tags_only(self):
         ecs = client("ecs")
@@ -1127,6 +1157,7 @@ class ZzCoverageTest(unittest.TestCase):
         self.assertIn(("ecs", "TagResource", "LimitExceededException"), errors)
         self.assertIn(("ecs", "TagResource", "ResourceNotFoundException"), errors)
         self.assertIn(("ecs", "ListTagsForResource", "InvalidParameterException"), errors)
+        self.assertIn(("ecs", "DescribeServiceRevisions", "InvalidParameterException"), errors)
         self.assertIn(("apprunner", "TagResource", "InvalidRequestException"), errors)
         self.assertIn(("apprunner", "UntagResource", "ResourceNotFoundException"), errors)
         self.assertIn(("apprunner", "DeleteAutoScalingConfiguration", "InvalidRequestException"), errors)

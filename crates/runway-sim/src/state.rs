@@ -33,6 +33,9 @@ pub enum InjectKind {
     Rollback,
     /// App Runner only: the next CreateService of that name ends in CREATE_FAILED.
     CreateFailed,
+    /// ECS only: the load balancer of the service's next revision is FAILED, with a reason, in
+    /// DescribeServiceRevisions' `ecsManagedResources` (the deployment is not affected).
+    LoadBalancerFailed,
     /// App Runner only: just before the next UpdateService of that service, someone else starts a
     /// deployment, so the update meets the operation in progress (InvalidStateException).
     ConcurrentOperation,
@@ -77,6 +80,7 @@ struct InjectionWire {
 enum KindName {
     Rollback,
     CreateFailed,
+    LoadBalancerFailed,
     ConcurrentOperation,
     IamPropagation,
 }
@@ -95,6 +99,7 @@ impl TryFrom<InjectionWire> for Injection {
             (_, Some(_)) => return Err("only iam_propagation takes seconds".to_string()),
             (KindName::Rollback, None) => InjectKind::Rollback,
             (KindName::CreateFailed, None) => InjectKind::CreateFailed,
+            (KindName::LoadBalancerFailed, None) => InjectKind::LoadBalancerFailed,
             (KindName::ConcurrentOperation, None) => InjectKind::ConcurrentOperation,
         };
         Ok(Self {
@@ -110,6 +115,7 @@ impl From<Injection> for InjectionWire {
         let (kind, seconds) = match injection.kind {
             InjectKind::Rollback => (KindName::Rollback, None),
             InjectKind::CreateFailed => (KindName::CreateFailed, None),
+            InjectKind::LoadBalancerFailed => (KindName::LoadBalancerFailed, None),
             InjectKind::ConcurrentOperation => (KindName::ConcurrentOperation, None),
             InjectKind::IamPropagation { seconds } => (KindName::IamPropagation, Some(seconds)),
         };
@@ -179,6 +185,12 @@ impl SimState {
                      service then ends ROLLBACK_FAILED)"
                         .to_string(),
                 );
+            }
+            (InjectService::Ecs, InjectKind::LoadBalancerFailed) => {
+                self.ecs().inject_load_balancer_failure(&injection.name);
+            }
+            (InjectService::Apprunner, InjectKind::LoadBalancerFailed) => {
+                return Err("App Runner has no load_balancer_failed fault".to_string());
             }
             (InjectService::Apprunner, InjectKind::Rollback) => {
                 self.apprunner().inject(&injection.name, AppRunnerFault::Rollback);

@@ -4,8 +4,9 @@
 //! Flow: [`observed`] copies what AWS reports into the status (redacted) → [`desired`] builds the
 //! canonical request, migrating a status written before `appliedFields` existed → [`plan`](super::plan).
 
+use super::managed::{managed_revision, report_failures};
 use super::{
-    ExpressRequest, ObservedDeployment, ObservedExpress, Plan, PlanInput, create_request,
+    ExpressRequest, ObservedDeployment, ObservedExpress, ObservedManaged, Plan, PlanInput, create_request,
     current_configuration, plan, redacted,
 };
 use crate::api::express::{ExpressService, ExpressServiceSpec, ExpressServiceStatus};
@@ -20,6 +21,9 @@ pub struct Observation {
     pub service: Option<ObservedExpress>,
     /// The current deployment, or the one that carries runway's awaited rollout.
     pub deployment: Option<ObservedDeployment>,
+    /// The resources ECS manages for the revision `targetConfiguration` shows, when they were read
+    /// (`managed::managed_resources_due`); `None` keeps what the status holds.
+    pub managed: Option<ObservedManaged>,
 }
 
 /// Copies what AWS reports into the status, decides the desired request, and plans the next step.
@@ -44,6 +48,11 @@ pub fn decide(
         // The awaited rollout has succeeded: nothing is awaited any more.
         status.awaited_rollout = None;
     }
+    let revision = observation
+        .service
+        .as_ref()
+        .and_then(|s| managed_revision(s, observation.deployment.as_ref()));
+    let next = report_failures(next, status, revision);
     (next, desired)
 }
 
@@ -63,7 +72,7 @@ fn validated(obj: &ExpressService, next: Plan, cluster: &str) -> Plan {
 }
 
 /// Copies what AWS reports into the status: names, status code, the configuration (redacted),
-/// and the current deployment.
+/// the current deployment, and the managed resources when they were read.
 pub fn observed(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus, observation: &Observation) {
     let deployment = observation.deployment.as_ref();
     if let Some(s) = &observation.service {
@@ -85,6 +94,10 @@ pub fn observed(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus, ob
         status.deployment_status = Some(d.status.clone());
         status.deployment_status_reason = d.status_reason.clone();
         status.deployment_target_revision = d.target_revision.clone();
+    }
+    if let Some(managed) = &observation.managed {
+        status.managed_resources = managed.resources.clone();
+        status.managed_resources_revision = Some(managed.revision.clone());
     }
     status.endpoint = status
         .target_configuration

@@ -2,7 +2,7 @@
 //! converts SDK answers into these types, so the planner depends on neither the adapter nor the SDK.
 
 use crate::api::common::Tag;
-use crate::api::express::TargetConfiguration;
+use crate::api::express::{ManagedResource, TargetConfiguration};
 
 /// An Express service as AWS describes it.
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
@@ -52,4 +52,14 @@ pub struct Applied {
     pub status_code: Option<String>,
     /// The configuration AWS is now deploying, when its answer carries one.
     pub target_configuration: Option<TargetConfiguration>,
+}
+
+/// The resources Amazon ECS manages for one service revision, as DescribeServiceRevisions reported
+/// them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedManaged {
+    /// The service revision they were read for.
+    pub revision: String,
+    /// One entry per resource, in AWS's order.
+    pub resources: Vec<ManagedResource>,
 }

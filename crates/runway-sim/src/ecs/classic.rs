@@ -54,7 +54,13 @@ pub(super) fn update_service(
             "Service was not ACTIVE.",
         ));
     }
-    let fails = input.force_new_deployment == Some(true) && state.take_failure(&name);
+    let force = input.force_new_deployment == Some(true);
+    let fails = force && state.take_failure(&name);
+    let failure = if force {
+        state.take_load_balancer_failure(&name)
+    } else {
+        None
+    };
     let svc = &mut state.services[index];
     if let Some(count) = input.desired_count {
         svc.desired_count = Some(count);
@@ -67,6 +73,7 @@ pub(super) fn update_service(
             .map(|r| r.config.clone())
             .unwrap_or_default();
         svc.start_deployment(config, ctx.now, fails);
+        svc.fail_load_balancer(failure);
     }
     Ok(json!({ "service": super::render::classic_service(svc, ctx.now, false) }))
 }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::infra::ManagedInfra;
 use super::model::{EcsState, cluster_name, include_tags, invalid};
 use super::rollout::{ExpressService, Lifecycle};
 use super::types::{
@@ -154,6 +155,7 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
             ctx.region, ctx.account
         ),
         endpoint: endpoint_for(&name, &ctx.region),
+        infra: ManagedInfra::new(&ctx.region, &ctx.account, &cluster, &name),
         cluster,
         infrastructure_role_arn,
         tags,
@@ -168,7 +170,9 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         name,
     };
     let fails = state.take_failure(&svc.name);
+    let failure = state.take_load_balancer_failure(&svc.name);
     svc.start_deployment(config, ctx.now, fails);
+    svc.fail_load_balancer(failure);
     let out = json!({ "service": super::render::express_service(&svc, ctx.now, true) });
     // NB: Express creates a named cluster with its first service, and the cluster outlives it.
     state
@@ -234,8 +238,10 @@ pub(super) fn update(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
     validate_fargate_size(&config)?;
     let name = svc.name.clone();
     let fails = state.take_failure(&name);
+    let failure = state.take_load_balancer_failure(&name);
     let svc = &mut state.services[index];
     let deployment = svc.start_deployment(config, ctx.now, fails);
+    svc.fail_load_balancer(failure);
     let target = svc.deployments[deployment].target;
     Ok(json!({ "service": super::render::updated_service(svc, ctx.now, target) }))
 }

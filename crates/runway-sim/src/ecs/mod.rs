@@ -4,16 +4,19 @@
 //! Data flow: the server hands [`EcsState::handle`] an action name, the request context (region,
 //! account, simulated time) and the JSON body. `handle` forgets services whose deletion has run its
 //! course, then dispatches to `express` (the four Express actions), `classic` (UpdateService,
-//! DescribeServices), `deployments` (List/DescribeServiceDeployments) or `tags` (TagResource,
-//! UntagResource, ListTagsForResource). Those parse the input (`types`), look the service up in the
+//! DescribeServices), `deployments` (List/DescribeServiceDeployments), `revisions`
+//! (DescribeServiceRevisions, with the resources ECS manages for the service, `infra`) or `tags`
+//! (TagResource, UntagResource, ListTagsForResource). Those parse the input (`types`), look the service up in the
 //! state every action shares (`model`: [`EcsState`]), drive its state machine (`rollout`) and render
 //! the output shape (`render`).
 
 mod classic;
 mod deployments;
 mod express;
+pub mod infra;
 pub mod model;
 pub mod render;
+pub mod revisions;
 pub mod rollout;
 mod tags;
 pub mod types;
@@ -32,6 +35,7 @@ pub const ACTIONS: &[&str] = &[
     "DeleteExpressGatewayService",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
+    "DescribeServiceRevisions",
     "UpdateService",
     "DescribeServices",
     "TagResource",
@@ -50,6 +54,7 @@ impl EcsState {
             "DeleteExpressGatewayService" => express::delete(self, ctx, body),
             "ListServiceDeployments" => deployments::list(self, ctx, body),
             "DescribeServiceDeployments" => deployments::describe(self, ctx, body),
+            "DescribeServiceRevisions" => revisions::describe(self, ctx, body),
             "UpdateService" => classic::update_service(self, ctx, body),
             "DescribeServices" => classic::describe_services(self, ctx, body),
             "TagResource" => tags::tag_resource(self, ctx, body),

@@ -19,6 +19,8 @@ pub struct EcsState {
     pub(super) clusters: HashSet<(String, String, String)>,
     /// Rollout failures injected by service name, consumed by the next deployment.
     pub(super) pending_failures: HashMap<String, u32>,
+    /// Load balancer failures injected by service name, consumed by the next revision.
+    pub(super) pending_load_balancer_failures: HashMap<String, u32>,
     pub(super) timings: EcsTimings,
     /// Roles IAM has not propagated yet.
     pub iam: Propagation,
@@ -52,6 +54,7 @@ impl EcsState {
             services: Vec::new(),
             clusters: HashSet::new(),
             pending_failures: HashMap::new(),
+            pending_load_balancer_failures: HashMap::new(),
             timings,
             iam: Default::default(),
         }
@@ -62,6 +65,7 @@ impl EcsState {
         self.services.clear();
         self.clusters.clear();
         self.pending_failures.clear();
+        self.pending_load_balancer_failures.clear();
         self.iam.clear();
     }
 
@@ -73,17 +77,24 @@ impl EcsState {
             .or_default() += 1;
     }
 
+    /// Makes the load balancer of the named service's (name or ARN) next revision FAILED, as
+    /// DescribeServiceRevisions reports it (docs/aws-behaviour.md E46). The deployment itself is
+    /// not affected.
+    pub fn inject_load_balancer_failure(&mut self, name_or_arn: &str) {
+        *self
+            .pending_load_balancer_failures
+            .entry(service_name_of(name_or_arn).to_string())
+            .or_default() += 1;
+    }
+
     pub(super) fn take_failure(&mut self, name: &str) -> bool {
-        match self.pending_failures.get_mut(name) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                if *n == 0 {
-                    self.pending_failures.remove(name);
-                }
-                true
-            }
-            _ => false,
-        }
+        take(&mut self.pending_failures, name)
+    }
+
+    /// The reason of an injected load balancer failure for the service's next revision.
+    pub(super) fn take_load_balancer_failure(&mut self, name: &str) -> Option<String> {
+        take(&mut self.pending_load_balancer_failures, name)
+            .then(|| super::infra::LOAD_BALANCER_FAILURE.to_string())
     }
 
     pub(super) fn prune(&mut self, now: Timestamp) {
@@ -130,6 +141,20 @@ impl EcsState {
                 && svc.cluster == cluster
                 && svc.name == service
         })
+    }
+}
+
+/// Consumes one armed injection for `name`.
+fn take(pending: &mut HashMap<String, u32>, name: &str) -> bool {
+    match pending.get_mut(name) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            if *n == 0 {
+                pending.remove(name);
+            }
+            true
+        }
+        _ => false,
     }
 }
 

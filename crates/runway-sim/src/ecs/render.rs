@@ -112,7 +112,8 @@ fn task_definition(svc: &ExpressService, revision: usize) -> Option<String> {
         .and_then(|r| r.config.task_definition_arn.clone())
 }
 
-fn awsvpc(svc: &ExpressService, revision: usize) -> Option<Value> {
+/// The classic `NetworkConfiguration` of a revision: its subnets and security groups, ECS's first.
+pub(super) fn awsvpc(svc: &ExpressService, revision: usize) -> Option<Value> {
     let network = svc
         .revisions
         .get(revision)?

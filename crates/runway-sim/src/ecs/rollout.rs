@@ -17,6 +17,7 @@
 //! a create, still the previous deployment for a while after an update (`reported_current_deployment`;
 //! see `docs/aws-behaviour.md`, E7 and E8).
 
+use super::infra::{ManagedInfra, target_group};
 use super::types::{ExpressConfig, Tag};
 use crate::clock::Timestamp;
 use crate::ids;
@@ -34,6 +35,10 @@ pub struct Revision {
     pub config: ExpressConfig,
     /// When the revision was made.
     pub created_at: Timestamp,
+    /// The revision's own target group (the other managed resources are the service's).
+    pub target_group: String,
+    /// Why its load balancer is FAILED, when a failure was injected for it.
+    pub load_balancer_failure: Option<String>,
 }
 
 /// One service deployment.
@@ -277,6 +282,8 @@ pub struct ExpressService {
     pub managed_security_group: String,
     /// `<name>-<hash>.ecs.<region>.on.aws`.
     pub endpoint: String,
+    /// The load balancer and the other resources ECS manages for the service.
+    pub infra: ManagedInfra,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last update (create, update, redeploy or delete).
@@ -408,6 +415,8 @@ impl ExpressService {
             ),
             config,
             created_at: now,
+            target_group: target_group(&self.region, &self.account, &self.name),
+            load_balancer_failure: None,
         });
         self.deployments.push(Deployment {
             arn: format!(
@@ -430,6 +439,13 @@ impl ExpressService {
         });
         self.updated_at = now;
         self.deployments.len() - 1
+    }
+
+    /// Marks the load balancer of the newest revision FAILED with `reason`, if one is given.
+    pub fn fail_load_balancer(&mut self, reason: Option<String>) {
+        if let (Some(reason), Some(revision)) = (reason, self.revisions.last_mut()) {
+            revision.load_balancer_failure = Some(reason);
+        }
     }
 
     /// The desired task count.
@@ -460,6 +476,7 @@ mod tests {
             tags: Vec::new(),
             managed_security_group: "sg-0123456789abcdef0".into(),
             endpoint: "web-abc.ecs.us-east-1.on.aws".into(),
+            infra: ManagedInfra::new("us-east-1", "123456789012", "default", "web"),
             created_at: 0.0,
             updated_at: 0.0,
             deleted_at: None,

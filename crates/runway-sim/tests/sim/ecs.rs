@@ -1794,3 +1794,297 @@ async fn tag_calls_answer_the_declared_codes_for_unknown_short_and_deleted_arns(
     assert_eq!(untag, Err(missing()));
     assert_eq!(list, Err(gone()));
 }
+
+/// The service's current revision (the newest active configuration's).
+async fn current_revision(ecs: &Client, arn: &str) -> String {
+    let out = ecs
+        .describe_express_gateway_service()
+        .service_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let configs = out.service().unwrap().active_configurations();
+    configs
+        .last()
+        .unwrap()
+        .service_revision_arn()
+        .unwrap()
+        .to_string()
+}
+
+/// The managed resources of one revision as (what, ARN, status, reason), in AWS's order.
+async fn managed(ecs: &Client, revision: &str) -> Vec<(String, String, String, Option<String>)> {
+    let out = ecs
+        .describe_service_revisions()
+        .service_revision_arns(revision)
+        .send()
+        .await
+        .expect("DescribeServiceRevisions succeeds");
+    let m = out.service_revisions()[0].ecs_managed_resources().unwrap();
+    let mut rows = Vec::new();
+    let mut row = |what: &str, arn: Option<&str>, status: &str, reason: Option<&str>| {
+        rows.push((
+            what.to_string(),
+            arn.unwrap_or_default().to_string(),
+            status.to_string(),
+            reason.map(str::to_string),
+        ));
+    };
+    let path = &m.ingress_paths()[0];
+    let lb = path.load_balancer().unwrap();
+    row("LoadBalancer", lb.arn(), lb.status().as_str(), lb.status_reason());
+    for sg in path.load_balancer_security_groups() {
+        row(
+            "LoadBalancerSecurityGroup",
+            sg.arn(),
+            sg.status().as_str(),
+            sg.status_reason(),
+        );
+    }
+    let cert = path.certificate().unwrap();
+    row(
+        "Certificate",
+        cert.arn(),
+        cert.status().as_str(),
+        cert.status_reason(),
+    );
+    let listener = path.listener().unwrap();
+    row(
+        "Listener",
+        listener.arn(),
+        listener.status().as_str(),
+        listener.status_reason(),
+    );
+    let rule = path.rule().unwrap();
+    row(
+        "ListenerRule",
+        rule.arn(),
+        rule.status().as_str(),
+        rule.status_reason(),
+    );
+    for tg in path.target_groups() {
+        row("TargetGroup", tg.arn(), tg.status().as_str(), tg.status_reason());
+    }
+    for sg in m.service_security_groups() {
+        row(
+            "ServiceSecurityGroup",
+            sg.arn(),
+            sg.status().as_str(),
+            sg.status_reason(),
+        );
+    }
+    let scaling = m.auto_scaling().unwrap();
+    let target = scaling.scalable_target().unwrap();
+    row(
+        "ScalableTarget",
+        target.arn(),
+        target.status().as_str(),
+        target.status_reason(),
+    );
+    for p in scaling.application_auto_scaling_policies() {
+        row("ScalingPolicy", p.arn(), p.status().as_str(), p.status_reason());
+    }
+    for a in m.metric_alarms() {
+        row("MetricAlarm", a.arn(), a.status().as_str(), a.status_reason());
+    }
+    for g in m.log_groups() {
+        row("LogGroup", g.arn(), g.status().as_str(), g.status_reason());
+    }
+    rows
+}
+
+fn statuses_of(rows: &[(String, String, String, Option<String>)]) -> Vec<(&str, &str)> {
+    rows.iter()
+        .map(|(what, _, status, _)| (what.as_str(), status.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn describe_service_revisions_reports_the_resources_ecs_manages_for_each_revision() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let arn = create(&ecs, "web").await;
+    let first = current_revision(&ecs, &arn).await;
+    // While the first deployment is PENDING, ECS is still making everything.
+    let provisioning = managed(&ecs, &first).await;
+    assert!(
+        provisioning
+            .iter()
+            .all(|(_, _, status, _)| status == "PROVISIONING"),
+        "{provisioning:?}"
+    );
+    sim.advance(STAGE_SECONDS);
+    let rows = managed(&ecs, &first).await;
+    let kinds: Vec<&str> = rows.iter().map(|(k, ..)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "LoadBalancer",
+            "LoadBalancerSecurityGroup",
+            "Certificate",
+            "Listener",
+            "ListenerRule",
+            "TargetGroup",
+            "ServiceSecurityGroup",
+            "ScalableTarget",
+            "ScalingPolicy",
+            "MetricAlarm",
+            "MetricAlarm",
+            "MetricAlarm",
+            "LogGroup",
+        ]
+    );
+    assert!(
+        rows.iter()
+            .all(|(_, _, status, reason)| status == "ACTIVE" && reason.is_none())
+    );
+    let arn_of = |rows: &[(String, String, String, Option<String>)], kind: &str| {
+        rows.iter().find(|(k, ..)| k == kind).unwrap().1.clone()
+    };
+    let lb = arn_of(&rows, "LoadBalancer");
+    assert!(
+        lb.starts_with(
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/ecs-express-gateway-alb-"
+        ),
+        "{lb}"
+    );
+    assert_eq!(
+        arn_of(&rows, "LogGroup"),
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/ecs/default/web"
+    );
+    // The service's security group is the one ECS adds to the configuration (E1).
+    let groups = reported_groups(&ecs, &arn).await;
+    assert_eq!(
+        arn_of(&rows, "ServiceSecurityGroup"),
+        format!(
+            "arn:aws:ec2:us-east-1:123456789012:security-group/{}",
+            groups[0][0]
+        )
+    );
+    let out = ecs
+        .describe_service_revisions()
+        .service_revision_arns(&first)
+        .send()
+        .await
+        .unwrap();
+    let revision = &out.service_revisions()[0];
+    assert_eq!(revision.service_arn(), Some(arn.as_str()));
+    assert_eq!(
+        revision.load_balancers()[0].target_group_arn(),
+        Some(arn_of(&rows, "TargetGroup").as_str())
+    );
+    let target = revision.ecs_managed_resources().unwrap().auto_scaling().unwrap();
+    assert_eq!(target.scalable_target().unwrap().max_capacity(), 20);
+    assert_eq!(
+        target.application_auto_scaling_policies()[0].metric(),
+        "ECSServiceAverageCPUUtilization"
+    );
+
+    // An update makes a revision with a target group of its own; the load balancer is the same.
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .cpu("2048")
+        .memory("4096")
+        .send()
+        .await
+        .unwrap();
+    let second = current_revision(&ecs, &arn).await;
+    assert_ne!(second, first);
+    let rows2 = managed(&ecs, &second).await;
+    assert_eq!(arn_of(&rows2, "LoadBalancer"), lb);
+    assert_ne!(arn_of(&rows2, "TargetGroup"), arn_of(&rows, "TargetGroup"));
+    assert!(statuses_of(&rows2).contains(&("TargetGroup", "PROVISIONING")));
+    assert!(statuses_of(&rows2).contains(&("LoadBalancer", "ACTIVE")));
+    sim.advance(STAGE_SECONDS);
+    assert!(
+        managed(&ecs, &second)
+            .await
+            .iter()
+            .all(|(_, _, s, _)| s == "ACTIVE")
+    );
+    // The replaced revision's target group is gone.
+    assert!(statuses_of(&managed(&ecs, &first).await).contains(&("TargetGroup", "DELETED")));
+
+    // Unknown ARNs are failures, not errors; no ARN, or more than 20, is invalid.
+    let unknown = format!("{first}0");
+    let out = ecs
+        .describe_service_revisions()
+        .service_revision_arns(&second)
+        .service_revision_arns(&unknown)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.service_revisions().len(), 1);
+    assert_eq!(out.failures()[0].arn(), Some(unknown.as_str()));
+    assert_eq!(out.failures()[0].reason(), Some("MISSING"));
+    let err = ecs.describe_service_revisions().send().await.unwrap_err();
+    assert_eq!(code_and_message(&err).0, "InvalidParameterException");
+    let mut many = ecs.describe_service_revisions();
+    for _ in 0..21 {
+        many = many.service_revision_arns(&first);
+    }
+    let err = many.send().await.unwrap_err();
+    assert_eq!(code_and_message(&err).0, "InvalidParameterException");
+
+    // A deleted service's resources are removed.
+    ecs.delete_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        managed(&ecs, &second)
+            .await
+            .iter()
+            .all(|(_, _, s, _)| s == "DEPROVISIONING")
+    );
+    sim.advance(STAGE_SECONDS);
+    assert!(
+        managed(&ecs, &second)
+            .await
+            .iter()
+            .all(|(_, _, s, _)| s == "DELETED")
+    );
+}
+
+#[tokio::test]
+async fn an_injected_load_balancer_failure_marks_the_next_revision_only() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    sim.inject(&Injection {
+        service: InjectService::Ecs,
+        name: "web".into(),
+        kind: InjectKind::LoadBalancerFailed,
+    })
+    .unwrap();
+    let arn = create(&ecs, "web").await;
+    sim.advance(STAGE_SECONDS);
+    let first = current_revision(&ecs, &arn).await;
+    let rows = managed(&ecs, &first).await;
+    let (_, _, status, reason) = &rows[0];
+    assert_eq!(status, "FAILED");
+    assert!(
+        reason.as_deref().unwrap().contains("TooManyLoadBalancers"),
+        "{reason:?}"
+    );
+    assert!(rows[1..].iter().all(|(_, _, s, _)| s == "ACTIVE"), "{rows:?}");
+    // The deployment is not affected, and the next revision's load balancer is fine.
+    assert_eq!(deployment_statuses(&ecs, &arn).await[0], "SUCCESSFUL");
+    ecs.update_express_gateway_service()
+        .service_arn(&arn)
+        .health_check_path("/health")
+        .send()
+        .await
+        .unwrap();
+    sim.advance(STAGE_SECONDS);
+    let second = current_revision(&ecs, &arn).await;
+    assert_eq!(managed(&ecs, &second).await[0].2, "ACTIVE");
+    let err = sim
+        .inject(&Injection {
+            service: InjectService::Apprunner,
+            name: "web".into(),
+            kind: InjectKind::LoadBalancerFailed,
+        })
+        .unwrap_err();
+    assert!(err.contains("App Runner"), "{err}");
+}
