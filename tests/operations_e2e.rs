@@ -323,7 +323,7 @@ async fn the_controller_works_as_the_charts_service_account_and_nothing_more() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_count_reconciles_aws_calls_and_resources_by_state_and_health_endpoints_answer() {
+async fn metrics_count_reconciles_and_aws_calls_and_health_endpoints_answer() {
     let cluster = Cluster::from_env();
     cluster.install_crds();
     let ns = cluster.namespace("metrics");
@@ -342,8 +342,55 @@ async fn metrics_count_reconciles_aws_calls_and_resources_by_state_and_health_en
         (http_get(port, "/readyz").0 == 200).then_some(())
     });
     assert_eq!(http_get(port, "/healthz"), (200, "ok".to_string()));
-    // Without leader election the one replica leads, and counts zero of each state from its start.
-    metric_line(port, "runway_leader 1");
+    cluster.apply(&ns, &manifest("web"));
+    eventually(WAIT, "Ready", || {
+        sim.advance(61.0);
+        cluster
+            .get_json("xsvc", &ns, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+    // Without leader election the one replica leads.
+    metric_line(port, &resources("ExpressService", "ready", 1));
+    let (code, text) = http_get(port, "/metrics");
+    assert_eq!(code, 200);
+    for want in [
+        r#"runway_aws_calls_total{service="ecs",operation="CreateExpressGatewayService",outcome="ok"} 1"#,
+        r#"runway_aws_calls_total{service="ecs",operation="DescribeExpressGatewayService",outcome="ok"}"#,
+        r#"runway_reconciles_total{kind="ExpressService",result="ok"}"#,
+        "runway_reconcile_duration_seconds_bucket",
+        "runway_queue_depth",
+        "\nrunway_leader 1\n",
+    ] {
+        assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
+    }
+}
+
+/// Options of a controller that serves `/metrics` on `port`, checks settled resources every
+/// `resync` seconds and leaves resources labelled `runway.dev/shard=other` to another shard.
+fn shard_options(port: u16, resync: u32) -> Options {
+    Options {
+        args: vec![
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{port}"),
+            "--resync-seconds".into(),
+            resync.to_string(),
+            "--watch-selector".into(),
+            "runway.dev/shard notin (other)".into(),
+        ],
+        ..Options::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_by_state_count_each_live_resource_once_by_its_latest_reconcile() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("states");
+    let sim = simulator().await;
+    let port = free_port();
+    // A short resync, so that a resource that left the watch is seen gone soon.
+    let mut runway = Runway::start(&cluster, &ns, &sim.endpoint(), shard_options(port, 3));
+    // The leader counts zero of each state from its start.
     for state in ["ready", "progressing", "stalled"] {
         metric_line(port, &resources("ExpressService", state, 0));
         metric_line(port, &resources("AppRunnerService", state, 0));
@@ -360,17 +407,6 @@ async fn metrics_count_reconciles_aws_calls_and_resources_by_state_and_health_en
     });
     metric_line(port, &resources("ExpressService", "ready", 1));
     metric_line(port, &resources("ExpressService", "progressing", 0));
-    let (code, text) = http_get(port, "/metrics");
-    assert_eq!(code, 200);
-    for want in [
-        r#"runway_aws_calls_total{service="ecs",operation="CreateExpressGatewayService",outcome="ok"} 1"#,
-        r#"runway_aws_calls_total{service="ecs",operation="DescribeExpressGatewayService",outcome="ok"}"#,
-        r#"runway_reconciles_total{kind="ExpressService",result="ok"}"#,
-        "runway_reconcile_duration_seconds_bucket",
-        "runway_queue_depth",
-    ] {
-        assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
-    }
 
     // A plan that stalls a resource (its reconcile ends ok) counts as stalled.
     let mut gone = manifest("gone");
@@ -379,25 +415,40 @@ async fn metrics_count_reconciles_aws_calls_and_resources_by_state_and_health_en
         "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27"}
     });
     cluster.apply(&ns, &gone);
-    eventually(WAIT, "Stalled", || {
-        cluster
-            .get_json("xsvc", &ns, "gone")
-            .filter(|o| is_true(o, "Stalled"))
-    });
     metric_line(port, &resources("ExpressService", "stalled", 1));
 
-    // Deleted resources leave the count.
-    for name in ["web", "gone"] {
-        cluster.kubectl_ok(&["delete", "xsvc", name, "-n", &ns, "--wait=false"], None);
-    }
-    eventually(WAIT, "both deleted", || {
-        sim.advance(61.0);
-        (cluster.get_json("xsvc", &ns, "web").is_none() && cluster.get_json("xsvc", &ns, "gone").is_none())
-            .then_some(())
-    });
-    metric_line(port, &resources("ExpressService", "ready", 0));
+    // A resource that leaves the watch (another shard's now) leaves the count at its next check.
+    let other_shard = json!({"metadata": {"labels": {"runway.dev/shard": "other"}}});
+    cluster.patch("xsvc", &ns, "gone", &other_shard);
     metric_line(port, &resources("ExpressService", "stalled", 0));
-    metric_line(port, &resources("ExpressService", "progressing", 0));
+
+    // A paused resource leaves the count until it is resumed.
+    let paused = |value: Value| json!({"metadata": {"annotations": {"runway.dev/paused": value}}});
+    cluster.patch("xsvc", &ns, "web", &paused(json!("true")));
+    metric_line(port, &resources("ExpressService", "ready", 0));
+    cluster.patch("xsvc", &ns, "web", &paused(Value::Null));
+    metric_line(port, &resources("ExpressService", "ready", 1));
+
+    // After a restart, a resource that was Ready counts as ready before its first check.
+    runway.kill();
+    let port = free_port();
+    let _restarted = Runway::start(&cluster, &ns, &sim.endpoint(), shard_options(port, 600));
+    metric_line(port, &resources("ExpressService", "ready", 1));
+    let (_, text) = http_get(port, "/metrics");
+    assert!(
+        !text.contains(r#"runway_reconciles_total{kind="ExpressService""#),
+        "no reconcile yet:\n{text}"
+    );
+
+    // A deleted resource leaves the count once its deletion finishes.
+    cluster.kubectl_ok(&["delete", "xsvc", "web", "-n", &ns, "--wait=false"], None);
+    eventually(WAIT, "deleted", || {
+        sim.advance(61.0);
+        cluster.get_json("xsvc", &ns, "web").is_none().then_some(())
+    });
+    for state in ["ready", "progressing", "stalled"] {
+        metric_line(port, &resources("ExpressService", state, 0));
+    }
 }
 
 /// The `runway_resources` sample of `kind` and `state`.
