@@ -84,7 +84,7 @@ pub enum Error {
 
 /// A failed AWS call, with everything needed to report and classify it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("aws {service}:{operation} in {region} for {target}: {code}: {message}")]
+#[error("aws {service}:{operation} in {region} for {target}: {code}: {message}{}", request_note(.request_id.as_deref()))]
 pub struct AwsFailure {
     /// `ecs` or `apprunner`.
     pub service: &'static str,
@@ -100,6 +100,30 @@ pub struct AwsFailure {
     pub code: String,
     /// AWS's error message.
     pub message: String,
+    /// AWS's request ID (the `x-amzn-RequestId` response header), which AWS Support asks for; absent
+    /// when no response came back.
+    pub request_id: Option<String>,
+}
+
+impl AwsFailure {
+    /// How conditions, Events and logs state the failure: `UpdateService failed: Code: message
+    /// (request ID …)`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} failed: {}: {}{}",
+            self.operation,
+            self.code,
+            self.message,
+            request_note(self.request_id.as_deref())
+        )
+    }
+}
+
+/// ` (request ID …)`, or nothing without one.
+fn request_note(request_id: Option<&str>) -> String {
+    request_id
+        .map(|id| format!(" (request ID {id})"))
+        .unwrap_or_default()
 }
 
 /// How runway treats a failed AWS call.

@@ -1,6 +1,6 @@
 //! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by service,
 //! operation and outcome, throttles, the AWS budget's waits and rates, the work in flight, the
-//! resources by state and whether this replica leads.
+//! resources the convergence guard stopped, the resources by state and whether this replica leads.
 //! `server` renders them in the text format on `/metrics`; `aws` and `controller` record them.
 
 use std::sync::Arc;
@@ -83,6 +83,7 @@ pub struct Metrics {
     queue_depth: Family<KindLabels, Gauge>,
     budget_wait: Family<BudgetLabels, Histogram>,
     budget_rate: Family<BudgetRateLabels, Gauge<f64, AtomicU64>>,
+    drift_not_converging: Family<KindLabels, Counter>,
     state: StateGauges,
     budget_tokens: BudgetTokens,
 }
@@ -211,6 +212,13 @@ impl Metrics {
              family; below the configured rate while AWS throttles",
             budget_rate.clone(),
         );
+        let drift_not_converging = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "drift_not_converging",
+            "Resources that newly stalled with DriftNotConverging: AWS kept reporting a field \
+             differently after runway's update and its drift corrections, so runway stopped sending it",
+            drift_not_converging.clone(),
+        );
         let state = StateGauges::register(&mut registry);
         let budget_tokens = BudgetTokens::default();
         registry.register_collector(Box::new(budget_tokens.clone()));
@@ -224,9 +232,17 @@ impl Metrics {
             queue_depth,
             budget_wait,
             budget_rate,
+            drift_not_converging,
             state,
             budget_tokens,
         }
+    }
+
+    /// Counts a resource of `kind` that newly stalled with `DriftNotConverging`.
+    pub fn drift_not_converging(&self, kind: &str) {
+        self.drift_not_converging
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
     }
 
     /// Installs what `runway_aws_budget_tokens` reads at each scrape (the last one installed wins).
@@ -351,6 +367,7 @@ mod tests {
         m.aws_call("ecs", "UpdateExpressGatewayService", "ok");
         m.aws_call("ecs", "DescribeExpressGatewayService", "throttled");
         m.reconcile_started("ExpressService").finish("ok");
+        m.drift_not_converging("AppRunnerService");
         let text = m.render();
         assert!(text.contains(
             r#"runway_aws_calls_total{service="ecs",operation="UpdateExpressGatewayService",outcome="ok"} 1"#
@@ -359,5 +376,6 @@ mod tests {
         assert!(text.contains(r#"runway_reconciles_total{kind="ExpressService",result="ok"} 1"#));
         assert!(text.contains("runway_reconcile_duration_seconds_bucket"));
         assert!(text.contains(r#"runway_reconciles_in_flight{kind="ExpressService"} 0"#));
+        assert!(text.contains(r#"runway_drift_not_converging_total{kind="AppRunnerService"} 1"#));
     }
 }

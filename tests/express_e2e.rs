@@ -752,6 +752,7 @@ async fn a_rejected_spec_logs_one_warn_line_in_text_and_in_json() {
         "name=\"web\"",
         "step=\"AwsRejectedSpec\"",
         "InvalidParameterException",
+        "(request ID ",
         "Stalled; retried at the resync interval",
     ] {
         assert!(strip_ansi(line).contains(part), "{part} missing from {line}");
@@ -776,7 +777,7 @@ async fn a_rejected_spec_logs_one_warn_line_in_text_and_in_json() {
     assert!(
         v["fields"]["detail"]
             .as_str()
-            .is_some_and(|m| m.contains("InvalidParameterException")),
+            .is_some_and(|m| m.contains("InvalidParameterException") && m.contains("(request ID ")),
         "{v}"
     );
 }

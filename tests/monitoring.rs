@@ -286,6 +286,7 @@ fn exported() -> BTreeMap<String, BTreeSet<String>> {
     metrics.reconcile_started("ExpressService").finish("ok");
     metrics.set_queue_depth("ExpressService", 1);
     metrics.budget_wait("ecs:service-read", "change", 0.01);
+    metrics.drift_not_converging("ExpressService");
     metrics.set_resources("ExpressService", "stalled", 1);
     metrics.set_leader(true);
     metrics.budget_rate("123456789012", "us-east-1", "ecs:service-read", 10.0);

@@ -433,3 +433,62 @@ async fn a_tag_reread_asked_with_a_spec_change_still_happens_after_the_update() 
         done["status"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_runner_tag_change_whose_result_went_unrecorded_is_read_back_after_the_spec_reverts() {
+    let env = Env::new("t-unrec", ARSVC).await;
+    let mut m = app_runner("orders", json!([{"key": "team", "value": "api"}]));
+    let arn = {
+        let _runway = env.runway_with(short_resync());
+        env.cluster.apply(&env.ns, &m);
+        let ready = env.wait_ready("orders");
+        assert_eq!(applied_tags(&ready), json!({"team": "api"}));
+        ready["status"]["serviceArn"].as_str().expect("arn").to_string()
+    };
+
+    // The tag calls reach AWS, then the process stops before it records them.
+    let mut crashing = env.runway_with(Options {
+        env: vec![("RUNWAY_FAILPOINT".into(), "exit-after-tags".into())],
+        ..short_resync()
+    });
+    m["spec"]["tags"] = json!([{"key": "team", "value": "payments"}, {"key": "extra", "value": "1"}]);
+    env.cluster.apply(&env.ns, &m);
+    let code = crashing.wait_exit(WAIT);
+    assert_eq!(
+        code,
+        Some(86),
+        "the failpoint ended the process: {}",
+        crashing.log_tail()
+    );
+    let tags = apprunner_tags(&env.sim, &arn).await;
+    assert_eq!(tags.get("team").map(String::as_str), Some("payments"), "{tags:?}");
+    let obj = env.get("orders").expect("object");
+    assert_eq!(applied_tags(&obj), json!({"team": "api"}), "{}", obj["status"]);
+
+    // The spec goes back to what status.appliedTags records; AWS still holds the change.
+    m["spec"]["tags"] = json!([{"key": "team", "value": "api"}]);
+    env.cluster.apply(&env.ns, &m);
+    let _runway = env.runway_with(short_resync());
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let tags = apprunner_tags(&env.sim, &arn).await;
+        if tags.get("team").map(String::as_str) == Some("api") && !tags.contains_key("extra") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "AWS kept the unrecorded change: {tags:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let done = env.wait_for("orders", "the marker cleared", false, |o| {
+        o["status"]["tagsPending"].is_null() && is_true(o, "Ready")
+    });
+    assert_eq!(applied_tags(&done), json!({"team": "api"}), "{}", done["status"]);
+    assert_eq!(
+        configuration_calls(&env.sim),
+        1,
+        "only the create: {:?}",
+        env.sim.stats().calls
+    );
+}

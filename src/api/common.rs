@@ -93,10 +93,38 @@ pub struct CommonStatus {
     /// tags that others set are never removed. Absent until runway has applied tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The tags runway was about to send, written before it sends them: while present, the tag
+    /// calls may have reached AWS without their result being recorded (the process stopped, or the
+    /// status write failed), so runway reads the service's tags again and counts these keys as its
+    /// own. Cleared once the result is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags_pending: Option<std::collections::BTreeMap<String, String>>,
     /// The last tag change that AWS rejected. The same change is not sent again before its backoff
     /// passes (one resync interval, doubling) or `runway.dev/reconcile-requested-at` changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_rejection: Option<TagRejection>,
+    /// The drift corrections runway sent in a row for the request in `lastAppliedHash` without AWS
+    /// reporting the spec's values afterwards. After two, runway stops sending it
+    /// (`Stalled`/`DriftNotConverging`) until the generation or `runway.dev/reconcile-requested-at`
+    /// changes; it is removed once AWS reports the spec's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_corrections: Option<DriftCorrections>,
+}
+
+/// Drift corrections of one desired request that AWS has not converged to (see
+/// [`CommonStatus::drift_corrections`]).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftCorrections {
+    /// The digest of the request that was sent again.
+    pub hash: String,
+    /// How many drift corrections of it were sent in a row.
+    pub count: u32,
+    /// The `metadata.generation` they were sent for.
+    pub generation: i64,
+    /// The value of `runway.dev/reconcile-requested-at` when they were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
 }
 
 /// A tag change that AWS rejected (TagResource or UntagResource failed with a terminal error).

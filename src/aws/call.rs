@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::RegionClients;
-use super::error::classify;
+use super::error::{classify, request_id};
 use super::retry::{FailedAttempt, retry_after};
 use crate::error::{AwsErrorKind, AwsFailure};
 use crate::{Error, Result};
@@ -52,6 +52,7 @@ impl RegionClients {
                 Err(err) => err,
             };
             let (kind, code, message) = classify(&err);
+            let request_id = request_id(&err);
             if kind == AwsErrorKind::Throttling {
                 self.budget.throttled(&scope, service, operation);
             }
@@ -76,6 +77,7 @@ impl RegionClients {
                 kind,
                 code,
                 message,
+                request_id,
             })));
         }
     }

@@ -112,6 +112,20 @@ where
     }
 }
 
+/// AWS's request ID of a failed call, from the `x-amzn-RequestId` header of the response it got;
+/// `None` when no response came back (a timeout, a connection failure).
+pub fn request_id<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    let raw = match err {
+        SdkError::ServiceError(service_err) => service_err.raw(),
+        SdkError::ResponseError(response_err) => response_err.raw(),
+        _ => return None,
+    };
+    raw.headers()
+        .get("x-amzn-requestid")
+        .or_else(|| raw.headers().get("x-amz-request-id"))
+        .map(str::to_string)
+}
+
 /// The kind and code of a request that never reached the service. The SDK reports a credential
 /// provider's failure this way, before anything is sent: for an assumed role (docs/multi-account.md)
 /// that is STS refusing `AssumeRole`. A refusal right after the role or its trust policy was

@@ -22,6 +22,7 @@ use crate::plan::apprunner::{
     AppRunnerRequest, ObservedService, Plan, UpdateCause, create_request, needs_operations, service_name,
     valid_service_name,
 };
+use crate::plan::convergence::Drift;
 use crate::plan::{Clock, DeleteStep, Phase};
 use crate::{Error, Result};
 
@@ -108,11 +109,31 @@ impl ServiceKind for AppRunnerService {
         })
     }
 
+    fn drift_correction(planned: &Planned<Self>) -> Option<Drift> {
+        let Plan::Update {
+            cause: UpdateCause::Drift(fields),
+        } = &planned.next
+        else {
+            return None;
+        };
+        let service = planned.observation.service.as_ref()?;
+        Some(Drift {
+            fields: fields.clone(),
+            spec: serde_json::to_value(&planned.desired).unwrap_or_default(),
+            aws: serde_json::to_value(&service.config).unwrap_or_default(),
+        })
+    }
+
+    fn report(phase: Phase) -> Plan {
+        Plan::Report(phase)
+    }
+
     async fn perform(act: &mut Act<'_, Self>, planned: Planned<Self>) -> Result<Phase> {
         let Planned {
             next,
             desired,
             observation,
+            ..
         } = planned;
         let service = observation.service.as_ref();
         let arn = service.map(|s| s.arn.clone()).unwrap_or_default();
@@ -238,10 +259,7 @@ fn updated(cause: &UpdateCause, arn: &str, op: &str) -> (&'static str, bool, &'s
 
 /// App Runner refused to update a PAUSED service: recorded like a rejection.
 fn paused_refusal(act: AppRunnerAct<'_, '_>, err: &Error, desired: &AppRunnerRequest) -> Phase {
-    let detail = err
-        .aws()
-        .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
-        .unwrap_or_default();
+    let detail = err.aws().map(|f| f.summary()).unwrap_or_default();
     crate::plan::record_rejection(
         act.common(),
         &desired.digest(),
@@ -315,10 +333,7 @@ fn is_busy(err: &Error) -> bool {
 /// Someone else started an operation between runway's read and its call: wait for it, without
 /// stalling, and send the latest spec once it ends.
 fn busy(err: &Error) -> Phase {
-    let detail = err
-        .aws()
-        .map(|f| format!("{}: {}: {}", f.operation, f.code, f.message))
-        .unwrap_or_else(|| err.to_string());
+    let detail = err.aws().map(|f| f.summary()).unwrap_or_else(|| err.to_string());
     Phase::Progressing {
         reason: "OperationInProgress",
         message: format!("App Runner is busy with another operation ({detail}); retrying when it ends"),
@@ -331,7 +346,7 @@ fn refused(err: Error) -> Result<Phase> {
     match err.aws() {
         Some(f) if f.kind == AwsErrorKind::Terminal => Ok(Phase::Stalled {
             reason: "AwsRejectedCall",
-            message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+            message: f.summary(),
         }),
         _ => Err(err),
     }

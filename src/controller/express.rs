@@ -15,10 +15,11 @@ use crate::api::common::Tag;
 use crate::api::express::{AwaitedRollout, ExpressService, ExpressServiceStatus};
 use crate::aws::RegionClients;
 use crate::aws::ecs;
+use crate::plan::convergence::Drift;
 use crate::plan::express::decide::Observation;
 use crate::plan::express::{
     Applied, ExpressRequest, ObservedDeployment, ObservedExpress, Plan, create_request,
-    known_ended_deployment, redacted,
+    current_configuration, known_ended_deployment, redacted,
 };
 use crate::plan::{Clock, DeleteStep, Phase};
 
@@ -103,11 +104,30 @@ impl ServiceKind for ExpressService {
         })
     }
 
+    fn drift_correction(planned: &Planned<Self>) -> Option<Drift> {
+        let Plan::Update { drifted } = &planned.next else {
+            return None;
+        };
+        let observation = &planned.observation;
+        let service = observation.service.as_ref().filter(|_| !drifted.is_empty())?;
+        let current = current_configuration(service, observation.deployment.as_ref());
+        Some(Drift {
+            fields: drifted.clone(),
+            spec: serde_json::to_value(&planned.desired).unwrap_or_default(),
+            aws: serde_json::to_value(current).unwrap_or_default(),
+        })
+    }
+
+    fn report(phase: Phase) -> Plan {
+        Plan::Report(phase)
+    }
+
     async fn perform(act: &mut Act<'_, Self>, planned: Planned<Self>) -> Result<Phase> {
         let Planned {
             next,
             desired,
             observation,
+            ..
         } = planned;
         let (service, deployment) = (observation.service.as_ref(), observation.deployment.as_ref());
         let previous_deployment = deployment
@@ -289,7 +309,7 @@ async fn redeploy(
         return match err.aws() {
             Some(f) if f.kind == crate::error::AwsErrorKind::Terminal => Ok(Phase::Stalled {
                 reason: "AwsRejectedRedeploy",
-                message: format!("{} failed: {}: {}", f.operation, f.code, f.message),
+                message: f.summary(),
             }),
             _ => Err(err),
         };

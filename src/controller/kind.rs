@@ -18,6 +18,7 @@ use crate::api::common::CommonStatus;
 use crate::api::common::Tag;
 use crate::aws::RegionClients;
 use crate::error::AwsErrorKind;
+use crate::plan::convergence::{Drift, Guarded};
 use crate::plan::{
     Clock, DeleteStep, Owner, Phase, Request, clear_rejection, invalid_spec, record_rejection,
 };
@@ -51,6 +52,8 @@ pub struct Planned<K: ServiceKind> {
     pub desired: K::Desired,
     /// What AWS reported.
     pub observation: K::Observation,
+    /// What the convergence guard made of the step (`plan::convergence`).
+    pub guarded: Guarded,
 }
 
 /// A runway resource kind: its AWS calls and its planner, behind one interface.
@@ -119,6 +122,13 @@ pub trait ServiceKind:
     /// The service the tag step may act on now: it exists and takes tag calls.
     fn tag_target(observation: &Self::Observation) -> Option<TagTarget>;
 
+    /// The drift the step corrects by sending the desired request again, with the request and
+    /// AWS's configuration as JSON; `None` for any other step.
+    fn drift_correction(planned: &Planned<Self>) -> Option<Drift>;
+
+    /// The step that makes no call and only reports `phase`.
+    fn report(phase: Phase) -> Self::Plan;
+
     /// Carries out the step and returns the phase to report.
     fn perform<'a>(
         act: &'a mut Act<'_, Self>,
@@ -149,6 +159,8 @@ pub struct Act<'a, K: ServiceKind> {
     pub aws: &'a RegionClients,
     /// The status as it will be written.
     pub status: K::Status,
+    /// Whether AWS accepted the desired request in this reconcile ([`Act::accepted`]).
+    pub accepted: bool,
 }
 
 impl<K: ServiceKind> Act<'_, K> {
@@ -159,6 +171,7 @@ impl<K: ServiceKind> Act<'_, K> {
 
     /// Records a request AWS accepted, with the redeploy token it carried out.
     pub fn accepted(&mut self, desired: &K::Desired, redeploy_token: Option<String>) {
+        self.accepted = true;
         let common = self.common();
         common.last_applied_hash = Some(desired.digest());
         common.applied_fields = desired.fields();
@@ -226,7 +239,7 @@ impl<K: ServiceKind> Act<'_, K> {
 pub fn reject_terminal(err: Error, hash: String, common: &mut CommonStatus) -> Result<Phase> {
     match &err {
         Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
-            let text = format!("{} failed: {}: {}", f.operation, f.code, f.message);
+            let text = f.summary();
             record_rejection(common, &hash, Timestamp::now());
             Ok(Phase::Stalled {
                 reason: "AwsRejectedSpec",

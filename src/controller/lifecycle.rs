@@ -319,9 +319,7 @@ where
     common.reconcile_requested_at = requested_at;
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
-    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    let version = apply_status(&api, &obj.name_any(), previous, &status).await?;
-    record_write(ctx, obj, version, &status);
+    write_status(obj, ctx, previous, &status).await?;
     ctx.states
         .record(&object_key(obj), &K::kind(&()), State::of(&phase));
 
@@ -333,6 +331,19 @@ where
         }
         Phase::Stalled { .. } | Phase::Ready { .. } => Action::requeue(jittered_resync(ctx.resync)),
     })
+}
+
+/// Writes `status` unless it equals `previous` (what the object holds), and remembers the write
+/// so that the next reconcile plans from it even while the watch cache lags (read your writes).
+pub async fn write_status<K, S>(obj: &K, ctx: &Context, previous: Option<&S>, status: &S) -> Result<()>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    S: ManagedStatus,
+{
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let version = apply_status(&api, &obj.name_any(), previous, status).await?;
+    record_write(ctx, obj, version, status);
+    Ok(())
 }
 
 /// The effective deletion policy: the spec's, else `Retain` for adopted services and `Delete` for
@@ -359,6 +370,7 @@ mod tests {
             kind,
             code: code.into(),
             message: message.into(),
+            request_id: None,
         }))
     }
 

@@ -48,6 +48,8 @@ pub const FIELD_MANAGER: &str = "runway";
 pub enum Failpoint {
     /// Exit the process right after a create call returns, before the status is written.
     ExitAfterCreate,
+    /// Exit the process right after tag calls succeed, before their result is written to status.
+    ExitAfterTags,
 }
 
 impl Failpoint {
@@ -55,6 +57,7 @@ impl Failpoint {
     pub fn from_env() -> Option<Self> {
         match std::env::var("RUNWAY_FAILPOINT").ok().as_deref() {
             Some("exit-after-create") => Some(Self::ExitAfterCreate),
+            Some("exit-after-tags") => Some(Self::ExitAfterTags),
             _ => None,
         }
     }
@@ -227,11 +230,13 @@ where
     }
     let attempt = ctx.failed(&key);
     let delay = failure_requeue(err, attempt, ctx.resync);
-    if ctx
-        .quiet
-        .should_log(&key, &err.to_string(), std::time::Instant::now())
-    {
-        let aws = err.root().aws();
+    let aws = err.root().aws();
+    // NB: the same failure, whatever request it came from: the request ID changes every time.
+    let signature = aws.map_or_else(
+        || err.to_string(),
+        |f| format!("{}:{}:{}", f.operation, f.code, f.message),
+    );
+    if ctx.quiet.should_log(&key, &signature, std::time::Instant::now()) {
         tracing::warn!(
             kind = K::kind(&()).as_ref(),
             namespace = obj.namespace().unwrap_or_default(),
@@ -239,6 +244,7 @@ where
             step = err.metric_label(),
             code = aws.map(|f| f.code.as_str()).unwrap_or_default(),
             operation = aws.map(|f| f.operation).unwrap_or_default(),
+            request_id = aws.and_then(|f| f.request_id.as_deref()).unwrap_or_default(),
             outcome = %format!("retrying in {} s", delay.as_secs()),
             attempt,
             error = %err,

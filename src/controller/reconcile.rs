@@ -4,7 +4,8 @@
 //! annotation, the finalizer) → [`apply`] or [`cleanup`].
 //!
 //! - `apply`: account resolution (no AWS call) → [`preview`] (read-only AWS: `resolve` the
-//!   service, `observe` it, the pure `decide`) → `perform` the step (at most one mutating call) →
+//!   service, `observe` it, the pure `decide`, the convergence guard of `plan::convergence`) →
+//!   `perform` the step (at most one mutating call; a drift correction AWS accepted is counted) →
 //!   the tag step, only in a reconcile that made no mutating call → `lifecycle::finish` (conditions,
 //!   Events, the status write, the requeue).
 //! - `cleanup`: `deletionPolicy` → account resolution → `resolve` → the kind's delete step.
@@ -12,20 +13,23 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::kind::{Act, Planned, ServiceKind, TagTarget};
-use super::lifecycle::{Resolved, deletion_policy, finish, reconcile_with_finalizer};
+use super::lifecycle::{Resolved, deletion_policy, finish, reconcile_with_finalizer, write_status};
 use super::managed::ManagedStatus;
 use super::runtime::cache::Compact;
-use super::tags::{self, TagInput};
+use super::tags::{self, TagInput, TagStep};
 use super::{Context, accounts, events};
 use crate::api::common::{CommonStatus, DeletionPolicy, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::RegionClients;
+use crate::plan::convergence::{self, Guarded, Round};
 use crate::plan::{
-    Clock, DeleteStep, OWNER_TAG, Owner, Ownership, Phase, Refusal, adoption, arn_conflict, ownership,
+    Clock, DeleteStep, OWNER_TAG, Owner, Ownership, Phase, Refusal, Request, adoption, arn_conflict,
+    ownership,
 };
 use crate::{Error, Result};
 
@@ -82,15 +86,72 @@ pub async fn preview<K: ServiceKind>(
         Resolved::Arn(arn) => arn,
     };
     let observation = obj.observe(aws, arn.as_deref(), &mut status).await?;
-    let (next, desired) = obj.decide(&mut status, &observation, clock(obj, settings, now));
-    Ok((
-        status,
-        Decided::Planned(Planned {
-            next,
-            desired,
-            observation,
-        }),
-    ))
+    let clock = clock(obj, settings, now);
+    let (next, desired) = obj.decide(&mut status, &observation, clock);
+    let mut planned = Planned {
+        next,
+        desired,
+        observation,
+        guarded: Guarded::NoDrift,
+    };
+    guard(obj, status.common_mut(), &mut planned, clock.requested_at);
+    Ok((status, Decided::Planned(planned)))
+}
+
+/// The convergence guard on a planned step (`plan::convergence`): a drift correction of a request
+/// that AWS has not converged to after [`convergence::MAX_DRIFT_CORRECTIONS`] tries becomes a
+/// report of `DriftNotConverging`, which sends nothing; a step that reports the service Ready
+/// forgets the count.
+fn guard<K: ServiceKind>(
+    obj: &K,
+    common: &mut CommonStatus,
+    planned: &mut Planned<K>,
+    requested_at: Option<&str>,
+) {
+    if K::settled(&planned.next) {
+        convergence::converged(common);
+        return;
+    }
+    let Some(drift) = K::drift_correction(planned) else {
+        return;
+    };
+    let hash = planned.desired.digest();
+    match convergence::guard(common, &round(obj, &hash, requested_at), &drift) {
+        Some(phase) => {
+            planned.next = K::report(phase);
+            planned.guarded = Guarded::Refused;
+        }
+        None => planned.guarded = Guarded::Correction,
+    }
+}
+
+/// The round a drift correction of the request `hash` counts in: this generation, this value of
+/// the `runway.dev/reconcile-requested-at` annotation.
+fn round<'a, K: kube::Resource>(obj: &K, hash: &'a str, requested_at: Option<&'a str>) -> Round<'a> {
+    Round {
+        hash,
+        generation: obj.meta().generation.unwrap_or_default(),
+        requested_at,
+    }
+}
+
+/// After the step: counts a drift correction that AWS accepted, and a guard that has just stopped
+/// (`runway_drift_not_converging_total`).
+fn count_guarded<K: ServiceKind>(act: &mut Act<'_, K>, guarded: Guarded, hash: &str, before: &[Condition]) {
+    match guarded {
+        Guarded::Correction if act.accepted => {
+            let obj = act.obj;
+            let requested_at = obj
+                .annotations()
+                .get(RECONCILE_REQUESTED_ANNOTATION)
+                .map(String::as_str);
+            convergence::record(act.status.common_mut(), &round(obj, hash, requested_at));
+        }
+        Guarded::Refused if convergence::newly_refused(before) => {
+            act.ctx.metrics.drift_not_converging(K::KIND);
+        }
+        _ => {}
+    }
 }
 
 /// Finds the service this resource manages: the one it has recorded, else the one it adopts by
@@ -159,7 +220,7 @@ fn settings(ctx: &Context) -> Settings<'_> {
 
 /// Makes AWS match a live resource.
 async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
-    let previous = obj.managed_status().cloned();
+    let mut previous = obj.managed_status().cloned();
     let region = obj.region(ctx.aws.default_region());
     let aws = match accounts::resolve(&ctx.accounts, obj.as_ref(), &region).await? {
         Ok(aws) => aws,
@@ -176,11 +237,13 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
         ctx: &ctx,
         aws: &aws,
         status,
+        accepted: false,
     };
     let phase = match decided {
         Decided::Conflict(refusal) => refusal.into(),
         Decided::Planned(planned) => {
             let settled = K::settled(&planned.next);
+            let (guarded, hash) = (planned.guarded, planned.desired.digest());
             // NB: after a mutating call the tags wait for the next reconcile (a few seconds away),
             // so that a failing tag call can never cost the status write that records the call,
             // and App Runner, which may refuse tag calls during an operation, is not asked then.
@@ -190,16 +253,12 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
                 K::tag_target(&planned.observation)
             };
             let phase = K::perform(&mut act, planned).await?;
+            let before = previous.as_ref().map(|p| p.common().conditions.as_slice());
+            count_guarded(&mut act, guarded, &hash, before.unwrap_or_default());
             match target {
                 Some(target) => {
-                    tag_step(
-                        &mut act,
-                        target,
-                        settled,
-                        clock(obj.as_ref(), settings(&ctx), now),
-                        phase,
-                    )
-                    .await?
+                    let clock = clock(obj.as_ref(), settings(&ctx), now);
+                    tag_step(&mut act, (target, settled), clock, phase, &mut previous).await?
                 }
                 None => phase,
             }
@@ -211,12 +270,17 @@ async fn apply<K: ServiceKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action>
 
 /// The tag step (`controller::tags`). A rejected tag change turns a Ready phase Stalled; a
 /// resource that is still progressing reports its rollout first.
+///
+/// Before it sends a change, it records the change in `status.tagsPending` (on top of `previous`,
+/// what the object holds, which it then updates): should the calls reach AWS and the status write
+/// that records them fail, or the process stop, the next reconcile reads the tags back instead of
+/// trusting `status.appliedTags`, even if the spec has gone back to what that record says.
 async fn tag_step<K: ServiceKind>(
     act: &mut Act<'_, K>,
-    target: TagTarget,
-    settled: bool,
+    (target, settled): (TagTarget, bool),
     clock: Clock<'_>,
     phase: Phase,
+    previous: &mut Option<K::Status>,
 ) -> Result<Phase> {
     let input = TagInput {
         api: K::TAG_API,
@@ -227,8 +291,18 @@ async fn tag_step<K: ServiceKind>(
         clock,
     };
     let (ctx, obj, aws) = (act.ctx, act.obj, act.aws);
+    let step = tags::preview(aws, &input, act.status.common()).await?;
+    if let TagStep::Send { desired, .. } = &step {
+        let pending = Some(crate::plan::tags::record(desired));
+        let mut marked = previous.clone().unwrap_or_default();
+        marked.common_mut().tags_pending.clone_from(&pending);
+        write_status(obj, ctx, previous.as_ref(), &marked).await?;
+        *previous = Some(marked);
+        act.status.common_mut().tags_pending = pending;
+    }
     // NB: boxed: the tag calls' futures would otherwise be part of every reconcile's state.
-    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, input, act.status.common_mut())).await?;
+    let common = act.status.common_mut();
+    let rejected = Box::pin(tags::reconcile(ctx, obj, aws, (input, step), common)).await?;
     Ok(match (rejected, phase) {
         (Some((reason, message)), Phase::Ready { .. }) => Phase::Stalled { reason, message },
         (_, phase) => phase,

@@ -5,7 +5,7 @@
 
 use kube::Resource;
 
-use super::{Context, events};
+use super::{Context, Failpoint, events};
 use crate::api::common::{CommonStatus, Tag};
 use crate::aws::{RegionClients, apprunner, ecs};
 use crate::error::AwsErrorKind;
@@ -70,9 +70,11 @@ pub async fn preview(aws: &RegionClients, input: &TagInput<'_>, common: &CommonS
     let recorded = common.applied_tags.as_ref();
     let requested_again =
         input.clock.requested_at.is_some() && input.clock.requested_at != common.tags_requested_at.as_deref();
-    let spec_changed = tags::needs_read(&desired, recorded, requested_again);
+    let pending = common.tags_pending.as_ref();
+    let spec_changed = recorded.is_none_or(|r| *r != tags::record(&desired));
+    let must_read = tags::needs_read(&desired, recorded, pending.is_some(), requested_again);
     let free_to_compare = input.reported.is_some() && input.settled;
-    if !spec_changed && !free_to_compare {
+    if !must_read && !free_to_compare {
         return Ok(TagStep::Unchanged);
     }
     let actual = match (input.reported, input.api) {
@@ -80,7 +82,7 @@ pub async fn preview(aws: &RegionClients, input: &TagInput<'_>, common: &CommonS
         (None, TagApi::Ecs) => ecs::list_tags(aws, input.arn).await?,
         (None, TagApi::AppRunner) => apprunner::list_tags(aws, input.arn).await?,
     };
-    let applied = tags::applied(recorded, &desired);
+    let applied = tags::applied(recorded, pending, &desired);
     let change = tags::change(&desired, &applied, &actual);
     if change.is_empty() {
         return Ok(TagStep::InSync(desired));
@@ -102,26 +104,27 @@ pub async fn preview(aws: &RegionClients, input: &TagInput<'_>, common: &CommonS
     })
 }
 
-/// Brings the service's tags to the spec. Returns the Stalled reason and message when AWS rejected
-/// the tag change (now, or earlier and its backoff has not passed); retryable failures are errors,
-/// retried with backoff like any other.
+/// Carries out the tag step that [`preview`] decided: brings the service's tags to the spec.
+/// Returns the Stalled reason and message when AWS rejected the tag change (now, or earlier and
+/// its backoff has not passed); retryable failures are errors, retried with backoff like any
+/// other. The caller has recorded a change it sends in `status.tagsPending` first.
 pub async fn reconcile<K>(
     ctx: &Context,
     obj: &K,
     aws: &RegionClients,
-    input: TagInput<'_>,
+    (input, step): (TagInput<'_>, TagStep),
     common: &mut CommonStatus,
 ) -> Result<Option<(&'static str, String)>>
 where
     K: Resource<DynamicType = ()>,
 {
-    let step = preview(aws, &input, common).await?;
     // NB: the annotation's request to read the tags again is answered only here, by a step that ran.
     common.tags_requested_at = input.clock.requested_at.map(str::to_string);
     let (change, hash, spec_changed, desired) = match step {
         TagStep::Unchanged => return Ok(None),
         TagStep::InSync(desired) => {
             common.applied_tags = Some(tags::record(&desired));
+            common.tags_pending = None;
             common.tag_rejection = None;
             return Ok(None);
         }
@@ -137,9 +140,9 @@ where
         return match &err {
             Error::Aws(f) if f.kind == AwsErrorKind::Terminal => {
                 let message = format!(
-                    "{} failed: {}: {}; runway tries again later, or at once when the \
+                    "{}; runway tries again later, or at once when the \
                      runway.dev/reconcile-requested-at annotation changes",
-                    f.operation, f.code, f.message
+                    f.summary()
                 );
                 common.tag_rejection = Some(tags::rejected(
                     common.tag_rejection.as_ref(),
@@ -152,7 +155,12 @@ where
             _ => Err(err),
         };
     }
+    if ctx.failpoint == Some(Failpoint::ExitAfterTags) {
+        tracing::warn!("failpoint exit-after-tags: exiting before the status write");
+        std::process::exit(86);
+    }
     common.applied_tags = Some(tags::record(&desired));
+    common.tags_pending = None;
     common.tag_rejection = None;
     let (reason, note) = if spec_changed {
         ("TagsUpdated", format!("tags: {}", change.describe()))

@@ -88,9 +88,15 @@ pub struct DiffArgs {
     pub cluster_id: Option<String>,
     /// The controller's cluster name (`runway run --cluster-name`), which names the session of each
     /// role assumed for a namespace (`<cluster-name>@<namespace>`), so that a trust policy pinned to
-    /// it admits `runway diff` too.
-    #[arg(long, env = "RUNWAY_CLUSTER_NAME", default_value = crate::aws::DEFAULT_CLUSTER_NAME)]
-    pub cluster_name: String,
+    /// it admits `runway diff` too. Default: the Deployment's, else RUNWAY_CLUSTER_NAME, else
+    /// `runway`.
+    #[arg(long)]
+    pub cluster_name: Option<String>,
+    /// Pass the session tags `runway.dev/cluster` and `runway.dev/namespace` when assuming a
+    /// namespace's role (as `runway run --aws-session-tags`), for trust policies that require them.
+    /// Default: the Deployment's, else RUNWAY_AWS_SESSION_TAGS, else false.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub aws_session_tags: Option<bool>,
 }
 
 /// `NAMESPACE/NAME` of a Deployment.
@@ -122,8 +128,8 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
             budget: crate::aws::budget::BudgetSettings::default(),
         },
         SessionSettings {
-            cluster_name: args.cluster_name.clone(),
-            tags: false,
+            cluster_name: settings.cluster_name.clone(),
+            tags: settings.session_tags,
         },
         Metrics::new(),
     );
@@ -167,6 +173,8 @@ async fn controller_settings(client: &Client, args: &DiffArgs) -> Result<Setting
         allowed: args.allowed_account_ids.clone(),
         require_role: args.require_namespace_role,
         resync_seconds: args.resync_seconds,
+        cluster_name: args.cluster_name.clone(),
+        session_tags: args.aws_session_tags,
     };
     let ambient = settings::from_vars(|name| std::env::var(name).ok())?;
     let deployment = match &args.from_deployment {

@@ -1,5 +1,6 @@
 //! The controller settings `runway diff` decides with (pure): the default Region, the account
-//! allow-list, whether every namespace must name a role, and the resync interval.
+//! allow-list, whether every namespace must name a role, the resync interval, and how it names and
+//! tags the sessions of the roles it assumes (cluster name, session tags).
 //!
 //! Data flow: three layers, each a [`Partial`] that may leave a setting out, are stacked by
 //! [`resolve`]: the command line wins; then, with `--from-deployment`, what the controller's
@@ -27,6 +28,10 @@ pub const ALLOWED_VAR: &str = "RUNWAY_ALLOWED_ACCOUNT_IDS";
 pub const REQUIRE_ROLE_VAR: &str = "RUNWAY_REQUIRE_NAMESPACE_ROLE";
 /// See [`REGION_VAR`].
 pub const RESYNC_VAR: &str = "RUNWAY_RESYNC_SECONDS";
+/// See [`REGION_VAR`].
+pub const CLUSTER_NAME_VAR: &str = "RUNWAY_CLUSTER_NAME";
+/// See [`REGION_VAR`].
+pub const SESSION_TAGS_VAR: &str = "RUNWAY_AWS_SESSION_TAGS";
 
 /// The settings diff decides with, as the controller's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +42,10 @@ pub struct Settings {
     pub tenancy: Tenancy,
     /// The resync interval, which paces retries of rejected requests.
     pub resync_seconds: u64,
+    /// The cluster name that names each assumed role's session (`<cluster-name>@<namespace>`).
+    pub cluster_name: String,
+    /// Whether assumed roles get the session tags `runway.dev/cluster` and `runway.dev/namespace`.
+    pub session_tags: bool,
 }
 
 /// Settings as one layer gives them; `None` where it says nothing.
@@ -50,6 +59,10 @@ pub struct Partial {
     pub require_role: Option<bool>,
     /// `--resync-seconds`, `RUNWAY_RESYNC_SECONDS`.
     pub resync_seconds: Option<u64>,
+    /// `--cluster-name`, `RUNWAY_CLUSTER_NAME`.
+    pub cluster_name: Option<String>,
+    /// `--aws-session-tags`, `RUNWAY_AWS_SESSION_TAGS`.
+    pub session_tags: Option<bool>,
 }
 
 impl Partial {
@@ -60,6 +73,8 @@ impl Partial {
             allowed: self.allowed.or(lower.allowed),
             require_role: self.require_role.or(lower.require_role),
             resync_seconds: self.resync_seconds.or(lower.resync_seconds),
+            cluster_name: self.cluster_name.or(lower.cluster_name),
+            session_tags: self.session_tags.or(lower.session_tags),
         }
     }
 
@@ -72,6 +87,10 @@ impl Partial {
                 require_role: self.require_role.unwrap_or(false),
             },
             resync_seconds: self.resync_seconds.unwrap_or(DEFAULT_RESYNC_SECONDS),
+            cluster_name: self
+                .cluster_name
+                .unwrap_or_else(|| crate::aws::DEFAULT_CLUSTER_NAME.into()),
+            session_tags: self.session_tags.unwrap_or(false),
         }
     }
 }
@@ -111,6 +130,8 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Partial> {
         allowed,
         require_role: var(REQUIRE_ROLE_VAR).map(|v| truthy(&v)),
         resync_seconds,
+        cluster_name: var(CLUSTER_NAME_VAR),
+        session_tags: var(SESSION_TAGS_VAR).map(|v| truthy(&v)),
     })
 }
 
@@ -132,12 +153,18 @@ pub fn from_args(args: &[String]) -> Result<Partial> {
             Some((flag, value)) => (flag, Some(value.to_string())),
             None => (word.as_str(), None),
         };
-        if flag == "--require-namespace-role" {
-            partial.require_role = Some(true);
-            continue;
-        }
-        if !matches!(flag, "--region" | "--allowed-account-ids" | "--resync-seconds") {
-            continue;
+        // NB: boolean flags take no separate value; `--flag=false` is clap's explicit form.
+        match flag {
+            "--require-namespace-role" => {
+                partial.require_role = Some(inline.as_deref().is_none_or(truthy));
+                continue;
+            }
+            "--aws-session-tags" => {
+                partial.session_tags = Some(inline.as_deref().is_none_or(truthy));
+                continue;
+            }
+            "--region" | "--allowed-account-ids" | "--resync-seconds" | "--cluster-name" => {}
+            _ => continue,
         }
         let value = inline
             .or_else(|| words.next().cloned())
@@ -152,6 +179,7 @@ fn set(partial: &mut Partial, flag: &str, value: &str) -> Result<()> {
     let bad = |why: String| Error::Config(format!("{flag} {value:?}: {why}"));
     match flag {
         "--region" => partial.region = Some(value.to_string()),
+        "--cluster-name" => partial.cluster_name = Some(value.to_string()),
         "--resync-seconds" => {
             partial.resync_seconds = Some(value.trim().parse().map_err(|e| bad(format!("{e}")))?);
         }
@@ -194,6 +222,8 @@ pub fn from_deployment(deployment: &Deployment, name: &str, flags: &Partial) -> 
         ALLOWED_VAR => flags.allowed.is_some(),
         REQUIRE_ROLE_VAR => flags.require_role.is_some(),
         RESYNC_VAR => flags.resync_seconds.is_some(),
+        CLUSTER_NAME_VAR => flags.cluster_name.is_some(),
+        SESSION_TAGS_VAR => flags.session_tags.is_some(),
         _ => true,
     };
     let env = container_env(container, name, given)?;

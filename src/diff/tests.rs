@@ -416,6 +416,8 @@ mod settings {
             ("RUNWAY_ALLOWED_ACCOUNT_IDS", "210987654321, 123456789012"),
             ("RUNWAY_REQUIRE_NAMESPACE_ROLE", "true"),
             ("RUNWAY_RESYNC_SECONDS", "120"),
+            ("RUNWAY_CLUSTER_NAME", "prod-eu"),
+            ("RUNWAY_AWS_SESSION_TAGS", "true"),
         ]);
         assert_eq!(
             p.finish(),
@@ -425,7 +427,9 @@ mod settings {
                     allowed: vec!["210987654321".into(), "123456789012".into()],
                     require_role: true
                 },
-                resync_seconds: 120
+                resync_seconds: 120,
+                cluster_name: "prod-eu".into(),
+                session_tags: true,
             }
         );
         for (value, want) in [
@@ -450,7 +454,9 @@ mod settings {
             Settings {
                 region: "us-east-1".into(),
                 tenancy: Tenancy::default(),
-                resync_seconds: 600
+                resync_seconds: 600,
+                cluster_name: "runway".into(),
+                session_tags: false,
             }
         );
         assert!(from_vars(|n| (n == "RUNWAY_ALLOWED_ACCOUNT_IDS").then(|| "12345".into())).is_err());
@@ -466,7 +472,10 @@ mod settings {
                 "210987654321",
                 "--allowed-account-ids=310987654321",
                 "--require-namespace-role",
-                "--region=eu-central-1"
+                "--region=eu-central-1",
+                "--cluster-name",
+                "prod-eu",
+                "--aws-session-tags"
             ]),
             json!([
                 {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -485,15 +494,21 @@ mod settings {
                 require_role: Some(true),
                 // The last of two entries with one name wins, as in Kubernetes.
                 resync_seconds: Some(90),
+                cluster_name: Some("prod-eu".into()),
+                session_tags: Some(true),
             }
         );
         // The chart's form: `args: ["run"]` and everything in the environment.
         let chart = deployment(
             json!(["run"]),
             json!([{"name": "RUNWAY_ALLOWED_ACCOUNT_IDS", "value": "210987654321"},
-                   {"name": "RUNWAY_REQUIRE_NAMESPACE_ROLE", "value": "false"}]),
+                   {"name": "RUNWAY_REQUIRE_NAMESPACE_ROLE", "value": "false"},
+                   {"name": "RUNWAY_CLUSTER_NAME", "value": "staging"},
+                   {"name": "RUNWAY_AWS_SESSION_TAGS", "value": "true"}]),
         );
         let p = from_deployment(&chart, "r", &Partial::default()).expect("settings");
+        assert_eq!(p.cluster_name.as_deref(), Some("staging"));
+        assert_eq!(p.session_tags, Some(true));
         assert_eq!(p.allowed, Some(vec!["210987654321".into()]));
         assert_eq!(p.require_role, Some(false));
         assert_eq!(p.region, None, "the sidecar's region is not runway's");

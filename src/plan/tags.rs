@@ -113,27 +113,34 @@ pub fn record(desired: &[Tag]) -> Applied {
 
 /// The tags runway counts as applied: the status's record, or for a status written before runway
 /// reconciled tags (when tags could only be set at create), the spec's tags, which are the ones
-/// it created the service with.
-pub fn applied(recorded: Option<&Applied>, desired: &[Tag]) -> Vec<Tag> {
-    match recorded {
-        Some(r) => r
-            .iter()
+/// it created the service with; and the tags of a change it was sending when its result went
+/// unrecorded (`status.tagsPending`), since AWS may hold them now.
+pub fn applied(recorded: Option<&Applied>, pending: Option<&Applied>, desired: &[Tag]) -> Vec<Tag> {
+    let as_tags = |r: &Applied| -> Vec<Tag> {
+        r.iter()
             .map(|(key, value)| {
                 normalized(&Tag {
                     key: key.clone(),
                     value: Some(value.clone()),
                 })
             })
-            .collect(),
-        None => desired.to_vec(),
+            .collect()
+    };
+    let mut out = recorded.map_or_else(|| desired.to_vec(), as_tags);
+    for tag in pending.map(as_tags).unwrap_or_default() {
+        if !out.iter().any(|t| t.key == tag.key) {
+            out.push(tag);
+        }
     }
+    out
 }
 
-/// Whether the spec's tags differ from what runway last applied (or nothing is recorded yet), so
-/// the service's tags must be read and compared. Also true when the
-/// `runway.dev/reconcile-requested-at` annotation has a new value: it asks runway to look again.
-pub fn needs_read(desired: &[Tag], recorded: Option<&Applied>, requested_again: bool) -> bool {
-    requested_again || recorded.is_none_or(|r| *r != record(desired))
+/// Whether the service's tags must be read and compared: the spec's tags differ from what runway
+/// last applied (or nothing is recorded yet), a change was being sent when its result went
+/// unrecorded (`pending`), or the `runway.dev/reconcile-requested-at` annotation has a new value,
+/// which asks runway to look again.
+pub fn needs_read(desired: &[Tag], recorded: Option<&Applied>, pending: bool, requested_again: bool) -> bool {
+    pending || requested_again || recorded.is_none_or(|r| *r != record(desired))
 }
 
 /// The digest that identifies a tag change, for its rejection record.
@@ -202,7 +209,7 @@ mod tests {
     fn sets_what_aws_lacks_or_holds_differently_and_removes_only_what_runway_applied() {
         let want = desired(&[tag("team", "web"), tag("cost-centre", "42")]);
         let recorded = record(&[tag("cost-centre", "41"), tag("env", "prod"), tag("team", "web")]);
-        let applied = applied(Some(&recorded), &want);
+        let applied = applied(Some(&recorded), None, &want);
         let actual = vec![
             tag("cost-centre", "41"),
             tag("env", "prod"),
@@ -260,18 +267,36 @@ mod tests {
     #[test]
     fn an_old_status_counts_the_spec_tags_as_applied_and_asks_for_one_read() {
         let want = desired(&[tag("team", "web")]);
-        assert_eq!(applied(None, &want), want);
-        assert!(needs_read(&want, None, false));
-        assert!(!needs_read(&want, Some(&record(&want)), false));
-        assert!(needs_read(&want, Some(&record(&want)), true));
-        assert!(needs_read(&want, Some(&Applied::new()), false));
+        assert_eq!(applied(None, None, &want), want);
+        assert!(needs_read(&want, None, false, false));
+        assert!(!needs_read(&want, Some(&record(&want)), false, false));
+        assert!(needs_read(&want, Some(&record(&want)), false, true));
+        assert!(needs_read(&want, Some(&Applied::new()), false, false));
         // A value-less tag is recorded with an empty value and reads back the same.
         let bare = desired(&[Tag {
             key: "flag".into(),
             value: None,
         }]);
-        assert_eq!(applied(Some(&record(&bare)), &bare), bare);
-        assert!(!needs_read(&bare, Some(&record(&bare)), false));
+        assert_eq!(applied(Some(&record(&bare)), None, &bare), bare);
+        assert!(!needs_read(&bare, Some(&record(&bare)), false, false));
+    }
+
+    #[test]
+    fn an_unrecorded_change_is_read_back_and_its_keys_count_as_runways() {
+        // The spec went from team=a to team=a, extra=1; TagResource reached AWS, the status write
+        // did not, and the spec went back. The record still says team=a, like the spec.
+        let want = desired(&[tag("team", "a")]);
+        let recorded = record(&want);
+        let pending = record(&[tag("extra", "1"), tag("team", "a")]);
+        assert!(needs_read(&want, Some(&recorded), true, false));
+        let ours = applied(Some(&recorded), Some(&pending), &want);
+        let actual = vec![tag("extra", "1"), tag("team", "a"), tag("other", "x")];
+        let c = change(&want, &ours, &actual);
+        assert_eq!(c.remove, vec!["extra".to_string()]);
+        assert!(c.set.is_empty());
+        // A key both record and pending name keeps the record's value.
+        let both = applied(Some(&recorded), Some(&record(&[tag("team", "b")])), &want);
+        assert_eq!(both, vec![tag("team", "a")]);
     }
 
     #[test]

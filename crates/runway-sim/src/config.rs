@@ -9,6 +9,7 @@ use crate::accounts::{self, RoleConfig};
 use crate::apprunner::AppRunnerTimings;
 use crate::ecs::rollout::EcsTimings;
 use crate::faults::FaultConfig;
+use crate::normalize::Rewrite;
 
 /// Flags of `runway simulate-aws`.
 #[derive(Clone, Debug, clap::Args)]
@@ -71,6 +72,19 @@ pub struct SimArgs {
     /// Repeatable.
     #[arg(long = "rate-limit", value_name = "KEY=N", value_parser = parse_rate_limit)]
     pub rate_limits: Vec<(String, f64)>,
+    /// Report a field in another spelling than it was sent, as `SERVICE:FIELD=REWRITE`: SERVICE
+    /// `ecs` or `apprunner`, FIELD a dotted path in the service's configuration
+    /// (`healthCheckPath`, `healthCheckConfiguration.path`), REWRITE `lowercase` or `uppercase`.
+    /// Repeatable.
+    #[arg(long = "normalize", value_name = "SERVICE:FIELD=REWRITE", value_parser = parse_normalize)]
+    pub normalize: Vec<(String, Rewrite)>,
+}
+
+fn parse_normalize(value: &str) -> std::result::Result<(String, Rewrite), String> {
+    let (key, rewrite) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected SERVICE:FIELD=REWRITE, got {value:?}"))?;
+    Ok((key.to_string(), Rewrite::parse(rewrite)?))
 }
 
 fn parse_rate_limit(value: &str) -> std::result::Result<(String, f64), String> {
@@ -205,6 +219,7 @@ impl From<SimArgs> for SimConfig {
             server_error_rate,
             latency_ms,
             rate_limits,
+            normalize,
         } = args;
         Self {
             listen,
@@ -224,6 +239,7 @@ impl From<SimArgs> for SimConfig {
                 server_error_rate,
                 latency_ms,
                 rate_limit_per_second: rate_limits.into_iter().collect::<BTreeMap<_, _>>(),
+                normalize: normalize.into_iter().collect(),
             },
         }
     }
@@ -260,6 +276,8 @@ mod tests {
             "arn:aws:iam::345678901234:role/team-b",
             "--sts-credential-seconds",
             "5",
+            "--normalize",
+            "ecs:healthCheckPath=lowercase",
         ]);
         let config = SimConfig::from(cli.args);
         assert_eq!(config.roles.len(), 2);
@@ -270,6 +288,7 @@ mod tests {
         assert_eq!(config.faults.throttle_rate, 0.5);
         assert_eq!(config.faults.rate_limit_per_second["ecs:describe"], 3.0);
         assert_eq!(config.faults.rate_limit_per_second["apprunner:mutate"], 1.5);
+        assert_eq!(config.faults.normalize["ecs:healthCheckPath"], Rewrite::Lowercase);
         assert!(config.validate().is_ok());
     }
 
@@ -281,6 +300,11 @@ mod tests {
         };
         assert!(config.validate().is_err());
         assert!(parse_rate_limit("ecs:describe").is_err());
+        assert!(parse_normalize("ecs:healthCheckPath").is_err());
+        assert!(parse_normalize("ecs:healthCheckPath=reversed").is_err());
+        assert!(Cli::try_parse_from(["sim", "--normalize", "s3:path=lowercase"]).is_ok());
+        let bad_key = SimConfig::from(Cli::parse_from(["sim", "--normalize", "s3:path=lowercase"]).args);
+        assert!(bad_key.validate().is_err());
         let no_lifetime = SimConfig {
             sts_credential_seconds: Some(0),
             ..SimConfig::default()

@@ -1,4 +1,4 @@
-//! Injected faults and request-rate limits. The server asks [`Faults::decide`] about every AWS call
+//! Injected faults, request-rate limits and normalizations. The server asks [`Faults::decide`] about every AWS call
 //! before it reaches a state machine: the answer is how long to delay the response and whether to
 //! fail it with a throttling error or a server error instead of running it.
 //!
@@ -15,6 +15,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use super::clock::Timestamp;
+use super::normalize::{self, Rewrite};
 
 /// The fault knobs, as `POST /_sim/faults` accepts them and `GET /_sim/faults` returns them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,11 @@ pub struct FaultConfig {
     /// `ecs:mutate`, `apprunner:describe`, `apprunner:mutate`) or by `service:Action`. Calls beyond
     /// the limit get a throttling error. The burst is one second's worth of calls.
     pub rate_limit_per_second: BTreeMap<String, f64>,
+    /// Fields the responses report in another spelling than the one they were sent, keyed
+    /// `service:field` (`ecs:healthCheckPath`, `apprunner:healthCheckConfiguration.path`), as AWS
+    /// normalizes some values (`normalize`). Off (empty) by default.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub normalize: BTreeMap<String, Rewrite>,
 }
 
 impl FaultConfig {
@@ -53,7 +59,7 @@ impl FaultConfig {
                 return Err(format!("rate limit for {key} must be positive, got {limit}"));
             }
         }
-        Ok(())
+        normalize::validate(&self.normalize)
     }
 }
 
@@ -136,6 +142,15 @@ impl Faults {
     /// The current settings.
     pub fn get(&self) -> FaultConfig {
         self.with(|inner| inner.config.clone())
+    }
+
+    /// Rewrites the fields the `normalize` setting names for `service` in a response body.
+    pub fn normalize(&self, service: &str, response: &mut serde_json::Value) {
+        let rules =
+            self.with(|inner| (!inner.config.normalize.is_empty()).then(|| inner.config.normalize.clone()));
+        if let Some(rules) = rules {
+            normalize::apply(&rules, service, response);
+        }
     }
 
     /// Decides the fate of one call to `service:action` by a principal of `account` at simulated

@@ -33,6 +33,7 @@ pub mod error;
 pub mod faults;
 pub mod iam;
 pub mod ids;
+pub mod normalize;
 pub mod server;
 pub mod state;
 pub mod stats;
@@ -48,6 +49,7 @@ pub use accounts::RoleConfig;
 pub use config::{SimArgs, SimConfig};
 pub use error::{Error, Result};
 pub use faults::FaultConfig;
+pub use normalize::Rewrite;
 pub use state::{InjectKind, InjectService, Injection};
 pub use stats::StatsSnapshot;
 

@@ -3,7 +3,8 @@
 //! query call (`sts`). The caller is resolved from the signature's access key first (`accounts`):
 //! expired or unknown session credentials are refused. Each call is then counted, passed through
 //! the fault injector, refused if it names another account's resource, run against the service's
-//! state machine in the caller's account, and framed as the service's protocol frames it.
+//! state machine in the caller's account, normalized when the `normalize` switch says so, and
+//! framed as the service's protocol frames it.
 //! `/_sim/*` (see `control`) carries the simulator's own knobs.
 
 use std::sync::Arc;
@@ -155,10 +156,13 @@ async fn serve(
         account: caller.account.clone(),
         now: state.clock.now(),
     };
-    match service {
+    let mut output = match service {
         AwsService::Ecs => state.ecs().handle(action, &ctx, input),
         AwsService::AppRunner => state.apprunner().handle(action, &ctx, input),
-    }
+    }?;
+    // NB: the normalization switch rewrites what responses report, never what is stored.
+    state.faults.normalize(service.name(), &mut output);
+    Ok(output)
 }
 
 /// One STS call: decode the form, check the action, resolve the caller, run it, answer in XML.

@@ -10,4 +10,5 @@ mod apprunner;
 mod common;
 mod ecs;
 mod faults;
+mod normalize;
 mod sts;
