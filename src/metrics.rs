@@ -1,16 +1,17 @@
 //! Prometheus metrics: reconciles by kind and result, reconcile durations, AWS calls by service,
-//! operation and outcome, throttles, the AWS budget's waits and rates, the work in flight, and the
-//! resources the convergence guard stopped.
+//! operation and outcome, throttles, the AWS budget's waits and rates, the work in flight, the
+//! resources the convergence guard stopped, the resources by state and whether this replica leads.
 //! `server` renders them in the text format on `/metrics`; `aws` and `controller` record them.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -61,6 +62,15 @@ pub struct BudgetRateLabels {
     pub family: String,
 }
 
+/// Labels of a count of resources.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    /// `ExpressService` or `AppRunnerService`.
+    pub kind: String,
+    /// `ready`, `progressing` or `stalled`.
+    pub state: String,
+}
+
 /// All of runway's metrics, registered in one registry.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -74,6 +84,73 @@ pub struct Metrics {
     budget_wait: Family<BudgetLabels, Histogram>,
     budget_rate: Family<BudgetRateLabels, Gauge<f64, AtomicU64>>,
     drift_not_converging: Family<KindLabels, Counter>,
+    state: StateGauges,
+    budget_tokens: BudgetTokens,
+}
+
+/// The gauges of what runway manages and whether it leads: `runway_resources`, `runway_leader`.
+#[derive(Clone, Debug, Default)]
+struct StateGauges {
+    resources: Family<ResourceLabels, Gauge>,
+    leader: Gauge,
+}
+
+impl StateGauges {
+    fn register(registry: &mut Registry) -> Self {
+        let gauges = Self::default();
+        registry.register(
+            "resources",
+            "Resources by kind and state (ready, progressing, stalled) as their latest reconcile left \
+             them; only the leader counts them",
+            gauges.resources.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this replica holds its leader Lease (or runs without leader election), else 0",
+            gauges.leader.clone(),
+        );
+        gauges
+    }
+}
+
+/// Reads the tokens left in each budget bucket, with the bucket's labels.
+pub type TokenReader = Box<dyn Fn() -> Vec<(BudgetRateLabels, f64)> + Send + Sync>;
+
+/// `runway_aws_budget_tokens`: the tokens a bucket holds refill continuously, so they are read when
+/// Prometheus scrapes, from the reader that `aws::budget` installs.
+#[derive(Clone, Default)]
+struct BudgetTokens(Arc<std::sync::Mutex<Option<TokenReader>>>);
+
+impl std::fmt::Debug for BudgetTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BudgetTokens")
+    }
+}
+
+impl Collector for BudgetTokens {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let samples = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|read| read())
+            .unwrap_or_default();
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let mut family = encoder.encode_descriptor(
+            "aws_budget_tokens",
+            "The tokens left in runway's AWS budget bucket per account, Region and action family, \
+             as the bucket refills at its rate up to its burst",
+            None,
+            ConstGauge::new(0.0).metric_type(),
+        )?;
+        for (labels, tokens) in samples {
+            ConstGauge::new(tokens).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for Metrics {
@@ -142,6 +219,9 @@ impl Metrics {
              differently after runway's update and its drift corrections, so runway stopped sending it",
             drift_not_converging.clone(),
         );
+        let state = StateGauges::register(&mut registry);
+        let budget_tokens = BudgetTokens::default();
+        registry.register_collector(Box::new(budget_tokens.clone()));
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -153,6 +233,8 @@ impl Metrics {
             budget_wait,
             budget_rate,
             drift_not_converging,
+            state,
+            budget_tokens,
         }
     }
 
@@ -161,6 +243,27 @@ impl Metrics {
         self.drift_not_converging
             .get_or_create(&KindLabels { kind: kind.into() })
             .inc();
+    }
+
+    /// Installs what `runway_aws_budget_tokens` reads at each scrape (the last one installed wins).
+    pub fn read_budget_tokens(&self, reader: TokenReader) {
+        *self.budget_tokens.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(reader);
+    }
+
+    /// Records how many resources of `kind` are in `state` (`ready`, `progressing`, `stalled`).
+    pub fn set_resources(&self, kind: &str, state: &str, count: i64) {
+        self.state
+            .resources
+            .get_or_create(&ResourceLabels {
+                kind: kind.into(),
+                state: state.into(),
+            })
+            .set(count);
+    }
+
+    /// Records whether this replica leads: holds its Lease, or runs without leader election.
+    pub fn set_leader(&self, leading: bool) {
+        self.state.leader.set(i64::from(leading));
     }
 
     /// Records the effective request rate of one budget bucket.

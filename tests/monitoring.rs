@@ -252,7 +252,13 @@ fn dashboard_ships_in_a_grafana_configmap_and_its_queries_parse() {
         "AWS calls by operation and outcome",
         "Budget wait, mean",
         "Queue depth",
-        "Rollouts in progress (polls)",
+        "Leaders",
+        "Stalled resources",
+        "Progressing",
+        "Resources by state",
+        "Leader by replica",
+        "Rollouts in progress",
+        "Budget tokens left",
     ] {
         assert!(titles.contains(want), "no panel {want:?} in {titles:?}");
     }
@@ -281,6 +287,17 @@ fn exported() -> BTreeMap<String, BTreeSet<String>> {
     metrics.set_queue_depth("ExpressService", 1);
     metrics.budget_wait("ecs:service-read", "change", 0.01);
     metrics.drift_not_converging("ExpressService");
+    metrics.set_resources("ExpressService", "stalled", 1);
+    metrics.set_leader(true);
+    metrics.budget_rate("123456789012", "us-east-1", "ecs:service-read", 10.0);
+    metrics.read_budget_tokens(Box::new(|| {
+        let labels = runway::metrics::BudgetRateLabels {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            family: "ecs:service-read".into(),
+        };
+        vec![(labels, 50.0)]
+    }));
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in metrics.render().lines().filter(|l| !l.starts_with('#')) {
         let name_end = line.find(['{', ' ']).unwrap_or(line.len());

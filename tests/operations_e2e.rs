@@ -97,6 +97,14 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
     (code, body)
 }
 
+/// Waits until `/metrics` on `port` holds `line`.
+fn metric_line(port: u16, line: &str) {
+    eventually(WAIT, line, || {
+        let (_, text) = http_get(port, "/metrics");
+        text.lines().any(|l| l == line).then_some(())
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_leader_calls_aws_and_a_follower_takes_over_within_the_lease_duration() {
     let cluster = Cluster::from_env();
@@ -105,11 +113,12 @@ async fn only_the_leader_calls_aws_and_a_follower_takes_over_within_the_lease_du
     // Each replica gets its own simulator, so the call counts show which replica acted.
     let sim_a = simulator().await;
     let sim_b = simulator().await;
+    let port_a = free_port();
     let mut a = Runway::start(
         &cluster,
         &ns,
         &sim_a.endpoint(),
-        leader_options("replica-a", &ns, free_port()),
+        leader_options("replica-a", &ns, port_a),
     );
     eventually(WAIT, "replica-a to hold the lease", || {
         (lease_holder(&cluster, &ns, "runway-test-leader").as_deref() == Some("replica-a")).then_some(())
@@ -132,8 +141,15 @@ async fn only_the_leader_calls_aws_and_a_follower_takes_over_within_the_lease_du
     assert_eq!(sim_a.stats().calls("ecs:CreateExpressGatewayService"), 1);
     let follower_calls: u64 = sim_b.stats().calls.values().sum();
     assert_eq!(follower_calls, 0, "the follower sent {:?}", sim_b.stats().calls);
-    // The standby replica is alive and ready (it only waits for the lease).
+    // The standby replica is alive and ready (it only waits for the lease), and says it does not lead.
     assert_eq!(http_get(port_b, "/readyz").0, 200);
+    metric_line(port_a, "runway_leader 1");
+    metric_line(port_b, "runway_leader 0");
+    let (_, standby) = http_get(port_b, "/metrics");
+    assert!(
+        !standby.contains("runway_resources{"),
+        "a standby counts no resources:\n{standby}"
+    );
     assert_eq!(
         lease_holder(&cluster, &ns, "runway-test-leader").as_deref(),
         Some("replica-a")
@@ -155,6 +171,7 @@ async fn only_the_leader_calls_aws_and_a_follower_takes_over_within_the_lease_du
         sim_b.advance(61.0);
         (sim_b.stats().calls("ecs:CreateExpressGatewayService") == 1).then_some(())
     });
+    metric_line(port_b, "runway_leader 1");
     println!("leader takeover after kill: {takeover:?}");
 }
 
@@ -332,6 +349,8 @@ async fn metrics_count_reconciles_and_aws_calls_and_health_endpoints_answer() {
             .get_json("xsvc", &ns, "web")
             .filter(|o| is_true(o, "Ready"))
     });
+    // Without leader election the one replica leads.
+    metric_line(port, &resources("ExpressService", "ready", 1));
     let (code, text) = http_get(port, "/metrics");
     assert_eq!(code, 200);
     for want in [
@@ -340,9 +359,101 @@ async fn metrics_count_reconciles_and_aws_calls_and_health_endpoints_answer() {
         r#"runway_reconciles_total{kind="ExpressService",result="ok"}"#,
         "runway_reconcile_duration_seconds_bucket",
         "runway_queue_depth",
+        "\nrunway_leader 1\n",
     ] {
         assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
     }
+}
+
+/// Options of a controller that serves `/metrics` on `port`, checks settled resources every
+/// `resync` seconds and leaves resources labelled `runway.dev/shard=other` to another shard.
+fn shard_options(port: u16, resync: u32) -> Options {
+    Options {
+        args: vec![
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{port}"),
+            "--resync-seconds".into(),
+            resync.to_string(),
+            "--watch-selector".into(),
+            "runway.dev/shard notin (other)".into(),
+        ],
+        ..Options::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_by_state_count_each_live_resource_once_by_its_latest_reconcile() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("states");
+    let sim = simulator().await;
+    let port = free_port();
+    // A short resync, so that a resource that left the watch is seen gone soon.
+    let mut runway = Runway::start(&cluster, &ns, &sim.endpoint(), shard_options(port, 3));
+    // The leader counts zero of each state from its start.
+    for state in ["ready", "progressing", "stalled"] {
+        metric_line(port, &resources("ExpressService", state, 0));
+        metric_line(port, &resources("AppRunnerService", state, 0));
+    }
+
+    // A create in flight is progressing (the simulator's clock stands still), then ready.
+    cluster.apply(&ns, &manifest("web"));
+    metric_line(port, &resources("ExpressService", "progressing", 1));
+    eventually(WAIT, "Ready", || {
+        sim.advance(61.0);
+        cluster
+            .get_json("xsvc", &ns, "web")
+            .filter(|o| is_true(o, "Ready"))
+    });
+    metric_line(port, &resources("ExpressService", "ready", 1));
+    metric_line(port, &resources("ExpressService", "progressing", 0));
+
+    // A plan that stalls a resource (its reconcile ends ok) counts as stalled.
+    let mut gone = manifest("gone");
+    gone["spec"] = json!({
+        "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/default/gone",
+        "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27"}
+    });
+    cluster.apply(&ns, &gone);
+    metric_line(port, &resources("ExpressService", "stalled", 1));
+
+    // A resource that leaves the watch (another shard's now) leaves the count at its next check.
+    let other_shard = json!({"metadata": {"labels": {"runway.dev/shard": "other"}}});
+    cluster.patch("xsvc", &ns, "gone", &other_shard);
+    metric_line(port, &resources("ExpressService", "stalled", 0));
+
+    // A paused resource leaves the count until it is resumed.
+    let paused = |value: Value| json!({"metadata": {"annotations": {"runway.dev/paused": value}}});
+    cluster.patch("xsvc", &ns, "web", &paused(json!("true")));
+    metric_line(port, &resources("ExpressService", "ready", 0));
+    cluster.patch("xsvc", &ns, "web", &paused(Value::Null));
+    metric_line(port, &resources("ExpressService", "ready", 1));
+
+    // After a restart, a resource that was Ready counts as ready before its first check.
+    runway.kill();
+    let port = free_port();
+    let _restarted = Runway::start(&cluster, &ns, &sim.endpoint(), shard_options(port, 600));
+    metric_line(port, &resources("ExpressService", "ready", 1));
+    let (_, text) = http_get(port, "/metrics");
+    assert!(
+        !text.contains(r#"runway_reconciles_total{kind="ExpressService""#),
+        "no reconcile yet:\n{text}"
+    );
+
+    // A deleted resource leaves the count once its deletion finishes.
+    cluster.kubectl_ok(&["delete", "xsvc", "web", "-n", &ns, "--wait=false"], None);
+    eventually(WAIT, "deleted", || {
+        sim.advance(61.0);
+        cluster.get_json("xsvc", &ns, "web").is_none().then_some(())
+    });
+    for state in ["ready", "progressing", "stalled"] {
+        metric_line(port, &resources("ExpressService", state, 0));
+    }
+}
+
+/// The `runway_resources` sample of `kind` and `state`.
+fn resources(kind: &str, state: &str, count: u32) -> String {
+    format!(r#"runway_resources{{kind="{kind}",state="{state}"}} {count}"#)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

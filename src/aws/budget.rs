@@ -10,7 +10,8 @@
 //!
 //! When AWS throttles anyway (someone else spends the account's bucket), the bucket's rate drops
 //! (see `super::rate`: halved per throttle, down to a floor, recovering after a quiet period) and
-//! the effective rate is exported as `runway_aws_budget_rate` by account, Region and family.
+//! the effective rate is exported as `runway_aws_budget_rate` by account, Region and family, and
+//! the tokens left as `runway_aws_budget_tokens`.
 //!
 //! The families and AWS's published buckets (burst, then refill per second), from "Request
 //! throttling for the Amazon ECS API" (docs/aws-behaviour.md, X5):
@@ -44,7 +45,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::rate::Meter;
-use crate::metrics::Metrics;
+use crate::metrics::{BudgetRateLabels, Metrics};
 
 /// How urgent the AWS calls of a reconcile are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,6 +289,23 @@ impl Bucket {
     }
 }
 
+/// The tokens left in each bucket now, with its labels.
+fn tokens_left(buckets: &Buckets) -> Vec<(BudgetRateLabels, f64)> {
+    let now = Instant::now();
+    let buckets = buckets.lock().unwrap_or_else(|e| e.into_inner());
+    buckets
+        .iter()
+        .map(|((scope, family), bucket)| {
+            let labels = BudgetRateLabels {
+                account: scope.account.clone(),
+                region: scope.region.clone(),
+                family: (*family).to_string(),
+            };
+            (labels, bucket.meter().tokens(now))
+        })
+        .collect()
+}
+
 /// Whose bucket a call takes its tokens from: AWS keeps its buckets per account and Region.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Scope {
@@ -297,10 +315,13 @@ pub struct Scope {
     pub region: String,
 }
 
+/// The buckets of a budget, by scope and family.
+type Buckets = Mutex<HashMap<(Scope, &'static str), Arc<Bucket>>>;
+
 /// The budget: buckets created on first use.
 pub struct Budget {
     settings: BudgetSettings,
-    buckets: Mutex<HashMap<(Scope, &'static str), Arc<Bucket>>>,
+    buckets: Arc<Buckets>,
     metrics: Metrics,
 }
 
@@ -313,11 +334,16 @@ impl std::fmt::Debug for Budget {
 }
 
 impl Budget {
-    /// Creates the budget.
+    /// Creates the budget; `metrics` reads its buckets' tokens at each scrape.
     pub fn new(settings: BudgetSettings, metrics: Metrics) -> Self {
+        let buckets = Arc::<Buckets>::default();
+        let weak = Arc::downgrade(&buckets);
+        metrics.read_budget_tokens(Box::new(move || {
+            weak.upgrade().map(|b| tokens_left(&b)).unwrap_or_default()
+        }));
         Self {
             settings,
-            buckets: Mutex::new(HashMap::new()),
+            buckets,
             metrics,
         }
     }
@@ -570,5 +596,46 @@ mod tests {
         budget.throttled(&a, "ecs", "DescribeServices");
         budget.take(&a, "ecs", "ListTagsForResource").await;
         assert!(metrics.render().contains("family=\"ecs:tag-read\"} 10"));
+    }
+
+    #[tokio::test]
+    async fn the_tokens_left_in_each_bucket_are_read_at_each_scrape() {
+        let metrics = Metrics::new();
+        let budget = Budget::new(BudgetSettings::default(), metrics.clone());
+        assert!(
+            !metrics.render().contains("runway_aws_budget_tokens"),
+            "no bucket yet"
+        );
+        let a = scope("123456789012", "us-east-1");
+        for _ in 0..5 {
+            budget.take(&a, "ecs", "UpdateExpressGatewayService").await;
+        }
+        let tokens = || {
+            let text = metrics.render();
+            let line = text
+                .lines()
+                .find(|l| {
+                    l.starts_with("runway_aws_budget_tokens{account=\"123456789012\",region=\"us-east-1\",family=\"ecs:service-modify\"} ")
+                })
+                .unwrap_or_else(|| panic!("no tokens gauge:\n{text}"))
+                .to_string();
+            let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+            value.unwrap_or_else(|| panic!("{line}"))
+        };
+        // Half of ECS's burst of 50, less the 5 taken; it refills at 2.5 per second.
+        let left = tokens();
+        assert!((20.0..20.5).contains(&left), "{left}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            tokens() >= left + 0.9,
+            "refilled between scrapes: {} then {}",
+            left,
+            tokens()
+        );
+        drop(budget);
+        assert!(
+            !metrics.render().contains("runway_aws_budget_tokens"),
+            "a dropped budget is not read"
+        );
     }
 }

@@ -99,8 +99,7 @@ impl TokenBucket {
     /// `capacity`; otherwise says how long until one will be.
     pub fn take(&mut self, now: Instant, rate: f64, capacity: f64) -> Result<(), Duration> {
         let rate = rate.max(1e-6);
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * rate).min(capacity.max(1.0));
+        self.tokens = self.level(now, rate, capacity);
         self.updated = self.updated.max(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -108,6 +107,13 @@ impl TokenBucket {
         } else {
             Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
         }
+    }
+
+    /// The tokens the bucket holds at `now`, refilled at `rate` per second up to `capacity`,
+    /// without taking one.
+    pub fn level(&self, now: Instant, rate: f64, capacity: f64) -> f64 {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        (self.tokens + elapsed * rate.max(1e-6)).min(capacity.max(1.0))
     }
 }
 
@@ -150,6 +156,11 @@ impl Meter {
     /// Records a throttle at `now`; returns whether it lowered the rate.
     pub fn throttled(&mut self, now: Instant) -> bool {
         self.rate.throttled(now)
+    }
+
+    /// The tokens left at `now`.
+    pub fn tokens(&self, now: Instant) -> f64 {
+        self.bucket.level(now, self.rate.at(now), self.capacity(now))
     }
 }
 
@@ -231,5 +242,22 @@ mod tests {
         assert_eq!(taken, 10);
         let wait = meter.try_take(t0).expect_err("empty");
         assert!((wait.as_secs_f64() - 0.2).abs() < 1e-9, "{wait:?}");
+    }
+
+    #[test]
+    fn the_tokens_left_refill_at_the_rate_up_to_the_capacity_without_taking_one() {
+        let t0 = Instant::now();
+        let mut meter = Meter::new(2.0, 4, t0);
+        assert_eq!(meter.tokens(t0), 4.0);
+        for _ in 0..3 {
+            meter.try_take(t0).expect("a token");
+        }
+        assert_eq!(meter.tokens(t0), 1.0);
+        assert_eq!(meter.tokens(t0), 1.0, "looking takes nothing");
+        assert_eq!(meter.tokens(t0 + secs(0.5)), 2.0);
+        assert_eq!(meter.tokens(t0 + secs(60.0)), 4.0);
+        // A throttle halves the capacity with the rate: at most 2 tokens now.
+        meter.throttled(t0 + secs(60.0));
+        assert_eq!(meter.tokens(t0 + secs(60.0)), 2.0);
     }
 }

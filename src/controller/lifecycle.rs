@@ -7,7 +7,8 @@
 //! - [`report_failure`]: any reconcile that fails leaves a truthful condition (Ready False, then
 //!   Reconciling or Stalled with AWS's code and message) before `error_policy` requeues it;
 //! - [`finish`]: the common status fields, kstatus conditions, a Warning Event when the resource
-//!   becomes Stalled, the server-side-apply status write, and the requeue that the phase implies;
+//!   becomes Stalled, the server-side-apply status write, the state that `runway_resources` counts,
+//!   and the requeue that the phase implies;
 //! - [`deletion_policy`]: the first decision of every cleanup.
 
 use std::fmt::Debug;
@@ -28,6 +29,7 @@ use super::managed::{Managed, ManagedStatus};
 use super::runtime::admission::{Admitted, deferred_requeue};
 use super::runtime::cache::Compact;
 use super::runtime::first_sight::spread_resync;
+use super::runtime::states::State;
 use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
 use crate::api::common::{DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::budget::{Priority, with_priority};
@@ -80,6 +82,7 @@ where
         drop(cached);
         if is_paused(obj.as_ref()) {
             tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
+            ctx.states.forget(&key);
             Ok(Action::await_change())
         } else {
             let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -122,6 +125,7 @@ fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), res
             ctx.seen.record(key, if deleting { None } else { hash });
             if deleting {
                 ctx.written.forget(key);
+                ctx.states.forget(key);
             }
         }
         Err(e) if !e.is_retryable() && !deleting => ctx.seen.record(key, hash),
@@ -160,6 +164,7 @@ where
         // NB: first sight of a resource that was settled before this process started: its first
         // drift check goes to a random point of the resync interval instead of now.
         ctx.seen.record(key, hash);
+        ctx.states.record(key, kind, State::Ready);
         return Err(Action::requeue(spread_resync(ctx.resync)));
     }
     let priority = if cached.meta().deletion_timestamp.is_some() || seen != hash {
@@ -242,6 +247,8 @@ where
     let before = status.common().conditions.clone();
     let reconciling_for = progressing_since(&before).map(|t| now.duration_since(t).unsigned_abs());
     let phase = failure_phase(err, reconciling_for);
+    ctx.states
+        .record(&object_key(obj), &K::kind(&()), State::of(&phase));
     let common = status.common_mut();
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
@@ -313,6 +320,8 @@ where
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
     write_status(obj, ctx, previous, &status).await?;
+    ctx.states
+        .record(&object_key(obj), &K::kind(&()), State::of(&phase));
 
     Ok(match phase {
         Phase::Progressing { .. } => {

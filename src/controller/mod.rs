@@ -37,6 +37,7 @@ use crate::{Error, Result};
 use runtime::admission::Admission;
 use runtime::first_sight::Seen;
 use runtime::quiet::Quiet;
+use runtime::states::States;
 use runtime::written::Written;
 
 /// The field manager for every write runway makes.
@@ -90,6 +91,8 @@ pub struct Context {
     pub written: Written,
     /// Which failures were logged lately, per object.
     pub quiet: Quiet,
+    /// The state each live object's latest reconcile left it in (`runway_resources`).
+    pub states: States,
 }
 
 /// How often settled resources are checked, how many reconciles of each class run at once, and
@@ -122,6 +125,7 @@ impl Context {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
             aws,
+            states: States::new(metrics.clone()),
             metrics,
             resync,
             failures: Mutex::new(HashMap::new()),

@@ -148,9 +148,22 @@ fn drive<K: ServiceKind>(
     let api = api(scope.client, scope.namespace);
     let (controller, store) = controller_for(api, scope.watch.clone(), scope.concurrency);
     let queue = QueueDepth::new(K::KIND, ctx.metrics.clone());
+    ctx.states.start(K::KIND);
+    let context = Arc::clone(ctx);
     let run = controller
         .run(reconcile::<K>, error_policy, Arc::clone(ctx))
         .for_each(move |res| {
+            // NB: an object that left the watch (deleted without runway, moved to another shard)
+            // shows up here at its next scheduled reconcile, and no longer counts.
+            if let Err(controller::Error::ObjectNotFound(gone)) = &res {
+                let key = format!(
+                    "{}/{}/{}",
+                    K::KIND,
+                    gone.namespace.as_deref().unwrap_or_default(),
+                    gone.name
+                );
+                context.states.forget(&key);
+            }
             queue.observe(res);
             futures::future::ready(())
         });
@@ -158,18 +171,23 @@ fn drive<K: ServiceKind>(
 }
 
 /// Waits for the Lease when leader election is on. A standby replica is healthy and ready
-/// meanwhile; once it leads, it is ready only when its caches have synced.
+/// meanwhile; once it leads, it is ready only when its caches have synced. `runway_leader` is 1
+/// from then on, and at once without leader election.
 async fn lead(
     client: &Client,
     settings: Option<&LeaseSettings>,
     readiness: &Readiness,
+    metrics: &Metrics,
 ) -> Result<Option<Leadership>> {
     let Some(settings) = settings else {
+        metrics.set_leader(true);
         return Ok(None);
     };
+    metrics.set_leader(false);
     readiness.set_ready();
     let held = Leadership::acquire(client.clone(), settings).await?;
     readiness.set_not_ready();
+    metrics.set_leader(true);
     Ok(Some(held))
 }
 
@@ -238,7 +256,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
 
     // A standby replica is healthy and ready; it only waits for the Lease.
-    let mut leadership = lead(&client, leader_election.as_ref(), &readiness).await?;
+    let mut leadership = lead(&client, leader_election.as_ref(), &readiness, &metrics).await?;
 
     let aws = AwsClients::with_sessions(aws, sessions, metrics.clone());
     let accounts = watch_accounts(&client, &aws, namespace.as_deref(), tenancy).await?;
@@ -271,6 +289,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
             tokio::select! {
                 _ = controllers => {}
                 _ = held.lost() => {
+                    ctx.metrics.set_leader(false);
                     return Err(Error::Leader("lost the lease; stopping so that only the leader acts".into()));
                 }
             }
@@ -278,6 +297,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
         None => controllers.await,
     }
     if let Some(held) = leadership {
+        ctx.metrics.set_leader(false);
         held.release().await;
     }
     tracing::info!("controllers stopped");

@@ -6,6 +6,7 @@
 //!   hash of each object's last successful reconcile;
 //! - [`queue`]: the queue-depth metric;
 //! - [`quiet`]: one WARN line per failure and object, not one per retry;
+//! - [`states`]: each live object's latest state, counted as `runway_resources`;
 //! - [`written`]: read your writes, the last status written per object until the cache shows it.
 
 pub mod admission;
@@ -13,4 +14,5 @@ pub mod cache;
 pub mod first_sight;
 pub mod queue;
 pub mod quiet;
+pub mod states;
 pub mod written;
