@@ -45,6 +45,12 @@ struct RunArgs {
     /// Seconds between drift checks of a settled resource.
     #[arg(long, env = "RUNWAY_RESYNC_SECONDS", default_value_t = 600)]
     resync_seconds: u64,
+    /// Seconds an AWS operation (an App Runner create, update, deployment, pause or resume) may run
+    /// before runway reports that it looks stuck: the resource stays Reconciling with reason
+    /// `OperationStuck` and a Warning Event, and runway still sends nothing while AWS reports the
+    /// operation running. App Runner operations take minutes.
+    #[arg(long, env = "RUNWAY_OPERATION_STUCK_SECONDS", default_value_t = 1800)]
+    operation_stuck_seconds: u64,
     /// The longest one HTTP attempt of an AWS call may take, in seconds. ECS and App Runner answer
     /// in well under a second; 10 s leaves room for a slow network without letting a stalled
     /// response hold a reconcile slot.
@@ -287,6 +293,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
         aws_endpoint_url,
         simulate_aws,
         resync_seconds,
+        operation_stuck_seconds,
         aws_attempt_timeout_seconds,
         aws_operation_timeout_seconds,
         aws_budget_fraction,
@@ -339,6 +346,7 @@ async fn run(args: RunArgs) -> runway::Result<()> {
             budget,
         },
         resync: Duration::from_secs(resync_seconds),
+        stuck_after: Duration::from_secs(operation_stuck_seconds.max(1)),
         concurrency: max_concurrent_reconciles.max(1),
         namespace,
         watch_selector,

@@ -895,3 +895,96 @@ fn kubectl_explain_shows_the_aws_field_docs() {
         );
     }
 }
+
+/// App Runner pulls images only from Amazon ECR and ECR Public (docs/aws-behaviour.md A26): any
+/// other `imageIdentifier` is refused at `kubectl apply` with a message naming the field, and the
+/// repository type must match the registry.
+#[test]
+fn app_runner_images_come_only_from_ecr_or_ecr_public() {
+    let cluster = Cluster::from_env();
+    cluster.install_crds();
+    let ns = cluster.namespace("arsvc-images");
+    let base = example("apprunnerservice-image.yaml");
+    let image = "/spec/sourceConfiguration/imageRepository/imageIdentifier";
+    let kind = "/spec/sourceConfiguration/imageRepository/imageRepositoryType";
+    const FIELD: &[&str] = &[
+        "spec.sourceConfiguration.imageRepository.imageIdentifier",
+        "must be an Amazon ECR image",
+        "no other registry",
+    ];
+    let other = |name: &'static str, identifier: &'static str| {
+        case(name, FIELD, move |m| set(m, image, json!(identifier)))
+    };
+    let cases = vec![
+        other("Docker Hub", "docker.io/library/nginx:1.27"),
+        other("a bare image name", "nginx:latest"),
+        other("GitHub Container Registry", "ghcr.io/runway-dev/runway:0.1.0"),
+        other(
+            "a host that only starts like ECR",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.example.net/app:1",
+        ),
+        other(
+            "ECR without a repository",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+        ),
+        other(
+            "an upper-case repository",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/App:1",
+        ),
+        other("ECR Public without an alias", "public.ecr.aws/nginx:1.27"),
+        case(
+            "a private ECR image typed ECR_PUBLIC",
+            &[
+                "spec.sourceConfiguration.imageRepository.imageRepositoryType",
+                "must be ECR_PUBLIC for a public.ecr.aws image and ECR for an Amazon ECR image",
+            ],
+            move |m| set(m, kind, json!("ECR_PUBLIC")),
+        ),
+        case(
+            "an ECR Public image typed ECR",
+            &[
+                "spec.sourceConfiguration.imageRepository.imageRepositoryType",
+                "must be ECR_PUBLIC",
+            ],
+            move |m| set(m, image, json!("public.ecr.aws/nginx/nginx:1.27")),
+        ),
+    ];
+    let problems = run_cases(&cluster, &ns, &base, cases);
+    assert!(
+        problems.is_empty(),
+        "image rules that did not reject as expected:\n{}",
+        problems.join("\n")
+    );
+
+    // What App Runner accepts still applies: tags, digests, nested repositories, both registries.
+    let digest = format!("@sha256:{}", "0123456789abcdef".repeat(4));
+    let accepted = [
+        (
+            "ECR",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/catalog-api:2.0.1".to_string(),
+        ),
+        (
+            "ECR",
+            format!("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/app{digest}"),
+        ),
+        (
+            "ECR",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app".to_string(),
+        ),
+        (
+            "ECR_PUBLIC",
+            "public.ecr.aws/aws-containers/hello-app-runner:latest".to_string(),
+        ),
+        ("ECR_PUBLIC", format!("public.ecr.aws/nginx/nginx{digest}")),
+    ];
+    for (i, (type_, identifier)) in accepted.into_iter().enumerate() {
+        let mut m = base.clone();
+        set(&mut m, "/metadata/name", json!(format!("good-{i}")));
+        set(&mut m, image, json!(identifier));
+        set(&mut m, kind, json!(type_));
+        cluster.kubectl_ok(
+            &["apply", "--dry-run=server", "-n", &ns, "-f", "-"],
+            Some(&m.to_string()),
+        );
+    }
+}

@@ -254,13 +254,28 @@ pub struct CodeConfigurationValues {
     pub runtime_environment_secrets: BTreeMap<String, String>,
 }
 
+/// What App Runner accepts as an image: an Amazon ECR image
+/// (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]`) or an ECR Public one
+/// (`public.ecr.aws/<alias>/<repository>[:tag|@digest]`). botocore's `apprunner ImageIdentifier`
+/// pattern, anchored at both ends (docs/aws-behaviour.md A26).
+const IMAGE_IDENTIFIER: &str = r"self.imageIdentifier.matches('^([0-9]{12}\\.dkr\\.ecr\\.[a-z-]+-[0-9]\\.amazonaws\\.com|public\\.ecr\\.aws/.+)/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(:[\\w+=.:/@-]+|@[\\w:]+)?$')";
+
 /// A source image repository.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new(IMAGE_IDENTIFIER)
+        .message("imageIdentifier must be an Amazon ECR image (<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag or @digest]) or an ECR Public image (public.ecr.aws/<alias>/<repository>[:tag or @digest]): App Runner pulls images from no other registry")
+        .field_path(".imageIdentifier"),
+    validation = Rule::new("self.imageIdentifier.startsWith('public.ecr.aws/') == (self.imageRepositoryType == 'ECR_PUBLIC')")
+        .message("imageRepositoryType must be ECR_PUBLIC for a public.ecr.aws image and ECR for an Amazon ECR image")
+        .field_path(".imageRepositoryType"),
+)]
 pub struct ImageRepository {
-    /// The identifier of an image: for Amazon ECR, an image name such as
-    /// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest`; for ECR Public, such as
-    /// `public.ecr.aws/org/app:latest`.
+    /// The identifier of an image, from Amazon ECR or Amazon ECR Public only: for ECR, an image
+    /// name such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest`; for ECR Public, such
+    /// as `public.ecr.aws/org/app:latest`. A tag or a digest (`@sha256:…`) may follow the
+    /// repository. App Runner pulls from no other registry; copy other images into ECR first.
     #[schemars(length(min = 1, max = 1024))]
     pub image_identifier: String,
     /// Configuration for running the identified image.

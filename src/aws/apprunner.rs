@@ -76,6 +76,7 @@ pub async fn list_operations(c: &RegionClients, arn: &str) -> Result<Vec<Observe
             id: op.id().unwrap_or_default().to_string(),
             operation_type: op.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
             status: op.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            started_at: op.started_at().map(|t| t.secs()),
         })
         .collect())
 }

@@ -4,7 +4,7 @@
 //! client. Each call goes through `call`: a token of the request `budget` (per account, Region and
 //! action family, its rate adapted by `rate`) before every attempt, runway's own retries (`retry`),
 //! and a count in the metrics by service, operation and outcome. `own_account` learns the controller's
-//! own account in the background.
+//! own account in the background. `permissions` lists every IAM action these modules call.
 
 pub mod apprunner;
 pub mod budget;
@@ -12,6 +12,7 @@ pub mod call;
 pub mod ecs;
 pub mod error;
 pub mod own_account;
+pub mod permissions;
 pub mod rate;
 pub mod retry;
 

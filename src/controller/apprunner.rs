@@ -19,8 +19,8 @@ use crate::aws::apprunner::{self, Started};
 use crate::error::AwsErrorKind;
 use crate::plan::apprunner::decide::{Observation, started};
 use crate::plan::apprunner::{
-    AppRunnerRequest, ObservedService, Plan, UpdateCause, create_request, needs_operations, service_name,
-    valid_service_name,
+    AppRunnerRequest, ObservedService, Plan, UpdateCause, create_request, delete_refusal, needs_operations,
+    service_name, valid_service_name,
 };
 use crate::plan::convergence::Drift;
 use crate::plan::{Clock, DeleteStep, Phase};
@@ -155,9 +155,21 @@ impl ServiceKind for AppRunnerService {
     }
 
     async fn delete(aws: &RegionClients, arn: &str) -> Result<Option<String>> {
-        Ok(apprunner::delete(aws, arn)
-            .await?
-            .map(|op| format!(", operation {op}")))
+        match apprunner::delete(aws, arn).await {
+            Ok(op) => Ok(op.map(|op| format!(", operation {op}"))),
+            // NB: a VPC ingress connection blocks the delete until someone removes it: a refusal
+            // (Stalled, retried with backoff up to the resync), not App Runner being busy
+            // (docs/aws-behaviour.md A25).
+            Err(err) => Err(
+                match err.aws().and_then(|f| delete_refusal(arn, &f.code, &f.message)) {
+                    Some(refusal) => Error::Refused {
+                        reason: refusal.reason,
+                        message: refusal.message,
+                    },
+                    None => err,
+                },
+            ),
+        }
     }
 }
 

@@ -31,11 +31,12 @@ use super::runtime::cache::Compact;
 use super::runtime::first_sight::spread_resync;
 use super::runtime::states::State;
 use super::{Context, events, is_paused, jittered_resync, object_key, status::apply_status, trigger_hash};
+use crate::api::common::condition_types::RECONCILING;
 use crate::api::common::{DeletionPolicy, FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::budget::{Priority, with_priority};
 use crate::error::AwsErrorKind;
 use crate::plan::conditions::{conditions, progressing_since};
-use crate::plan::{Phase, Refusal, poll_interval};
+use crate::plan::{OPERATION_STUCK, Phase, Refusal, poll_interval};
 use crate::{Error, Result};
 
 /// How long AWS may refuse a role that IAM is still propagating before the resource reports
@@ -288,6 +289,37 @@ where
     }
 }
 
+/// Publishes a Warning Event and logs once when `phase` newly reports an AWS operation that looks
+/// stuck ([`OPERATION_STUCK`]): the resource stays Reconciling, so no Stalled Event tells anyone.
+async fn announce_stuck<K>(obj: &K, ctx: &Context, phase: &Phase, before: &[Condition])
+where
+    K: Resource<DynamicType = ()>,
+{
+    let Phase::Progressing {
+        reason: OPERATION_STUCK,
+        message,
+    } = phase
+    else {
+        return;
+    };
+    let already = before
+        .iter()
+        .any(|c| c.type_ == RECONCILING && c.status == "True" && c.reason == OPERATION_STUCK);
+    if !already {
+        tracing::warn!(
+            kind = K::kind(&()).as_ref(),
+            namespace = obj.namespace().unwrap_or_default(),
+            name = obj.name_any(),
+            step = OPERATION_STUCK,
+            outcome = "Reconciling; nothing is sent while AWS reports the operation running",
+            detail = %message,
+            "AWS operation looks stuck"
+        );
+        let note = events::Note::new(true, OPERATION_STUCK, "Reconcile", message.clone());
+        events::publish(&ctx.recorder, obj, note).await;
+    }
+}
+
 /// Completes a reconcile: fills the common status fields, computes the conditions for `phase`,
 /// publishes a Warning Event when the resource newly stalls, writes the status (only if it
 /// changed), and says when to look again: soon while progressing, at the resync interval otherwise.
@@ -319,6 +351,7 @@ where
     common.reconcile_requested_at = requested_at;
     common.conditions = conditions(&phase, generation, &before, now);
     announce_stall(obj, ctx, &phase, &before).await;
+    announce_stuck(obj, ctx, &phase, &before).await;
     write_status(obj, ctx, previous, &status).await?;
     ctx.states
         .record(&object_key(obj), &K::kind(&()), State::of(&phase));

@@ -75,6 +75,8 @@ pub struct Context {
     pub metrics: Metrics,
     /// How often a settled resource is checked against AWS for drift.
     pub resync: Duration,
+    /// How long an AWS operation may run before runway reports it as looking stuck.
+    pub stuck_after: Duration,
     /// Consecutive retryable failures per object, for backoff.
     pub failures: Mutex<HashMap<String, u32>>,
     /// Test-only crash injection.
@@ -105,6 +107,8 @@ pub struct Tuning {
     pub concurrency: u16,
     /// The cluster identity runway's owner tags carry.
     pub cluster: String,
+    /// How long an AWS operation may run before runway reports it as looking stuck.
+    pub stuck_after: Duration,
 }
 
 impl Context {
@@ -120,6 +124,7 @@ impl Context {
             resync,
             concurrency,
             cluster,
+            stuck_after,
         } = tuning;
         Arc::new(Self {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
@@ -128,6 +133,7 @@ impl Context {
             states: States::new(metrics.clone()),
             metrics,
             resync,
+            stuck_after,
             failures: Mutex::new(HashMap::new()),
             failpoint: Failpoint::from_env(),
             seen: Seen::default(),

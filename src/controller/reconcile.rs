@@ -46,14 +46,16 @@ pub enum Decided<K: ServiceKind> {
     Planned(Planned<K>),
 }
 
-/// What a plan is made with besides the resource and AWS: the resync interval and the cluster
-/// identity, from the controller's configuration.
+/// What a plan is made with besides the resource and AWS: the resync interval, the cluster
+/// identity and when an operation looks stuck, from the controller's configuration.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings<'a> {
     /// The resync interval.
     pub resync: std::time::Duration,
     /// The cluster identity runway's owner tags carry.
     pub cluster: &'a str,
+    /// How long an AWS operation may run before runway reports it as looking stuck.
+    pub stuck_after: std::time::Duration,
 }
 
 /// The time, resync interval, reconcile-requested-at annotation and cluster identity a plan is made
@@ -67,6 +69,7 @@ pub fn clock<'a, K: kube::Resource>(obj: &'a K, settings: Settings<'a>, now: Tim
             .get(RECONCILE_REQUESTED_ANNOTATION)
             .map(String::as_str),
         cluster: settings.cluster,
+        stuck_after: settings.stuck_after,
     }
 }
 
@@ -215,6 +218,7 @@ fn settings(ctx: &Context) -> Settings<'_> {
     Settings {
         resync: ctx.resync,
         cluster: &ctx.cluster,
+        stuck_after: ctx.stuck_after,
     }
 }
 

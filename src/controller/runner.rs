@@ -34,6 +34,8 @@ pub struct RunConfig {
     pub aws: AwsSettings,
     /// How often settled resources are checked for drift.
     pub resync: Duration,
+    /// How long an AWS operation may run before runway reports it as looking stuck.
+    pub stuck_after: Duration,
     /// Reconciles running at once per class (changes, background), both kinds together.
     pub concurrency: u16,
     /// Watch only this namespace (all namespaces when `None`).
@@ -233,6 +235,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
     let RunConfig {
         aws,
         resync,
+        stuck_after,
         concurrency,
         namespace,
         watch_selector,
@@ -269,6 +272,7 @@ pub async fn run(config: RunConfig) -> Result<()> {
             resync,
             concurrency,
             cluster,
+            stuck_after,
         },
     );
 

@@ -137,6 +137,7 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
     let plan = PlanSettings {
         resync: Duration::from_secs(settings.resync_seconds.max(1)),
         cluster: &cluster,
+        stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
     };
     let mut reports = Vec::new();
     for doc in docs {

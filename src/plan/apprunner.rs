@@ -13,7 +13,8 @@
 pub use self::drift::{arn_matches, drift};
 pub use self::observed::{ObservedOperation, ObservedService};
 pub use self::plan::{
-    IN_FLIGHT, Plan, PlanInput, UNDONE, UpdateCause, baseline, delete_step, needs_operations, plan,
+    DELETE_BLOCKED_BY_INGRESS, IN_FLIGHT, Plan, PlanInput, UNDONE, UpdateCause, baseline, delete_refusal,
+    delete_step, needs_operations, plan,
 };
 pub use self::request::{
     AppRunnerRequest, CLEARABLE, CreateRequest, DEFAULT_CPU, DEFAULT_MEMORY, DEFAULT_PORT, create_request,

@@ -141,8 +141,9 @@ pub fn adoption(arn: &str, tags: &[Tag], me: &Owner<'_>) -> Option<Refusal> {
     }
 }
 
-/// What a plan needs to know besides spec, status and AWS: the time, the resync interval, and the
-/// current value of the `runway.dev/reconcile-requested-at` annotation.
+/// What a plan needs to know besides spec, status and AWS: the time, the resync interval, the
+/// current value of the `runway.dev/reconcile-requested-at` annotation, and how long an AWS
+/// operation may run before runway reports that it looks stuck.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock<'a> {
     /// Now.
@@ -153,6 +154,37 @@ pub struct Clock<'a> {
     pub requested_at: Option<&'a str>,
     /// The cluster identity runway's owner tags carry.
     pub cluster: &'a str,
+    /// How long an AWS operation may run before runway reports it as looking stuck
+    /// (`--operation-stuck-seconds`, [`DEFAULT_STUCK_AFTER`]).
+    pub stuck_after: Duration,
+}
+
+/// The default of `--operation-stuck-seconds`: App Runner operations take minutes (a create two to
+/// five, a failing one about ten), so one that runs for half an hour looks stuck
+/// (docs/aws-behaviour.md A24).
+pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(30 * 60);
+
+/// The `Reconciling` reason for an AWS operation that has run longer than
+/// [`Clock::stuck_after`]. The resource stays Reconciling (AWS still says the operation runs, so
+/// nothing may be sent and nothing is Ready), and a Warning Event says so once.
+pub const OPERATION_STUCK: &str = "OperationStuck";
+
+/// How long an operation that started at `started_at` (seconds since the Unix epoch, as AWS
+/// reports it) has run at `now`; zero when the clocks disagree and it seems to start later.
+pub fn running_for(started_at: i64, now: Timestamp) -> Duration {
+    Duration::from_secs(u64::try_from(now.as_second().saturating_sub(started_at)).unwrap_or(0))
+}
+
+/// A duration in words for a condition message, rounded down to whole minutes so that the message
+/// changes at most once a minute: "less than a minute", "12 min", "3 h 5 min".
+pub fn duration_words(d: Duration) -> String {
+    let minutes = d.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "less than a minute".into(),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 /// A canonical desired AWS request: what runway sends, and how it records what it sent.
@@ -426,7 +458,35 @@ mod tests {
             resync: Duration::from_secs(600),
             requested_at,
             cluster: "",
+            stuck_after: DEFAULT_STUCK_AFTER,
         }
+    }
+
+    #[test]
+    fn operation_ages_are_counted_from_aws_start_time_in_whole_minutes() {
+        let now = Timestamp::from_second(1_767_226_200).expect("time");
+        assert_eq!(running_for(1_767_226_200 - 125, now), Duration::from_secs(125));
+        assert_eq!(
+            running_for(1_767_226_200 + 30, now),
+            Duration::ZERO,
+            "a start AWS dates after our now (clock skew) is no age at all"
+        );
+        let words: Vec<String> = [0, 59, 60, 125, 3600, 3600 + 5 * 60, 26 * 3600]
+            .into_iter()
+            .map(|s| duration_words(Duration::from_secs(s)))
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "less than a minute",
+                "less than a minute",
+                "1 min",
+                "2 min",
+                "1 h",
+                "1 h 5 min",
+                "26 h"
+            ]
+        );
     }
 
     #[test]

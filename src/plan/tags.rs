@@ -308,6 +308,7 @@ mod tests {
             now,
             resync: Duration::from_secs(60),
             requested_at,
+            stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
         };
         let c = TagChange {
             set: vec![tag("a", "1")],

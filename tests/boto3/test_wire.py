@@ -77,6 +77,10 @@ APPRUNNER_OPERATIONS = {
     "DescribeVpcConnector",
     "ListVpcConnectors",
     "DeleteVpcConnector",
+    "CreateVpcIngressConnection",
+    "DescribeVpcIngressConnection",
+    "ListVpcIngressConnections",
+    "DeleteVpcIngressConnection",
 }
 STS_OPERATIONS = {"AssumeRole", "GetCallerIdentity"}
 
@@ -667,6 +671,34 @@ class AppRunnerWireTest(SimTestCase):
     def status(self, apprunner, arn):
         return apprunner.describe_service(ServiceArn=arn)["Service"]["Status"]
 
+    def test_vpc_ingress_connections_block_delete_service(self):
+        # docs/aws-behaviour.md A25.
+        apprunner = client("apprunner")
+        arn = apprunner.create_service(
+            ServiceName="private-app", SourceConfiguration=image_source("public.ecr.aws/nginx/nginx:1.27")
+        )["Service"]["ServiceArn"]
+        advance(STAGE)
+        connection = apprunner.create_vpc_ingress_connection(
+            ServiceArn=arn,
+            VpcIngressConnectionName="private-app-in",
+            IngressVpcConfiguration={"VpcId": "vpc-0123", "VpcEndpointId": "vpce-0123"},
+        )["VpcIngressConnection"]
+        connection_arn = connection["VpcIngressConnectionArn"]
+        self.assertEqual(connection["Status"], "AVAILABLE")
+        described = apprunner.describe_vpc_ingress_connection(VpcIngressConnectionArn=connection_arn)
+        self.assertEqual(described["VpcIngressConnection"], connection)
+        listed = apprunner.list_vpc_ingress_connections(Filter={"ServiceArn": arn})
+        self.assertEqual(
+            listed["VpcIngressConnectionSummaryList"], [{"VpcIngressConnectionArn": connection_arn, "ServiceArn": arn}]
+        )
+        refused = client_error(apprunner.delete_service, ServiceArn=arn)
+        self.assertEqual(refused["Code"], "InvalidStateException")
+        self.assertIn("VpcIngressConnections with a status of AVAILABLE", refused["Message"])
+        deleted = apprunner.delete_vpc_ingress_connection(VpcIngressConnectionArn=connection_arn)
+        self.assertEqual(deleted["VpcIngressConnection"]["Status"], "DELETED")
+        self.assertIn("DeletedAt", deleted["VpcIngressConnection"])
+        self.assertTrue(apprunner.delete_service(ServiceArn=arn)["OperationId"])
+
     def test_service_lifecycle(self):
         apprunner = client("apprunner")
         created = apprunner.create_service(
@@ -1164,6 +1196,7 @@ class ZzCoverageTest(unittest.TestCase):
         self.assertIn(("apprunner", "DescribeAutoScalingConfiguration", "ResourceNotFoundException"), errors)
         self.assertIn(("apprunner", "CreateAutoScalingConfiguration", "ServiceQuotaExceededException"), errors)
         self.assertIn(("apprunner", "DescribeVpcConnector", "ResourceNotFoundException"), errors)
+        self.assertIn(("apprunner", "DeleteService", "InvalidStateException"), errors)
         self.assertIn(("apprunner", "DeleteVpcConnector", "InvalidRequestException"), errors)
         for code in ["AccessDenied", "ValidationError"]:
             self.assertIn(("sts", "AssumeRole", code), errors)

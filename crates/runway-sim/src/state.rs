@@ -39,6 +39,13 @@ pub enum InjectKind {
     /// App Runner only: just before the next UpdateService of that service, someone else starts a
     /// deployment, so the update meets the operation in progress (InvalidStateException).
     ConcurrentOperation,
+    /// App Runner only: the next operation of that service never ends. It stays IN_PROGRESS and the
+    /// service OPERATION_IN_PROGRESS, so every other mutating call is refused meanwhile
+    /// (docs/aws-behaviour.md A24).
+    Hang,
+    /// App Runner only: the next UpdateService of that service answers without an `OperationId`,
+    /// as reported in aws/apprunner-roadmap#139 (docs/aws-behaviour.md A20).
+    NoOperationId,
     /// IAM has not propagated the role the injection names (its `name` is the role ARN): the
     /// service refuses Create/Update calls that use the role until `seconds` of simulated time after
     /// the first call that used it (docs/aws-behaviour.md E12, A17).
@@ -82,6 +89,8 @@ enum KindName {
     CreateFailed,
     LoadBalancerFailed,
     ConcurrentOperation,
+    Hang,
+    NoOperationId,
     IamPropagation,
 }
 
@@ -101,6 +110,8 @@ impl TryFrom<InjectionWire> for Injection {
             (KindName::CreateFailed, None) => InjectKind::CreateFailed,
             (KindName::LoadBalancerFailed, None) => InjectKind::LoadBalancerFailed,
             (KindName::ConcurrentOperation, None) => InjectKind::ConcurrentOperation,
+            (KindName::Hang, None) => InjectKind::Hang,
+            (KindName::NoOperationId, None) => InjectKind::NoOperationId,
         };
         Ok(Self {
             service: wire.service,
@@ -117,6 +128,8 @@ impl From<Injection> for InjectionWire {
             InjectKind::CreateFailed => (KindName::CreateFailed, None),
             InjectKind::LoadBalancerFailed => (KindName::LoadBalancerFailed, None),
             InjectKind::ConcurrentOperation => (KindName::ConcurrentOperation, None),
+            InjectKind::Hang => (KindName::Hang, None),
+            InjectKind::NoOperationId => (KindName::NoOperationId, None),
             InjectKind::IamPropagation { seconds } => (KindName::IamPropagation, Some(seconds)),
         };
         Self {
@@ -209,6 +222,19 @@ impl SimState {
             (InjectService::Apprunner, InjectKind::CreateFailed) => {
                 self.apprunner()
                     .inject(&injection.name, AppRunnerFault::CreateFailed);
+            }
+            (InjectService::Ecs, InjectKind::Hang) => {
+                return Err("ECS has no hang fault: it is an App Runner operation fault".to_string());
+            }
+            (InjectService::Apprunner, InjectKind::Hang) => {
+                self.apprunner().inject(&injection.name, AppRunnerFault::Hang);
+            }
+            (InjectService::Ecs, InjectKind::NoOperationId) => {
+                return Err("ECS has no no_operation_id fault: ECS has no operations".to_string());
+            }
+            (InjectService::Apprunner, InjectKind::NoOperationId) => {
+                self.apprunner()
+                    .inject(&injection.name, AppRunnerFault::NoOperationId);
             }
             (_, InjectKind::IamPropagation { seconds }) if !seconds.is_finite() || seconds < 0.0 => {
                 return Err(format!("seconds must be a non-negative number, got {seconds}"));

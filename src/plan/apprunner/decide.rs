@@ -86,19 +86,27 @@ pub fn observed(status: &mut AppRunnerServiceStatus, service: &ObservedService) 
 }
 
 /// The operation runway follows: the one `status.operationId` names (as listed now, or as last
-/// recorded when it has dropped off the first page), else the newest one.
+/// recorded when it has dropped off the first page), else the newest one of the type runway
+/// started (App Runner may answer a call without its `OperationId`, docs/aws-behaviour.md A20),
+/// else the newest one.
 pub fn tracked_operation(
     status: &AppRunnerServiceStatus,
     operations: &[ObservedOperation],
 ) -> Option<ObservedOperation> {
     let Some(id) = status.operation_id.as_deref() else {
-        return operations.first().cloned();
+        let started = status.operation_type.as_deref();
+        return operations
+            .iter()
+            .find(|op| Some(op.operation_type.as_str()) == started)
+            .or(operations.first())
+            .cloned();
     };
     operations.iter().find(|op| op.id == id).cloned().or_else(|| {
         Some(ObservedOperation {
             id: id.to_string(),
             operation_type: status.operation_type.clone().unwrap_or_default(),
             status: status.operation_status.clone().unwrap_or_default(),
+            started_at: None,
         })
     })
 }
@@ -110,8 +118,13 @@ pub fn record_operation(status: &mut AppRunnerServiceStatus, id: &str, kind: &st
     status.operation_status = Some(op_status.to_string());
 }
 
-/// Records an operation runway just started and has not listed yet.
+/// Records an operation runway just started and has not listed yet. An empty `operation_id` (App
+/// Runner answered without one, and the SDK filled in "") is recorded as unknown, so that the next
+/// ListOperations names it (docs/aws-behaviour.md A20).
 pub fn started(status: &mut AppRunnerServiceStatus, operation_id: &str, kind: &str) {
     record_operation(status, operation_id, kind, STARTED);
+    if operation_id.is_empty() {
+        status.operation_id = None;
+    }
     status.status = Some("OPERATION_IN_PROGRESS".into());
 }

@@ -36,4 +36,7 @@ pub struct ObservedOperation {
     pub operation_type: String,
     /// `PENDING`, `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or a `ROLLBACK_*` state.
     pub status: String,
+    /// When it started (`StartedAt`), in seconds since the Unix epoch; `None` when App Runner did
+    /// not say.
+    pub started_at: Option<i64>,
 }

@@ -6,7 +6,10 @@ use super::drift::drift;
 use super::observed::{ObservedOperation, ObservedService};
 use super::request::AppRunnerRequest;
 use crate::api::apprunner::{AppRunnerServiceSpec, AppRunnerServiceStatus};
-use crate::plan::{Clock, DeleteStep, Phase, rejected_again, rejection_blocks};
+use crate::plan::{
+    Clock, DeleteStep, OPERATION_STUCK, Phase, Refusal, duration_words, rejected_again, rejection_blocks,
+    running_for,
+};
 
 /// The next deletion step, from the service's status (`None`: not found). A service busy with any
 /// operation (its own delete included) is waited for: App Runner refuses a delete meanwhile.
@@ -16,6 +19,29 @@ pub fn delete_step(status: Option<&str>) -> DeleteStep {
         Some("OPERATION_IN_PROGRESS") => DeleteStep::Wait,
         Some(_) => DeleteStep::Delete,
     }
+}
+
+/// The reason a resource reports while App Runner refuses to delete its service because a VPC
+/// ingress connection still makes it reachable from a VPC (docs/aws-behaviour.md A25).
+pub const DELETE_BLOCKED_BY_INGRESS: &str = "DeleteBlockedByVpcIngressConnection";
+
+/// A DeleteService that App Runner refused for a reason only someone else can remove: an AVAILABLE
+/// VPC ingress connection ("You cannot delete a Service while it has VpcIngressConnections with a
+/// status of AVAILABLE", `InvalidStateException`). Without this, the refusal would read as App
+/// Runner being busy with an operation, which it is not. `None` for any other refusal.
+pub fn delete_refusal(arn: &str, code: &str, message: &str) -> Option<Refusal> {
+    message
+        .to_ascii_lowercase()
+        .contains("vpcingressconnection")
+        .then(|| Refusal {
+            reason: DELETE_BLOCKED_BY_INGRESS,
+            message: format!(
+                "App Runner refuses to delete {arn} while a VPC ingress connection makes it \
+                 reachable from a VPC ({code}: {message}). Delete that VPC ingress connection \
+                 (DeleteVpcIngressConnection, or the service's Networking tab in the console); runway \
+                 keeps the finalizer and tries the delete again, at most once per resync interval"
+            ),
+        })
 }
 
 /// Why an UpdateService is sent.
@@ -147,6 +173,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         newest,
         spec_changed,
         token_changed,
+        clock,
     };
 
     if let Some(wait) = step.busy() {
@@ -192,10 +219,15 @@ struct Step<'a> {
     spec_changed: bool,
     /// `spec.redeployToken` differs from the last one carried out.
     token_changed: bool,
+    /// Now, and when an operation looks stuck.
+    clock: Clock<'a>,
 }
 
 impl Step<'_> {
-    /// A wait while an operation is in flight; a spec change waits for it.
+    /// A wait while an operation is in flight; a spec change waits for it. The message says how long
+    /// the operation has run; past [`Clock::stuck_after`] the reason is [`OPERATION_STUCK`], and still
+    /// nothing is sent: App Runner refuses every call meanwhile, and an operation that AWS reports
+    /// running may yet end (docs/aws-behaviour.md A24).
     fn busy(&self) -> Option<Plan> {
         let busy = self.newest.filter(|op| IN_FLIGHT.contains(&op.status.as_str()));
         if self.service.status != "OPERATION_IN_PROGRESS" && busy.is_none() {
@@ -206,14 +238,36 @@ impl Step<'_> {
         } else {
             ""
         };
-        let what = match busy.or(self.tracked) {
-            Some(op) => format!("operation {} ({}) is {}", op.id, op.operation_type, op.status),
-            None => format!("service {} is OPERATION_IN_PROGRESS", self.service.arn),
+        let Some(op) = busy.or(self.tracked) else {
+            return Some(Plan::Report(Phase::Progressing {
+                reason: "OperationInProgress",
+                message: format!("service {} is OPERATION_IN_PROGRESS{pending}", self.service.arn),
+            }));
         };
-        Some(Plan::Report(Phase::Progressing {
-            reason: "OperationInProgress",
-            message: format!("{what}{pending}"),
-        }))
+        let what = format!("operation {} ({})", op.id, op.operation_type);
+        let age = op.started_at.map(|t| running_for(t, self.clock.now));
+        let (reason, message) = match age {
+            Some(age) if age >= self.clock.stuck_after => (
+                OPERATION_STUCK,
+                format!(
+                    "{what} has been {} for {}, longer than App Runner operations take: it looks \
+                     stuck. App Runner refuses every other call meanwhile, so runway sends nothing \
+                     and keeps watching it; if it does not end, ask AWS Support about this operation{pending}",
+                    op.status,
+                    duration_words(age)
+                ),
+            ),
+            Some(age) => (
+                "OperationInProgress",
+                format!(
+                    "{what} is {}, running for {}{pending}",
+                    op.status,
+                    duration_words(age)
+                ),
+            ),
+            None => ("OperationInProgress", format!("{what} is {}{pending}", op.status)),
+        };
+        Some(Plan::Report(Phase::Progressing { reason, message }))
     }
 
     /// A stall for a service that App Runner failed to delete: nothing recovers it.

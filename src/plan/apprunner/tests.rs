@@ -130,6 +130,7 @@ fn clock() -> crate::plan::Clock<'static> {
         now: "2026-01-01T00:10:00Z".parse().expect("time"),
         resync: std::time::Duration::from_secs(300),
         requested_at: None,
+        stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
     }
 }
 
@@ -218,6 +219,69 @@ newest: {status: IN_PROGRESS}
         "OperationInProgress",
         &["op-1", "CREATE_SERVICE", "IN_PROGRESS", "waits"],
     );
+}
+
+/// An update runway started that App Runner still reports IN_PROGRESS, started `ago` seconds
+/// before the fixtures' clock (2026-01-01T00:10:00Z), with `spec` merged in.
+fn running_update(ago: i64, spec: &str) -> Plan {
+    let started = 1_767_226_200 - ago;
+    plan_for(&format!(
+        "{spec}
+service: {{status: OPERATION_IN_PROGRESS}}
+status: {{operationId: op-2, operationType: UPDATE_SERVICE, operationStatus: IN_PROGRESS}}
+tracked: {{id: op-2, operationType: UPDATE_SERVICE, status: IN_PROGRESS, startedAt: {started}}}
+newest: {{id: op-2, operationType: UPDATE_SERVICE, status: IN_PROGRESS, startedAt: {started}}}
+"
+    ))
+}
+
+#[test]
+fn an_operation_that_runs_past_the_threshold_is_reported_stuck_and_nothing_is_ever_sent() {
+    assert_wait(
+        running_update(125, ""),
+        "OperationInProgress",
+        &["op-2 (UPDATE_SERVICE) is IN_PROGRESS, running for 2 min"],
+    );
+    assert_wait(
+        running_update(-40, ""),
+        "OperationInProgress",
+        &["running for less than a minute"],
+    );
+    // Past --operation-stuck-seconds (30 min in these fixtures), and still past it days later:
+    // reported, never timed out into a call or into Ready.
+    for ago in [30 * 60, 45 * 60, 3 * 24 * 3600] {
+        assert_wait(
+            running_update(ago, ""),
+            crate::plan::OPERATION_STUCK,
+            &[
+                "op-2 (UPDATE_SERVICE) has been IN_PROGRESS for",
+                "looks stuck",
+                "sends nothing",
+            ],
+        );
+    }
+    assert_wait(
+        running_update(45 * 60, ""),
+        crate::plan::OPERATION_STUCK,
+        &["for 45 min"],
+    );
+    let changed = "spec: {redeployToken: r2, sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.29'}}}";
+    assert_wait(
+        running_update(45 * 60, changed),
+        crate::plan::OPERATION_STUCK,
+        &["the spec change waits for it"],
+    );
+    // App Runner did not say when it started: no age, no verdict.
+    let unknown = plan_for(
+        "{service: {status: OPERATION_IN_PROGRESS}, newest: {id: op-2, operationType: UPDATE_SERVICE, status: IN_PROGRESS}}",
+    );
+    match unknown {
+        Plan::Report(Phase::Progressing { reason, message }) => {
+            assert_eq!(reason, "OperationInProgress");
+            assert!(!message.contains("running for"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -659,4 +723,72 @@ fn operations_are_listed_only_while_they_can_tell_something_new() {
     }
     let none = AppRunnerServiceStatus::default();
     assert!(needs_operations(&none, &service("RUNNING")));
+}
+
+#[test]
+fn a_delete_refused_for_a_vpc_ingress_connection_names_the_cause_and_busy_refusals_are_not_taken_for_it() {
+    let arn = "arn:aws:apprunner:us-east-1:123456789012:service/web/0123";
+    let aws = "You cannot delete a Service while it has VpcIngressConnections with a status of \
+               AVAILABLE. Service Arn: arn:aws:apprunner:us-east-1:123456789012:service/web/0123 \
+               VpcIngressConnection Arn: arn:aws:apprunner:us-east-1:123456789012:vpcingressconnection/web-in/9f";
+    let refusal = delete_refusal(arn, "InvalidStateException", aws).expect("a refusal");
+    assert_eq!(refusal.reason, DELETE_BLOCKED_BY_INGRESS);
+    for m in [
+        "service/web/0123",
+        "InvalidStateException",
+        "vpcingressconnection/web-in/9f",
+        "DeleteVpcIngressConnection",
+        "keeps the finalizer",
+    ] {
+        assert!(
+            refusal.message.contains(m),
+            "{:?} should mention {m:?}",
+            refusal.message
+        );
+    }
+    assert_eq!(
+        delete_refusal(
+            arn,
+            "InvalidStateException",
+            "You can't perform this action when the resource is in its current state."
+        ),
+        None,
+        "an operation in progress is waited for, not reported as a blocked delete"
+    );
+}
+
+#[test]
+fn an_update_answered_without_an_operation_id_is_followed_by_type_and_its_rollback_stalls() {
+    use super::decide::{started, tracked_operation};
+    let mut status = fixture("").status;
+    started(&mut status, "", "UPDATE_SERVICE");
+    assert_eq!(status.operation_id, None, "an empty ID is unknown, not an ID");
+    let op = |id: &str, kind: &str, s: &str| ObservedOperation {
+        id: id.into(),
+        operation_type: kind.into(),
+        status: s.into(),
+        started_at: None,
+    };
+    // Newest first: App Runner's own deployment after ours, then ours, then the create.
+    let listed = [
+        op("op-3", "START_DEPLOYMENT", "SUCCEEDED"),
+        op("op-2", "UPDATE_SERVICE", "ROLLBACK_SUCCEEDED"),
+        op("op-1", "CREATE_SERVICE", "SUCCEEDED"),
+    ];
+    let tracked = tracked_operation(&status, &listed).expect("an operation");
+    assert_eq!(tracked.id, "op-2");
+    let f = fixture(
+        "spec: {sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}\nstatus: {lastAppliedHash: DESIRED}",
+    );
+    let desired = AppRunnerRequest::from_spec(&f.spec);
+    let next = plan(PlanInput {
+        spec: &f.spec,
+        status: &f.status,
+        desired: &desired,
+        service: f.service.as_ref(),
+        tracked: Some(&tracked),
+        newest: Some(&listed[0]),
+        clock: clock(),
+    });
+    assert_stalled(next, "RolledBack", &["op-2", "ROLLBACK_SUCCEEDED"]);
 }

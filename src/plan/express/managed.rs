@@ -272,6 +272,7 @@ mod tests {
             cluster: "",
             now: "2026-01-01T00:10:00Z".parse().expect("time"),
             resync: std::time::Duration::from_secs(1800),
+            stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
             requested_at: None,
         };
         let read = Observation {

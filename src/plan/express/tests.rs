@@ -70,6 +70,7 @@ fn clock() -> crate::plan::Clock<'static> {
         now: "2026-01-01T00:10:00Z".parse().expect("time"),
         resync: std::time::Duration::from_secs(1800),
         requested_at: None,
+        stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
     }
 }
 

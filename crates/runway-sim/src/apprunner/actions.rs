@@ -14,7 +14,7 @@ use super::responses::{invalid, not_found, page_within, paged};
 use super::types::{
     CreateInput, MAX_TAGS, Tag, UpdateInput, to_wire, valid_service_name, validate_tag_key, validate_tags,
 };
-use super::{render, scaling, vpc};
+use super::{ingress, render, scaling, vpc};
 use crate::clock::Timestamp;
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
@@ -86,7 +86,7 @@ fn require_arn(body: Value) -> Result<String, AwsError> {
         .ok_or_else(|| invalid("ServiceArn is required."))
 }
 
-/// Appends an operation and returns its ID.
+/// Appends an operation and returns its ID. An injected hang makes it last forever.
 fn start(
     state: &mut AppRunnerState,
     index: usize,
@@ -95,7 +95,12 @@ fn start(
     fails: bool,
     config: Option<super::types::ServiceConfig>,
 ) -> String {
-    let duration = state.timings.operation_seconds;
+    let name = state.services[index].name.clone();
+    let duration = if state.take(&name, AppRunnerFault::Hang) {
+        f64::INFINITY
+    } else {
+        state.timings.operation_seconds
+    };
     let svc = &mut state.services[index];
     let id = ids::uuid_v4();
     let status_before = svc.status(now);
@@ -250,7 +255,12 @@ pub(super) fn update(
         fails,
         Some(config),
     );
-    Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))
+    let service = render_service(state, index, ctx.now);
+    if state.take(&name, AppRunnerFault::NoOperationId) {
+        // NB: reported in aws/apprunner-roadmap#139 although the model requires it (A20).
+        return Ok(json!({ "Service": service }));
+    }
+    Ok(json!({ "Service": service, "OperationId": operation_id }))
 }
 
 pub(super) fn describe(
@@ -276,6 +286,18 @@ pub(super) fn delete(
         ServiceStatus::OperationInProgress => return Err(invalid_state(svc, ctx.now, "delete")),
         _ => {}
     }
+    if let Some(connection) = ingress::blocking_delete(state, ctx, &arn) {
+        // NB: the text App Runner answers (hashicorp/terraform-provider-aws#40896,
+        // docs/aws-behaviour.md A25).
+        return Err(AwsError::new(
+            "InvalidStateException",
+            format!(
+                "You cannot delete a Service while it has VpcIngressConnections with a status of \
+                 AVAILABLE. Service Arn: {arn} VpcIngressConnection Arn: {connection}"
+            ),
+        ));
+    }
+    let svc = &state.services[index];
     let config = Some(svc.config(ctx.now));
     let operation_id = start(state, index, OperationType::DeleteService, ctx.now, false, config);
     Ok(json!({ "Service": render_service(state, index, ctx.now), "OperationId": operation_id }))

@@ -8,10 +8,12 @@
 //! (`types`), resolves the auto scaling configuration and VPC connector a service names (`scaling`,
 //! `vpc`), checks the service's derived status (`lifecycle`), appends an operation for mutating calls
 //! (never for the tag calls) and renders the output (`render`). The configuration and connector
-//! actions live in `scaling` and `vpc`; they start no operations. All of them work on the state in
+//! actions live in `scaling` and `vpc`, the VPC ingress connections of private services in
+//! `ingress`; they start no operations. All of them work on the state in
 //! `model` ([`AppRunnerState`], with the auto scaling configuration and VPC connector records).
 
 mod actions;
+pub mod ingress;
 pub mod lifecycle;
 pub mod model;
 pub mod render;
@@ -49,6 +51,10 @@ pub const ACTIONS: &[&str] = &[
     "DescribeVpcConnector",
     "ListVpcConnectors",
     "DeleteVpcConnector",
+    "CreateVpcIngressConnection",
+    "DescribeVpcIngressConnection",
+    "ListVpcIngressConnections",
+    "DeleteVpcIngressConnection",
 ];
 
 impl AppRunnerState {
@@ -82,6 +88,10 @@ impl AppRunnerState {
             "DescribeVpcConnector" => vpc::describe(self, ctx, body),
             "ListVpcConnectors" => vpc::list(self, ctx, body),
             "DeleteVpcConnector" => vpc::delete(self, ctx, body),
+            "CreateVpcIngressConnection" => ingress::create(self, ctx, body),
+            "DescribeVpcIngressConnection" => ingress::describe(self, ctx, body),
+            "ListVpcIngressConnections" => ingress::list(self, ctx, body),
+            "DeleteVpcIngressConnection" => ingress::delete(self, ctx, body),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement App Runner action {other}."),

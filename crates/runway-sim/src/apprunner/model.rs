@@ -1,7 +1,8 @@
 //! The state every App Runner action works on: [`AppRunnerState`], the services, auto scaling
 //! configurations and VPC connectors of every account and region and the injected faults, with the
 //! look-ups the actions share; and the records of the two sharable resources, [`AutoScalingConfig`]
-//! (actions in `scaling`) and [`VpcConnector`] (actions in `vpc`).
+//! (actions in `scaling`) and [`VpcConnector`] (actions in `vpc`), and of the
+//! [`VpcIngressConnection`]s that make services private (actions in `ingress`).
 
 use std::collections::HashMap;
 
@@ -31,6 +32,12 @@ pub enum AppRunnerFault {
     Rollback,
     /// Another client starts a deployment just before the next UpdateService arrives.
     ConcurrentOperation,
+    /// The next operation of that service never ends: it stays IN_PROGRESS and the service
+    /// OPERATION_IN_PROGRESS (docs/aws-behaviour.md A24).
+    Hang,
+    /// The next UpdateService of that service answers without an `OperationId`
+    /// (aws/apprunner-roadmap#139, docs/aws-behaviour.md A20).
+    NoOperationId,
 }
 
 /// All simulated App Runner services, auto scaling configurations and VPC connectors, in every
@@ -44,6 +51,8 @@ pub struct AppRunnerState {
     pub(super) scaling_revisions: HashMap<(String, String, String), i64>,
     /// VPC connectors, oldest first.
     pub(super) connectors: Vec<VpcConnector>,
+    /// VPC ingress connections, oldest first.
+    pub(super) ingress: Vec<VpcIngressConnection>,
     pub(super) pending: HashMap<(String, AppRunnerFault), u32>,
     pub(super) timings: AppRunnerTimings,
     /// Roles IAM has not propagated yet.
@@ -73,6 +82,7 @@ impl AppRunnerState {
             scaling: Vec::new(),
             scaling_revisions: HashMap::new(),
             connectors: Vec::new(),
+            ingress: Vec::new(),
             pending: HashMap::new(),
             timings,
             iam: Default::default(),
@@ -86,6 +96,7 @@ impl AppRunnerState {
         self.scaling.clear();
         self.scaling_revisions.clear();
         self.connectors.clear();
+        self.ingress.clear();
         self.pending.clear();
         self.iam.clear();
     }
@@ -124,6 +135,8 @@ impl AppRunnerState {
         self.scaling
             .retain(|c| c.deleted_at.is_none_or(|deleted| now < deleted + retention));
         self.connectors
+            .retain(|c| c.deleted_at.is_none_or(|deleted| now < deleted + retention));
+        self.ingress
             .retain(|c| c.deleted_at.is_none_or(|deleted| now < deleted + retention));
     }
 
@@ -222,6 +235,49 @@ impl VpcConnector {
     /// Whether the connector is ACTIVE (not deleted).
     pub fn is_active(&self) -> bool {
         self.deleted_at.is_none()
+    }
+
+    pub(super) fn here(&self, ctx: &RequestContext) -> bool {
+        self.account == ctx.account && self.region == ctx.region
+    }
+}
+
+/// One VPC ingress connection: the link between a private App Runner service and a VPC interface
+/// endpoint (actions in `ingress`).
+#[derive(Clone, Debug)]
+pub struct VpcIngressConnection {
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// `VpcIngressConnectionName`.
+    pub name: String,
+    /// `arn:aws:apprunner:<region>:<account>:vpcingressconnection/<name>/<32 hex>`.
+    pub arn: String,
+    /// The service it connects.
+    pub service_arn: String,
+    /// `IngressVpcConfiguration.VpcId`.
+    pub vpc_id: String,
+    /// `IngressVpcConfiguration.VpcEndpointId`.
+    pub vpc_endpoint_id: String,
+    /// `DomainName`.
+    pub domain_name: String,
+    /// `CreatedAt`.
+    pub created_at: Timestamp,
+    /// `DeletedAt`; set once the connection is DELETED.
+    pub deleted_at: Option<Timestamp>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}
+
+impl VpcIngressConnection {
+    /// `AVAILABLE` until deleted, then `DELETED` (the simulator has no PENDING_* or FAILED_* states).
+    pub fn status(&self) -> &'static str {
+        if self.deleted_at.is_none() {
+            "AVAILABLE"
+        } else {
+            "DELETED"
+        }
     }
 
     pub(super) fn here(&self, ctx: &RequestContext) -> bool {

@@ -1866,3 +1866,183 @@ async fn vpc_connectors_have_one_revision_per_name_and_no_security_groups_unless
         "forgotten after the DELETED retention"
     );
 }
+
+#[tokio::test]
+async fn an_injected_hang_keeps_the_operation_in_progress_and_refuses_every_other_call() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    sim.inject(&Injection {
+        service: InjectService::Apprunner,
+        name: "web-app".into(),
+        kind: InjectKind::Hang,
+    })
+    .expect("inject");
+    let hung = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .expect("update accepted")
+        .operation_id()
+        .to_string();
+    // A day later App Runner still reports the operation running, with no end time.
+    sim.advance(86_400.0);
+    assert_eq!(status(&apprunner, &arn).await, "OPERATION_IN_PROGRESS");
+    let listed = apprunner
+        .list_operations()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let newest = &listed.operation_summary_list()[0];
+    assert_eq!(newest.id(), Some(hung.as_str()));
+    assert_eq!(newest.status().map(|s| s.as_str()), Some("IN_PROGRESS"));
+    assert!(newest.started_at().is_some());
+    assert!(newest.ended_at().is_none(), "{newest:?}");
+    let deleted = apprunner.delete_service().service_arn(&arn).send().await;
+    let err = deleted.unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_state_exception(),
+        "{err:?}"
+    );
+    let paused = apprunner.pause_service().service_arn(&arn).send().await;
+    assert!(
+        paused
+            .unwrap_err()
+            .as_service_error()
+            .unwrap()
+            .is_invalid_state_exception(),
+        "nothing else is accepted while the operation hangs"
+    );
+    let (code, body) = http(
+        &sim,
+        "POST",
+        "/_sim/inject",
+        Some(json!({"service": "ecs", "name": "web", "kind": "hang"})),
+    )
+    .await;
+    assert_eq!(code, 400, "{body}");
+    assert!(body.to_string().contains("ECS has no hang fault"), "{body}");
+}
+
+#[tokio::test]
+async fn delete_service_is_refused_while_a_vpc_ingress_connection_is_available() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "private-app").await;
+    sim.advance(STAGE_SECONDS);
+    let vpc = aws_sdk_apprunner::types::IngressVpcConfiguration::builder()
+        .vpc_id("vpc-0123456789abcdef0")
+        .vpc_endpoint_id("vpce-0123456789abcdef0")
+        .build();
+    let created = apprunner
+        .create_vpc_ingress_connection()
+        .service_arn(&arn)
+        .vpc_ingress_connection_name("private-app-ingress")
+        .ingress_vpc_configuration(vpc.clone())
+        .send()
+        .await
+        .expect("connection created");
+    let connection = created.vpc_ingress_connection().unwrap();
+    let connection_arn = connection.vpc_ingress_connection_arn().unwrap().to_string();
+    assert_eq!(connection.status().map(|s| s.as_str()), Some("AVAILABLE"));
+    assert!(connection_arn.contains(":vpcingressconnection/private-app-ingress/"));
+    let listed = apprunner
+        .list_vpc_ingress_connections()
+        .filter(
+            aws_sdk_apprunner::types::ListVpcIngressConnectionsFilter::builder()
+                .service_arn(&arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.vpc_ingress_connection_summary_list().len(), 1);
+
+    let err = apprunner
+        .delete_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    let service_err = err.as_service_error().unwrap();
+    assert!(service_err.is_invalid_state_exception(), "{err:?}");
+    let message = service_err.message().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "You cannot delete a Service while it has VpcIngressConnections with a status of AVAILABLE."
+        ) && message.contains(&connection_arn),
+        "{message}"
+    );
+    assert_eq!(status(&apprunner, &arn).await, "RUNNING", "nothing was started");
+
+    let deleted = apprunner
+        .delete_vpc_ingress_connection()
+        .vpc_ingress_connection_arn(&connection_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted
+            .vpc_ingress_connection()
+            .unwrap()
+            .status()
+            .map(|s| s.as_str()),
+        Some("DELETED")
+    );
+    let again = apprunner
+        .delete_vpc_ingress_connection()
+        .vpc_ingress_connection_arn(&connection_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(again.as_service_error().unwrap().is_invalid_state_exception());
+    apprunner
+        .delete_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect("deletable once the connection is gone");
+    let unknown = apprunner
+        .create_vpc_ingress_connection()
+        .service_arn(arn.replace("private-app", "nobody"))
+        .vpc_ingress_connection_name("other-ingress")
+        .ingress_vpc_configuration(vpc)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(unknown.as_service_error().unwrap().is_invalid_request_exception());
+}
+
+#[tokio::test]
+async fn an_injected_update_answers_without_an_operation_id_but_lists_the_operation() {
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "web-app").await;
+    sim.advance(STAGE_SECONDS);
+    sim.inject(&Injection {
+        service: InjectService::Apprunner,
+        name: "web-app".into(),
+        kind: InjectKind::NoOperationId,
+    })
+    .expect("inject");
+    let out = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .expect("the SDK accepts the answer");
+    assert_eq!(
+        out.operation_id(),
+        "",
+        "the SDK fills the missing required member with \"\""
+    );
+    assert_eq!(
+        operations(&apprunner, &arn).await,
+        ops(&[("UPDATE_SERVICE", "IN_PROGRESS"), ("CREATE_SERVICE", "SUCCEEDED")])
+    );
+}
