@@ -4,15 +4,17 @@
 //! Data flow: the server hands [`EcsState::handle`] an action name, the request context (region,
 //! account, simulated time) and the JSON body. `handle` forgets services whose deletion has run its
 //! course, then dispatches to `express` (the four Express actions), `classic` (UpdateService,
-//! DescribeServices), `deployments` (List/DescribeServiceDeployments) or `tags` (TagResource,
+//! DescribeServices, and CreateService for classic services), `deployments` (List/DescribeServiceDeployments) or `tags` (TagResource,
 //! UntagResource, ListTagsForResource). Those parse the input (`types`), look the service up in the
 //! state every action shares (`model`: [`EcsState`]), drive its state machine (`rollout`) and render
-//! the output shape (`render`).
+//! the output shape (`render`). `newer` then adds, when asked to, members and enum values newer
+//! than the SDKs' models.
 
 mod classic;
 mod deployments;
 mod express;
 pub mod model;
+pub mod newer;
 pub mod render;
 pub mod rollout;
 mod tags;
@@ -23,6 +25,7 @@ use serde_json::Value;
 use crate::wire::{AwsError, RequestContext};
 
 pub use model::{EcsState, cluster_name, service_name_of};
+pub use newer::NewerModel;
 
 /// Every action the simulated ECS serves.
 pub const ACTIONS: &[&str] = &[
@@ -32,6 +35,7 @@ pub const ACTIONS: &[&str] = &[
     "DeleteExpressGatewayService",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
+    "CreateService",
     "UpdateService",
     "DescribeServices",
     "TagResource",
@@ -43,6 +47,12 @@ impl EcsState {
     /// Runs one ECS action.
     pub fn handle(&mut self, action: &str, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
         self.prune(ctx.now);
+        let mut out = self.dispatch(action, ctx, body)?;
+        newer::apply(&self.newer_model, action, &mut out);
+        Ok(out)
+    }
+
+    fn dispatch(&mut self, action: &str, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
         match action {
             "CreateExpressGatewayService" => express::create(self, ctx, body),
             "UpdateExpressGatewayService" => express::update(self, ctx, body),
@@ -50,6 +60,7 @@ impl EcsState {
             "DeleteExpressGatewayService" => express::delete(self, ctx, body),
             "ListServiceDeployments" => deployments::list(self, ctx, body),
             "DescribeServiceDeployments" => deployments::describe(self, ctx, body),
+            "CreateService" => classic::create_service(self, ctx, body),
             "UpdateService" => classic::update_service(self, ctx, body),
             "DescribeServices" => classic::describe_services(self, ctx, body),
             "TagResource" => tags::tag_resource(self, ctx, body),

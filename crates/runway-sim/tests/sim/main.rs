@@ -9,5 +9,6 @@
 mod apprunner;
 mod common;
 mod ecs;
+mod ecs_behaviour;
 mod faults;
 mod sts;
