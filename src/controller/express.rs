@@ -18,9 +18,9 @@ use crate::aws::ecs;
 use crate::plan::express::decide::Observation;
 use crate::plan::express::{
     Applied, ExpressRequest, ObservedDeployment, ObservedExpress, Plan, create_request,
-    known_ended_deployment, redacted,
+    known_ended_deployment, not_express, redacted,
 };
-use crate::plan::{Clock, DeleteStep, Phase};
+use crate::plan::{Clock, DeleteStep, Phase, Refusal};
 
 /// The kind name used in metrics and logs.
 pub const KIND: &str = "ExpressService";
@@ -36,11 +36,46 @@ impl ServiceKind for ExpressService {
     async fn find_by_name(&self, aws: &RegionClients) -> Result<Option<Found>> {
         let name = crate::plan::express::service_name(&self.spec, &self.name_any());
         let cluster = self.spec.cluster.clone().unwrap_or_else(|| "default".into());
-        Ok(ecs::find_by_name(aws, &cluster, &name).await?.map(|found| Found {
-            arn: found.arn,
-            tags: found.tags,
-            label: format!("{name} in cluster {cluster}"),
+        Ok(ecs::find_by_name(aws, &cluster, &name).await?.map(|found| {
+            let label = format!("{name} in cluster {cluster}");
+            let foreign = not_express(
+                found.resource_management_type.as_deref(),
+                &format!("ECS service {label} ({})", found.arn),
+                "choose another spec.serviceName",
+            );
+            Found {
+                arn: found.arn,
+                tags: found.tags,
+                label,
+                foreign,
+            }
         }))
+    }
+
+    async fn foreign(aws: &RegionClients, arn: &str) -> Result<Option<Refusal>> {
+        let Some(found) = ecs::find_by_arn(aws, arn).await? else {
+            return Ok(None);
+        };
+        Ok(not_express(
+            found.resource_management_type.as_deref(),
+            &format!("spec.serviceArn {arn}"),
+            "remove spec.serviceArn, or point it at an Express service",
+        ))
+    }
+
+    fn stuck_deletion_hint(&self) -> String {
+        let role = self
+            .spec
+            .infrastructure_role_arn
+            .as_deref()
+            .unwrap_or("the service's infrastructure role");
+        format!(
+            "ECS removes the load balancer rules, target groups, security groups and scaling policies \
+             of an Express service with its infrastructure role; the likely cause is that {role}, or \
+             its policy (AmazonECSInfrastructureRoleforExpressGatewayServices), was deleted or changed \
+             before the service. Restore it: ECS then finishes the deletion and runway releases the \
+             finalizer. Delete roles after the services that use them (docs/gitops.md)"
+        )
     }
 
     async fn owner_tags(aws: &RegionClients, arn: &str) -> Result<Option<Vec<Tag>>> {

@@ -17,6 +17,7 @@
 //! module re-exports them.
 
 pub use self::drift::{current_configuration, drift, redacted};
+pub use self::foreign::not_express;
 pub use self::observed::{Applied, ObservedDeployment, ObservedExpress};
 pub use self::plan::{FAILED, IN_FLIGHT, Plan, PlanInput, delete_step, known_ended_deployment, plan};
 pub use self::request::{
@@ -26,6 +27,7 @@ pub use super::{OWNER_TAG, owner};
 
 pub mod decide;
 mod drift;
+mod foreign;
 pub mod observed;
 mod plan;
 mod request;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod apprunner;
 pub mod arn;
 pub mod conditions;
+pub mod deletion;
 pub mod express;
 pub mod tags;
 
