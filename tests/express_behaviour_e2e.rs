@@ -1,8 +1,8 @@
-//! ExpressService end to end against the ECS behaviours catalogued as E31 to E36 in
+//! ExpressService end to end against the ECS behaviours catalogued as E31 to E37 in
 //! `docs/aws-behaviour.md`: custom task definitions (the container AWS derives, a family without a
 //! revision), a same-named classic ECS service, a deletion that never leaves DRAINING because the
-//! infrastructure role went first, load balancers that Express services share, and answers from an
-//! ECS newer than the SDK. Every controller here runs with a short resync, and every "nothing was
+//! infrastructure role went first, load balancers that Express services share, answers from an
+//! ECS newer than the SDK, and a read that lags behind a create. Every controller here runs with a short resync, and every "nothing was
 //! sent again" check spans at least two resync periods.
 
 mod support;
@@ -340,4 +340,35 @@ async fn answers_from_a_newer_ecs_never_break_a_reconcile_or_a_status_write() {
     });
     assert_eq!(updated["status"]["statusCode"], "ACTIVE");
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
+}
+
+/// E37: right after a create, DescribeExpressGatewayService may not return the new service yet.
+/// runway does not create it a second time: DescribeServices lists it, so runway waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_service_that_describe_does_not_return_yet_is_waited_for_not_created_again() {
+    let env = Env::new("xb-lag", XSVC).await;
+    env.sim.set_ecs_read_after_create_lag(600.0);
+    let _runway = runway(&env);
+    env.cluster.apply(&env.ns, &manifest("web"));
+    let waiting = env.wait_for("web", "Reconciling ServiceNotVisibleYet", false, |o| {
+        condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "ServiceNotVisibleYet")
+    });
+    assert!(
+        waiting["status"]["serviceArn"].is_string(),
+        "{}",
+        waiting["status"]
+    );
+    // Polls go on while Describe lags; none of them creates again.
+    std::thread::sleep(Duration::from_secs(2 * RESYNC_SECONDS));
+    assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 1);
+
+    env.sim.advance(601.0);
+    env.wait_ready("web");
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        1,
+        "{:?}",
+        stats.calls
+    );
 }

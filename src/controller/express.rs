@@ -98,7 +98,7 @@ impl ServiceKind for ExpressService {
             return Ok(Observation::default());
         };
         let Some(service) = ecs::describe(aws, arn).await? else {
-            return Ok(Observation::default());
+            return created_but_not_visible(self, aws, arn, status).await;
         };
         let current = service.current_deployment.as_deref();
         let current = match (current, known_ended_deployment(status, current)) {
@@ -110,6 +110,7 @@ impl ServiceKind for ExpressService {
         Ok(Observation {
             service: Some(service),
             deployment,
+            not_visible_yet: None,
         })
     }
 
@@ -178,6 +179,35 @@ impl ServiceKind for ExpressService {
         // NB: `false` means the service was already draining or gone: nothing new was started.
         Ok(ecs::delete(aws, arn).await?.then(String::new))
     }
+}
+
+/// What to plan with when DescribeExpressGatewayService does not find the service `arn`. Right
+/// after runway created it (its first rollout is still awaited), a read that has not caught up
+/// would make runway create it again (E37), so the by-name lookup (DescribeServices) decides: an
+/// ACTIVE service with that ARN is there, and runway waits for Describe to return it. Otherwise,
+/// and for any service not just created, it is gone.
+async fn created_but_not_visible(
+    obj: &ExpressService,
+    aws: &RegionClients,
+    arn: &str,
+    status: &ExpressServiceStatus,
+) -> Result<Observation> {
+    let just_created = status
+        .awaited_rollout
+        .as_ref()
+        .is_some_and(|a| a.cause == "Create");
+    if !just_created || obj.spec.service_arn.is_some() {
+        return Ok(Observation::default());
+    }
+    let name = crate::plan::express::service_name(&obj.spec, &obj.name_any());
+    let cluster = obj.spec.cluster.clone().unwrap_or_else(|| "default".into());
+    let found = ecs::find_by_name(aws, &cluster, &name).await?;
+    Ok(Observation {
+        not_visible_yet: found
+            .filter(|f| f.arn == arn && f.status == "ACTIVE")
+            .map(|f| f.arn),
+        ..Observation::default()
+    })
 }
 
 /// The deployment to plan with: the current one, unless runway awaits a rollout that the current

@@ -25,6 +25,8 @@
 //!   manages stays DRAINING until it is usable again (`GET`: `{"unusableRoles": [ARN…]}`).
 //! - `GET|POST /_sim/ecs/newer-model` `{"unknownMembers": true, "statusCode": "UPDATING"}`: ECS
 //!   answers with members and enum values newer than the SDKs' models ([`NewerModel`]).
+//! - `GET|POST /_sim/ecs/read-after-create` `{"seconds": N}`: DescribeExpressGatewayService does
+//!   not find a service for N simulated seconds after its create (0: off).
 //! - `GET /_sim/sessions`: the sessions AssumeRole issued since the last reset, oldest first
 //!   (`{"sessions": [{"roleArn", "sessionName", "sourceIdentity", "tags": {…}, "callerArn"}…]}`).
 
@@ -67,6 +69,34 @@ pub fn routes() -> Router<Arc<SimState>> {
             "/_sim/ecs/newer-model",
             get(get_newer_model).post(set_newer_model),
         )
+        .route(
+            "/_sim/ecs/read-after-create",
+            get(get_read_lag).post(set_read_lag),
+        )
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadLag {
+    seconds: f64,
+}
+
+async fn get_read_lag(State(state): State<Arc<SimState>>) -> Response {
+    Json(json!({ "seconds": state.ecs().read_after_create_lag() })).into_response()
+}
+
+async fn set_read_lag(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<ReadLag>(&body) {
+        Ok(lag) if lag.seconds.is_finite() && lag.seconds >= 0.0 => {
+            state.ecs().set_read_after_create_lag(lag.seconds);
+            Json(json!({ "seconds": lag.seconds })).into_response()
+        }
+        Ok(lag) => bad_request(format!(
+            "seconds must be a non-negative number, got {}",
+            lag.seconds
+        )),
+        Err(message) => bad_request(message),
+    }
 }
 
 #[derive(Deserialize)]

@@ -169,6 +169,12 @@ impl SimHandle {
         self.state.ecs().set_newer_model(model);
     }
 
+    /// Makes DescribeExpressGatewayService answer "Resource not found." for `seconds` of simulated
+    /// time after each create, as an eventually consistent read would (0: off, the default).
+    pub fn set_ecs_read_after_create_lag(&self, seconds: f64) {
+        self.state.ecs().set_read_after_create_lag(seconds);
+    }
+
     /// Sets App Runner's services-per-Region quota (default 30).
     pub fn set_apprunner_service_quota(&self, quota: usize) {
         self.state.apprunner().service_quota = quota;

@@ -273,6 +273,10 @@ pub(super) fn describe(state: &mut EcsState, ctx: &RequestContext, body: Value) 
     let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &state.services[index];
     express_only(svc)?;
+    if ctx.now < svc.created_at + state.read_after_create_lag {
+        // NB: an eventually consistent read right after the create (E37); off by default.
+        return Err(not_found(&arn));
+    }
     if svc.lifecycle(ctx.now) == Lifecycle::Inactive {
         return Err(not_active(svc, ctx.now));
     }

@@ -28,6 +28,9 @@ pub struct EcsState {
     pub(super) unusable_roles: HashSet<String>,
     /// Members and enum values newer than the SDKs' models, added to the answers.
     pub(super) newer_model: NewerModel,
+    /// For this long after a create, DescribeExpressGatewayService does not find the new service
+    /// yet (docs/aws-behaviour.md E37); 0 turns it off.
+    pub(super) read_after_create_lag: f64,
 }
 
 /// The short cluster name from a name or ARN; `default` when absent.
@@ -62,6 +65,7 @@ impl EcsState {
             iam: Default::default(),
             unusable_roles: HashSet::new(),
             newer_model: NewerModel::default(),
+            read_after_create_lag: 0.0,
         }
     }
 
@@ -73,6 +77,18 @@ impl EcsState {
         self.iam.clear();
         self.unusable_roles.clear();
         self.newer_model = NewerModel::default();
+        self.read_after_create_lag = 0.0;
+    }
+
+    /// Makes DescribeExpressGatewayService answer "Resource not found." for `seconds` after each
+    /// create, as an eventually consistent read would; 0 turns it off.
+    pub fn set_read_after_create_lag(&mut self, seconds: f64) {
+        self.read_after_create_lag = seconds.max(0.0);
+    }
+
+    /// How long after a create DescribeExpressGatewayService does not find the new service.
+    pub fn read_after_create_lag(&self) -> f64 {
+        self.read_after_create_lag
     }
 
     /// Makes an infrastructure role unusable for ECS (as when its policy is deleted) or usable

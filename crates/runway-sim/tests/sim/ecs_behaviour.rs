@@ -1,6 +1,6 @@
-//! The ECS behaviours of docs/aws-behaviour.md E31 to E36 through `aws-sdk-ecs`: custom task
-//! definitions, classic services, a drain an unusable infrastructure role blocks, and answers from a
-//! newer ECS than the SDK knows.
+//! The ECS behaviours of docs/aws-behaviour.md E31 to E37 through `aws-sdk-ecs`: custom task
+//! definitions, classic services, a drain an unusable infrastructure role blocks, answers from a
+//! newer ECS than the SDK knows, and a Describe that lags behind a create.
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
@@ -276,4 +276,39 @@ async fn a_newer_model_adds_members_and_values_that_the_sdk_reads_past() {
         serde_json::from_value::<NewerModel>(model).unwrap(),
         NewerModel::default()
     );
+}
+
+#[tokio::test]
+async fn describe_can_lag_behind_a_create_while_describe_services_lists_the_service() {
+    let sim = start().await;
+    let ecs = ecs_client(&sim.endpoint());
+    let (status, _) = http(
+        &sim,
+        "POST",
+        "/_sim/ecs/read-after-create",
+        Some(json!({"seconds": 30})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let arn = create_managed(&ecs, "web").await;
+    let err = ecs
+        .describe_express_gateway_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterException"));
+    assert!(err.message().unwrap_or_default().contains("Resource not found"));
+    let listed = ecs.describe_services().services("web").send().await.unwrap();
+    assert_eq!(listed.services()[0].service_arn(), Some(arn.as_str()));
+    sim.advance(31.0);
+    assert_eq!(status_code(&ecs, &arn).await, "ACTIVE");
+    let (_, bad) = http(
+        &sim,
+        "POST",
+        "/_sim/ecs/read-after-create",
+        Some(json!({"seconds": -1})),
+    )
+    .await;
+    assert!(bad["error"].is_string(), "{bad}");
 }
