@@ -29,6 +29,8 @@ pub struct FoundService {
     pub status: String,
     /// The service's tags.
     pub tags: Vec<Tag>,
+    /// `ECS` for an Express service, `CUSTOMER` for a classic one; `None` when AWS did not say.
+    pub resource_management_type: Option<String>,
 }
 
 /// Describes an Express service; `None` when it does not exist, in any of AWS's spellings
@@ -220,6 +222,21 @@ pub async fn list_deployments(
 /// Looks a service up by cluster and name (ECS DescribeServices accepts names), with its tags.
 /// `None` when there is none, or only an INACTIVE one.
 pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Result<Option<FoundService>> {
+    describe_service(c, cluster, name).await
+}
+
+/// Looks a service up by its ARN with DescribeServices (its cluster comes from the ARN), to learn
+/// whether it is an Express service before adopting it. `None` when there is none, or only an
+/// INACTIVE one.
+pub async fn find_by_arn(c: &RegionClients, arn: &str) -> Result<Option<FoundService>> {
+    // NB: `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`; the old short form has no
+    // cluster and means `default`.
+    let path = arn.split_once(":service/").map_or("", |(_, p)| p);
+    let cluster = path.split_once('/').map_or("default", |(c, _)| c);
+    describe_service(c, cluster, arn).await
+}
+
+async fn describe_service(c: &RegionClients, cluster: &str, name: &str) -> Result<Option<FoundService>> {
     let request = c
         .ecs
         .describe_services()
@@ -244,6 +261,7 @@ pub async fn find_by_name(c: &RegionClients, cluster: &str, name: &str) -> Resul
                 arn: s.service_arn()?.to_string(),
                 status: s.status().unwrap_or_default().to_string(),
                 tags: s.tags().iter().map(tag_from_sdk).collect(),
+                resource_management_type: s.resource_management_type().map(|t| t.as_str().to_string()),
             })
         }))
 }

@@ -47,6 +47,7 @@ impl ServiceKind for AppRunnerService {
             arn: found.arn,
             tags: found.tags,
             label: name,
+            foreign: None,
         }))
     }
 

@@ -20,9 +20,10 @@ use crate::plan::convergence::Drift;
 use crate::plan::express::decide::Observation;
 use crate::plan::express::{
     Applied, ExpressRequest, ObservedDeployment, ObservedExpress, ObservedManaged, Plan, create_request,
-    current_configuration, known_ended_deployment, managed_resources_due, managed_revision, redacted,
+    current_configuration, known_ended_deployment, managed_resources_due, managed_revision, not_express,
+    redacted,
 };
-use crate::plan::{Clock, DeleteStep, Phase};
+use crate::plan::{Clock, DeleteStep, Phase, Refusal};
 
 /// The kind name used in metrics and logs.
 pub const KIND: &str = "ExpressService";
@@ -38,11 +39,46 @@ impl ServiceKind for ExpressService {
     async fn find_by_name(&self, aws: &RegionClients) -> Result<Option<Found>> {
         let name = crate::plan::express::service_name(&self.spec, &self.name_any());
         let cluster = self.spec.cluster.clone().unwrap_or_else(|| "default".into());
-        Ok(ecs::find_by_name(aws, &cluster, &name).await?.map(|found| Found {
-            arn: found.arn,
-            tags: found.tags,
-            label: format!("{name} in cluster {cluster}"),
+        Ok(ecs::find_by_name(aws, &cluster, &name).await?.map(|found| {
+            let label = format!("{name} in cluster {cluster}");
+            let foreign = not_express(
+                found.resource_management_type.as_deref(),
+                &format!("ECS service {label} ({})", found.arn),
+                "choose another spec.serviceName",
+            );
+            Found {
+                arn: found.arn,
+                tags: found.tags,
+                label,
+                foreign,
+            }
         }))
+    }
+
+    async fn foreign(aws: &RegionClients, arn: &str) -> Result<Option<Refusal>> {
+        let Some(found) = ecs::find_by_arn(aws, arn).await? else {
+            return Ok(None);
+        };
+        Ok(not_express(
+            found.resource_management_type.as_deref(),
+            &format!("spec.serviceArn {arn}"),
+            "remove spec.serviceArn, or point it at an Express service",
+        ))
+    }
+
+    fn stuck_deletion_hint(&self) -> String {
+        let role = self
+            .spec
+            .infrastructure_role_arn
+            .as_deref()
+            .unwrap_or("the service's infrastructure role");
+        format!(
+            "ECS removes the load balancer rules, target groups, security groups and scaling policies \
+             of an Express service with its infrastructure role; the likely cause is that {role}, or \
+             its policy (AmazonECSInfrastructureRoleforExpressGatewayServices), was deleted or changed \
+             before the service. Restore it: ECS then finishes the deletion and runway releases the \
+             finalizer. Delete roles after the services that use them (docs/gitops.md)"
+        )
     }
 
     async fn owner_tags(aws: &RegionClients, arn: &str) -> Result<Option<Vec<Tag>>> {
@@ -65,7 +101,7 @@ impl ServiceKind for ExpressService {
             return Ok(Observation::default());
         };
         let Some(service) = ecs::describe(aws, arn).await? else {
-            return Ok(Observation::default());
+            return created_but_not_visible(self, aws, arn, status).await;
         };
         let current = service.current_deployment.as_deref();
         let current = match (current, known_ended_deployment(status, current)) {
@@ -79,6 +115,7 @@ impl ServiceKind for ExpressService {
             service: Some(service),
             deployment,
             managed,
+            not_visible_yet: None,
         })
     }
 
@@ -166,6 +203,35 @@ impl ServiceKind for ExpressService {
         // NB: `false` means the service was already draining or gone: nothing new was started.
         Ok(ecs::delete(aws, arn).await?.then(String::new))
     }
+}
+
+/// What to plan with when DescribeExpressGatewayService does not find the service `arn`. Right
+/// after runway created it (its first rollout is still awaited), a read that has not caught up
+/// would make runway create it again (E37), so the by-name lookup (DescribeServices) decides: an
+/// ACTIVE service with that ARN is there, and runway waits for Describe to return it. Otherwise,
+/// and for any service not just created, it is gone.
+async fn created_but_not_visible(
+    obj: &ExpressService,
+    aws: &RegionClients,
+    arn: &str,
+    status: &ExpressServiceStatus,
+) -> Result<Observation> {
+    let just_created = status
+        .awaited_rollout
+        .as_ref()
+        .is_some_and(|a| a.cause == "Create");
+    if !just_created || obj.spec.service_arn.is_some() {
+        return Ok(Observation::default());
+    }
+    let name = crate::plan::express::service_name(&obj.spec, &obj.name_any());
+    let cluster = obj.spec.cluster.clone().unwrap_or_else(|| "default".into());
+    let found = ecs::find_by_name(aws, &cluster, &name).await?;
+    Ok(Observation {
+        not_visible_yet: found
+            .filter(|f| f.arn == arn && f.status == "ACTIVE")
+            .map(|f| f.arn),
+        ..Observation::default()
+    })
 }
 
 /// The deployment to plan with: the current one, unless runway awaits a rollout that the current

@@ -20,7 +20,7 @@ use crate::aws::RegionClients;
 use crate::error::AwsErrorKind;
 use crate::plan::convergence::{Drift, Guarded};
 use crate::plan::{
-    Clock, DeleteStep, Owner, Phase, Request, clear_rejection, invalid_spec, record_rejection,
+    Clock, DeleteStep, Owner, Phase, Refusal, Request, clear_rejection, invalid_spec, record_rejection,
 };
 use crate::{Error, Result};
 use k8s_openapi::jiff::Timestamp;
@@ -34,6 +34,9 @@ pub struct Found {
     pub tags: Vec<Tag>,
     /// How a message names it, for example `service web in cluster default`.
     pub label: String,
+    /// Why this kind can never manage the service, whoever owns it (a classic ECS service under
+    /// the name of an `ExpressService`); `None` for a service of the kind.
+    pub foreign: Option<Refusal>,
 }
 
 /// The service to put tags on, and the tags AWS already reported with the observation.
@@ -95,6 +98,24 @@ pub trait ServiceKind:
         aws: &'a RegionClients,
         arn: &'a str,
     ) -> impl Future<Output = Result<Option<Vec<Tag>>>> + Send + 'a;
+
+    /// Why this kind can never manage the service `arn` names, checked before `spec.serviceArn`
+    /// adopts it (a classic ECS service is not an Express service); `None` when it may. Kinds
+    /// whose services are all of one sort keep the default.
+    fn foreign<'a>(
+        aws: &'a RegionClients,
+        arn: &'a str,
+    ) -> impl Future<Output = Result<Option<Refusal>>> + Send + 'a {
+        let _ = (aws, arn);
+        async { Ok(None) }
+    }
+
+    /// What the message of a deletion that AWS has not finished for a long while adds about the
+    /// likely cause: for Express, the infrastructure role that ECS needs to remove the load
+    /// balancer and the rest.
+    fn stuck_deletion_hint(&self) -> String {
+        "AWS has not finished deleting it; check the service in the AWS console".to_string()
+    }
 
     /// Reads the service `arn` names (read-only calls), and what the planner needs besides. It may
     /// update the kind's bookkeeping in `status` from what it read.

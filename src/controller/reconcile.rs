@@ -29,7 +29,7 @@ use crate::aws::RegionClients;
 use crate::plan::convergence::{self, Guarded, Round};
 use crate::plan::{
     Clock, DeleteStep, OWNER_TAG, Owner, Ownership, Phase, Refusal, Request, adoption, arn_conflict,
-    ownership,
+    deletion, ownership,
 };
 use crate::{Error, Result};
 
@@ -182,6 +182,9 @@ async fn resolve<K: ServiceKind>(
     }
     if let Some(arn) = spec_arn {
         // NB: read once, before the first adoption; the adopted ARN is in status from then on.
+        if let Some(refusal) = K::foreign(aws, arn).await? {
+            return Ok(Resolved::Conflict(refusal));
+        }
         let tags = K::owner_tags(aws, arn).await?.unwrap_or_default();
         return Ok(match adoption(arn, &tags, &me) {
             Some(refusal) => Resolved::Conflict(refusal),
@@ -191,6 +194,11 @@ async fn resolve<K: ServiceKind>(
     let Some(found) = obj.find_by_name(aws).await? else {
         return Ok(Resolved::Arn(None));
     };
+    if let Some(refusal) = found.foreign {
+        // NB: not this kind's sort of service at all (a classic ECS service): never adopted,
+        // updated or deleted, whatever its tags say.
+        return Ok(Resolved::Conflict(refusal));
+    }
     let (what, arn) = (&found.label, &found.arn);
     let message = match ownership(&found.tags, &me) {
         Ownership::Mine => {
@@ -417,7 +425,7 @@ where
             .await;
             Ok(Action::await_change())
         }
-        DeleteStep::Wait => Err(Error::WaitingForDeletion { target: arn }),
+        DeleteStep::Wait => Err(still_deleting(ctx, obj, arn)),
         DeleteStep::Delete => {
             if let Some(detail) = delete.await? {
                 events::publish(
@@ -434,6 +442,23 @@ where
             }
             Err(Error::WaitingForDeletion { target: arn })
         }
+    }
+}
+
+/// The error that keeps the finalizer while AWS deletes `arn`: [`Error::WaitingForDeletion`]
+/// (polled every 5 s, no status write), until the deletion has gone on for longer than
+/// `plan::deletion::STUCK_AFTER_RESYNCS` resyncs since Kubernetes marked the resource deleted. Then
+/// it is a refusal, which `report_failure` writes as `Stalled`/`DeletionStuck` with the kind's hint
+/// about the likely cause, and which is polled with backoff capped at the resync interval.
+fn still_deleting<K: ServiceKind>(ctx: &Context, obj: &K, arn: String) -> Error {
+    let requested = obj.meta().deletion_timestamp.as_ref().map(|t| t.0);
+    let stuck = requested.and_then(|r| deletion::stuck_for(r, Timestamp::now(), ctx.resync));
+    match stuck {
+        Some(elapsed) => Error::Refused {
+            reason: "DeletionStuck",
+            message: deletion::stuck_message(K::SERVICE, &arn, elapsed, &obj.stuck_deletion_hint()),
+        },
+        None => Error::WaitingForDeletion { target: arn },
     }
 }
 

@@ -18,6 +18,7 @@
 //! shows); this module re-exports them.
 
 pub use self::drift::{current_configuration, drift, redacted};
+pub use self::foreign::not_express;
 pub use self::managed::{managed_resources_due, managed_revision};
 pub use self::observed::{Applied, ObservedDeployment, ObservedExpress, ObservedManaged};
 pub use self::plan::{FAILED, IN_FLIGHT, Plan, PlanInput, delete_step, known_ended_deployment, plan};
@@ -28,6 +29,7 @@ pub use super::{OWNER_TAG, owner};
 
 pub mod decide;
 mod drift;
+mod foreign;
 pub mod managed;
 pub mod observed;
 mod plan;

@@ -8,6 +8,7 @@ pub mod apprunner;
 pub mod arn;
 pub mod conditions;
 pub mod convergence;
+pub mod deletion;
 pub mod express;
 pub mod tags;
 

@@ -50,6 +50,7 @@ ECS_OPERATIONS = {
     "ListServiceDeployments",
     "DescribeServiceDeployments",
     "DescribeServiceRevisions",
+    "CreateService",
     "UpdateService",
     "DescribeServices",
     "TagResource",
@@ -585,6 +586,30 @@ class EcsWireTest(SimTestCase):
         )
         # NB: not listed here: 50 tags plus the managed one exceed the model's `Tags` max of 50,
         # which this harness enforces on responses too.
+
+    def test_custom_task_definitions_and_classic_services_answer_in_the_model_shapes(self):
+        ecs = client("ecs")
+        # docs/aws-behaviour.md E31, E32: a container derived from the task definition, no
+        # cpuArchitecture, and the revision ECS resolved for a family named without one.
+        family = "arn:aws:ecs:us-east-1:123456789012:task-definition/worker"
+        created = ecs.create_express_gateway_service(
+            serviceName="worker", infrastructureRoleArn=INFRA_ROLE, taskDefinitionArn=family
+        )["service"]
+        config = ecs.describe_express_gateway_service(serviceArn=created["serviceArn"])["service"][
+            "activeConfigurations"
+        ][0]
+        self.assertEqual(config["taskDefinitionArn"], family + ":1")
+        self.assertIn("image", config["primaryContainer"])
+        self.assertNotIn("cpuArchitecture", config)
+        # E33: a classic service, which the Express calls refuse.
+        classic = ecs.create_service(serviceName="legacy", taskDefinition="legacy:2", desiredCount=1)["service"]
+        self.assertEqual(classic["resourceManagementType"], "CUSTOMER")
+        described = ecs.describe_services(services=["legacy"], include=["TAGS"])["services"][0]
+        self.assertEqual(described["resourceManagementType"], "CUSTOMER")
+        self.assertEqual(
+            error_code(ecs.describe_express_gateway_service, serviceArn=classic["serviceArn"]),
+            "InvalidParameterException",
+        )
 
     def test_validation_errors_are_modeled_ecs_exceptions(self):
         ecs = client("ecs")

@@ -20,6 +20,13 @@
 //!   the same ARN).
 //! - `GET|POST /_sim/sts` `{"credentialSeconds": N | null}`: reads or sets the cap on the lifetime
 //!   of the credentials STS issues from now on (wall-clock seconds; `null`: as requested).
+//! - `GET|POST /_sim/ecs/infrastructure-role` `{"role", "usable": false}`: ECS loses (or regains)
+//!   the use of an infrastructure role, as when its policy is deleted: a deleted Express service it
+//!   manages stays DRAINING until it is usable again (`GET`: `{"unusableRoles": [ARN…]}`).
+//! - `GET|POST /_sim/ecs/newer-model` `{"unknownMembers": true, "statusCode": "UPDATING"}`: ECS
+//!   answers with members and enum values newer than the SDKs' models ([`NewerModel`]).
+//! - `GET|POST /_sim/ecs/read-after-create` `{"seconds": N}`: DescribeExpressGatewayService does
+//!   not find a service for N simulated seconds after its create (0: off).
 //! - `GET /_sim/sessions`: the sessions AssumeRole issued since the last reset, oldest first
 //!   (`{"sessions": [{"roleArn", "sessionName", "sourceIdentity", "tags": {…}, "callerArn"}…]}`).
 
@@ -36,6 +43,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::accounts::RoleConfig;
+use super::ecs::NewerModel;
 use super::faults::FaultConfig;
 use super::state::{Injection, SimState};
 
@@ -53,6 +61,82 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/_sim/roles", get(get_roles).post(add_role))
         .route("/_sim/sts", get(get_sts).post(set_sts))
         .route("/_sim/sessions", get(get_sessions))
+        .route(
+            "/_sim/ecs/infrastructure-role",
+            get(get_unusable_roles).post(set_role_usable),
+        )
+        .route(
+            "/_sim/ecs/newer-model",
+            get(get_newer_model).post(set_newer_model),
+        )
+        .route(
+            "/_sim/ecs/read-after-create",
+            get(get_read_lag).post(set_read_lag),
+        )
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadLag {
+    seconds: f64,
+}
+
+async fn get_read_lag(State(state): State<Arc<SimState>>) -> Response {
+    Json(json!({ "seconds": state.ecs().read_after_create_lag() })).into_response()
+}
+
+async fn set_read_lag(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<ReadLag>(&body) {
+        Ok(lag) if lag.seconds.is_finite() && lag.seconds >= 0.0 => {
+            state.ecs().set_read_after_create_lag(lag.seconds);
+            Json(json!({ "seconds": lag.seconds })).into_response()
+        }
+        Ok(lag) => bad_request(format!(
+            "seconds must be a non-negative number, got {}",
+            lag.seconds
+        )),
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleUsable {
+    role: String,
+    usable: bool,
+}
+
+async fn get_unusable_roles(State(state): State<Arc<SimState>>) -> Response {
+    Json(json!({ "unusableRoles": state.ecs().unusable_roles() })).into_response()
+}
+
+async fn set_role_usable(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let input: RoleUsable = match serde_json::from_slice(&body) {
+        Ok(input) => input,
+        Err(e) => return bad_request(format!("invalid body: {e}")),
+    };
+    if input.role.is_empty() {
+        return bad_request("role must be set");
+    }
+    let now = state.clock.now();
+    state
+        .ecs()
+        .set_infrastructure_role_usable(&input.role, input.usable, now);
+    Json(json!({ "role": input.role, "usable": input.usable })).into_response()
+}
+
+async fn get_newer_model(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.ecs().newer_model()).into_response()
+}
+
+async fn set_newer_model(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<NewerModel>(&body) {
+        Ok(model) => {
+            state.ecs().set_newer_model(model.clone());
+            Json(model).into_response()
+        }
+        Err(message) => bad_request(message),
+    }
 }
 
 async fn get_sessions(State(state): State<Arc<SimState>>) -> Response {

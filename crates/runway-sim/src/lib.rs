@@ -47,6 +47,7 @@ use tokio::sync::oneshot;
 
 pub use accounts::RoleConfig;
 pub use config::{SimArgs, SimConfig};
+pub use ecs::NewerModel;
 pub use error::{Error, Result};
 pub use faults::FaultConfig;
 pub use normalize::Rewrite;
@@ -155,6 +156,25 @@ impl SimHandle {
     pub fn push_image(&self, image: &str) -> Vec<String> {
         let now = self.state.clock.now();
         self.state.apprunner().push_image(image, now)
+    }
+
+    /// Makes ECS lose (`usable: false`) or regain the use of an infrastructure role, as when its
+    /// policy is deleted and restored: a deleted Express service it manages stays DRAINING while it
+    /// is unusable, and drains from then on once it is usable again.
+    pub fn set_infrastructure_role_usable(&self, role: &str, usable: bool) {
+        let now = self.state.clock.now();
+        self.state.ecs().set_infrastructure_role_usable(role, usable, now);
+    }
+
+    /// Makes ECS answer with members and enum values newer than the SDKs' models.
+    pub fn set_ecs_newer_model(&self, model: NewerModel) {
+        self.state.ecs().set_newer_model(model);
+    }
+
+    /// Makes DescribeExpressGatewayService answer "Resource not found." for `seconds` of simulated
+    /// time after each create, as an eventually consistent read would (0: off, the default).
+    pub fn set_ecs_read_after_create_lag(&self, seconds: f64) {
+        self.state.ecs().set_read_after_create_lag(seconds);
     }
 
     /// Sets App Runner's services-per-Region quota (default 30).

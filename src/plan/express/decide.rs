@@ -24,6 +24,10 @@ pub struct Observation {
     /// The resources ECS manages for the revision `targetConfiguration` shows, when they were read
     /// (`managed::managed_resources_due`); `None` keeps what the status holds.
     pub managed: Option<ObservedManaged>,
+    /// The ARN of the service runway has just created when DescribeExpressGatewayService does not
+    /// find it yet but DescribeServices lists it ACTIVE: a read that has not caught up with the
+    /// create (docs/aws-behaviour.md E37). runway waits instead of creating it again.
+    pub not_visible_yet: Option<String>,
 }
 
 /// Copies what AWS reports into the status, decides the desired request, and plans the next step.
@@ -35,6 +39,9 @@ pub fn decide(
 ) -> (Plan, ExpressRequest) {
     observed(&obj.spec, status, observation);
     let desired = crate::plan::desired(ExpressRequest::from_spec(&obj.spec), &mut status.common);
+    if let Some(arn) = &observation.not_visible_yet {
+        return (Plan::Report(not_visible_yet(arn)), desired);
+    }
     let next = plan(PlanInput {
         spec: &obj.spec,
         status,
@@ -54,6 +61,18 @@ pub fn decide(
         .and_then(|s| managed_revision(s, observation.deployment.as_ref()));
     let next = report_failures(next, status, revision);
     (next, desired)
+}
+
+/// The wait while AWS's read of a service runway has just created has not caught up with the
+/// create: nothing is sent, and the next poll looks again.
+fn not_visible_yet(arn: &str) -> Phase {
+    Phase::Progressing {
+        reason: "ServiceNotVisibleYet",
+        message: format!(
+            "created {arn}, which DescribeServices lists but DescribeExpressGatewayService does not \
+             return yet; waiting for AWS to catch up instead of creating it again"
+        ),
+    }
 }
 
 /// A create is planned only for a spec that can be created; otherwise the resource stalls with
@@ -104,4 +123,48 @@ pub fn observed(spec: &ExpressServiceSpec, status: &mut ExpressServiceStatus, ob
         .as_ref()
         .and_then(|t| t.ingress_paths.first())
         .map(|p| p.endpoint.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_service_that_aws_does_not_return_yet_is_waited_for_and_not_created_again() {
+        let obj: ExpressService = serde_json::from_value(serde_json::json!({
+            "apiVersion": "runway.dev/v1alpha1", "kind": "ExpressService",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"infrastructureRoleArn": "arn:aws:iam::123456789012:role/infra",
+                     "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+                     "primaryContainer": {"image": "nginx:1"}}
+        }))
+        .expect("resource");
+        let clock = Clock {
+            cluster: "",
+            now: "2026-01-01T00:00:00Z".parse().expect("time"),
+            resync: std::time::Duration::from_secs(600),
+            requested_at: None,
+            stuck_after: crate::plan::DEFAULT_STUCK_AFTER,
+        };
+        let mut status = ExpressServiceStatus::default();
+        status.common.service_arn = Some("arn:svc".into());
+        let lagging = Observation {
+            not_visible_yet: Some("arn:svc".into()),
+            ..Observation::default()
+        };
+        let (next, _) = decide(&obj, &mut status.clone(), &lagging, clock);
+        assert!(
+            matches!(
+                next,
+                Plan::Report(Phase::Progressing {
+                    reason: "ServiceNotVisibleYet",
+                    ..
+                })
+            ),
+            "{next:?}"
+        );
+        // Without that sign, a service AWS does not report is created (again).
+        let (next, _) = decide(&obj, &mut status, &Observation::default(), clock);
+        assert_eq!(next, Plan::Create);
+    }
 }

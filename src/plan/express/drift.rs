@@ -52,7 +52,10 @@ pub fn drift(desired: &ExpressRequest, actual: &TargetConfiguration) -> Vec<Stri
     check("memory", opt_differs(&desired.memory, &actual.memory));
     check(
         "taskDefinitionArn",
-        opt_differs(&desired.task_definition_arn, &actual.task_definition_arn),
+        desired
+            .task_definition_arn
+            .as_deref()
+            .is_some_and(|want| task_definition_differs(want, actual.task_definition_arn.as_deref())),
     );
     if let (Some(arch), Some(have)) = (desired.cpu_architecture, actual.cpu_architecture.as_deref()) {
         let want = match arch {
@@ -76,6 +79,24 @@ pub fn drift(desired: &ExpressRequest, actual: &TargetConfiguration) -> Vec<Stri
     }
     out.extend(container);
     out
+}
+
+/// Whether AWS runs another task definition than the spec names. An ARN without a revision
+/// (`…:task-definition/web`) names the family's latest revision, and AWS reports the revision it
+/// resolved (`…/web:12`), so it matches any revision of that family: comparing the strings would
+/// send the same update on every resync (docs/aws-behaviour.md E32). An ARN with a revision must
+/// match exactly.
+fn task_definition_differs(want: &str, have: Option<&str>) -> bool {
+    let Some(have) = have else {
+        return true;
+    };
+    let family = |arn: &str| arn.rsplit_once("task-definition/").map(|(_, f)| f.to_string());
+    let unversioned = family(want).is_some_and(|f| !f.contains(':'));
+    if !unversioned {
+        return want != have;
+    }
+    let have_family = have.rsplit_once(':').map_or(have, |(f, _)| f);
+    want != have && want != have_family
 }
 
 /// The network fields that drifted: the spec's subnets (as a set), and any of the spec's security

@@ -282,6 +282,7 @@ mod tests {
                 revision: "rev-1".into(),
                 resources: vec![resource("LoadBalancer", FAILED, Some("quota reached"))],
             }),
+            not_visible_yet: None,
         };
         // runway applied this spec before: the planner would report Ready.
         let mut status = ExpressServiceStatus::default();

@@ -83,6 +83,9 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             message: format!("service {} is DRAINING", service.arn),
         });
     }
+    if let Some(stalled) = unknown_status(service) {
+        return stalled;
+    }
 
     let spec_changed = status.common.last_applied_hash.as_deref() != Some(hash.as_str());
     if let Some(wait) = rollout_in_flight(deployment, spec_changed) {
@@ -127,6 +130,25 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             ),
             None => format!("service {} is ACTIVE", service.arn),
         },
+    })
+}
+
+/// A stall, with nothing sent, when AWS reports a service status code runway does not know
+/// (`ExpressGatewayServiceStatusCode` is `ACTIVE | DRAINING | INACTIVE` today; AWS may add values,
+/// and the SDK hands them over as they are). What such a service accepts is unknown, so runway
+/// neither updates nor redeploys it, and looks again at the resync interval
+/// (docs/aws-behaviour.md E36). A missing status code is read as ACTIVE.
+fn unknown_status(service: &ObservedExpress) -> Option<Plan> {
+    let code = service.status_code.as_deref()?;
+    (code != "ACTIVE").then(|| {
+        Plan::Report(Phase::Stalled {
+            reason: "UnknownServiceStatus",
+            message: format!(
+                "AWS reports service {} with status {code}, which runway does not know; runway sends \
+                 nothing until AWS reports ACTIVE, DRAINING or INACTIVE",
+                service.arn
+            ),
+        })
     })
 }
 

@@ -1,5 +1,6 @@
-//! The classic ECS service calls on Express services: UpdateService (`forceNewDeployment` and
-//! `desiredCount`) and DescribeServices.
+//! The classic ECS service calls: UpdateService (`forceNewDeployment` and `desiredCount`) and
+//! DescribeServices on every service, and CreateService, which makes a classic service
+//! (`resourceManagementType: CUSTOMER`) that the Express calls refuse (docs/aws-behaviour.md E33).
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,122 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::model::{EcsState, cluster_name, include_tags, invalid};
-use super::rollout::Lifecycle;
+use super::rollout::{ExpressService, Lifecycle};
+use super::types::{ExpressConfig, NetworkConfiguration, ScalingTarget, Tag, validate_tags};
+use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsVpc {
+    subnets: Option<Vec<String>>,
+    security_groups: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClassicNetwork {
+    awsvpc_configuration: Option<AwsVpc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateServiceInput {
+    cluster: Option<String>,
+    service_name: Option<String>,
+    task_definition: Option<String>,
+    desired_count: Option<i64>,
+    network_configuration: Option<ClassicNetwork>,
+    tags: Option<Vec<Tag>>,
+    /// Everything else CreateService accepts (launch type, load balancers, …): accepted, not modelled.
+    #[serde(flatten)]
+    _other: BTreeMap<String, Value>,
+}
+
+/// The full ARN of a task definition named by `family:revision` or ARN.
+fn task_definition_arn(ctx: &RequestContext, name: &str) -> String {
+    if name.starts_with("arn:") {
+        name.to_string()
+    } else {
+        format!(
+            "arn:aws:ecs:{}:{}:task-definition/{name}",
+            ctx.region, ctx.account
+        )
+    }
+}
+
+/// CreateService: a classic service, managed by the customer (`resourceManagementType: CUSTOMER`),
+/// with the task definition, count, network and tags the request names. The name must be free in
+/// the cluster, as for Express (E22).
+pub(super) fn create_service(
+    state: &mut EcsState,
+    ctx: &RequestContext,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let input: CreateServiceInput = parse_input(body)?;
+    let name = input
+        .service_name
+        .ok_or_else(|| invalid("serviceName must be specified."))?;
+    let task_definition = input
+        .task_definition
+        .ok_or_else(|| invalid("taskDefinition must be specified."))?;
+    let tags = input.tags.unwrap_or_default();
+    validate_tags(&tags)?;
+    state.require_cluster(ctx, input.cluster.as_deref())?;
+    let cluster = cluster_name(input.cluster.as_deref());
+    if let Some(index) = state.find(ctx, Some(&cluster), &name) {
+        if state.services[index].lifecycle(ctx.now) == Lifecycle::Inactive {
+            state.services.remove(index);
+        } else {
+            return Err(invalid("Creation of service was not idempotent."));
+        }
+    }
+    let network = input
+        .network_configuration
+        .and_then(|n| n.awsvpc_configuration)
+        .map(|a| NetworkConfiguration {
+            subnets: a.subnets,
+            security_groups: a.security_groups,
+        });
+    let count = input.desired_count.unwrap_or(1).max(0);
+    let config = ExpressConfig {
+        task_definition_arn: Some(task_definition_arn(ctx, &task_definition)),
+        network_configuration: network,
+        scaling_target: Some(ScalingTarget {
+            min_task_count: Some(count),
+            ..ScalingTarget::default()
+        }),
+        ..ExpressConfig::default()
+    };
+    let mut svc = ExpressService {
+        region: ctx.region.clone(),
+        account: ctx.account.clone(),
+        arn: format!(
+            "arn:aws:ecs:{}:{}:service/{cluster}/{name}",
+            ctx.region, ctx.account
+        ),
+        endpoint: String::new(),
+        infra: super::infra::ManagedInfra::new(&ctx.region, &ctx.account, &cluster, &name),
+        cluster,
+        infrastructure_role_arn: format!("arn:aws:iam::{}:root", ctx.account),
+        tags,
+        managed_security_group: format!("sg-{}", ids::hex(17)),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        deleted_at: None,
+        revisions: Vec::new(),
+        deployments: Vec::new(),
+        desired_count: Some(count),
+        timings: state.timings,
+        customer_managed: true,
+        drain_blocked: false,
+        name,
+    };
+    svc.start_deployment(config, ctx.now, false);
+    let out = json!({ "service": super::render::classic_service(&svc, ctx.now, false) });
+    state.services.push(svc);
+    Ok(out)
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

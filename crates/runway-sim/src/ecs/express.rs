@@ -51,6 +51,20 @@ fn not_active(svc: &ExpressService, now: f64) -> AwsError {
     AwsError::new("ServiceNotActiveException", message)
 }
 
+/// A classic service (made with CreateService, `resourceManagementType: CUSTOMER`) is not an
+/// Express service; the Express calls refuse it (docs/aws-behaviour.md E33). NB: the wording mirrors
+/// what classic DeleteService answers for an Express service ("… has ResourceManagementType=ECS use
+/// DeleteExpressGatewayService to delete", ekristen/aws-nuke#982); this direction's text is assumed.
+fn express_only(svc: &ExpressService) -> Result<(), AwsError> {
+    if svc.customer_managed {
+        return Err(invalid(format!(
+            "{} has ResourceManagementType=CUSTOMER; it is not an Express service",
+            svc.arn
+        )));
+    }
+    Ok(())
+}
+
 /// ECS cannot assume a role IAM has not propagated yet (E12).
 fn refused_role(state: &mut EcsState, roles: [Option<&String>; 3], now: f64) -> Result<(), AwsError> {
     match state
@@ -147,6 +161,7 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         revision: 1,
     });
     validate_fargate_size(&config)?;
+    let drain_blocked = state.unusable_roles.contains(&infrastructure_role_arn);
     let mut svc = ExpressService {
         region: ctx.region.clone(),
         account: ctx.account.clone(),
@@ -167,6 +182,8 @@ pub(super) fn create(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         deployments: Vec::new(),
         desired_count: None,
         timings: state.timings,
+        customer_managed: false,
+        drain_blocked,
         name,
     };
     let fails = state.take_failure(&svc.name);
@@ -198,6 +215,7 @@ pub(super) fn update(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
     )?;
     let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &state.services[index];
+    express_only(svc)?;
     if svc.lifecycle(ctx.now) != Lifecycle::Active {
         return Err(not_active(svc, ctx.now));
     }
@@ -260,6 +278,11 @@ pub(super) fn describe(state: &mut EcsState, ctx: &RequestContext, body: Value) 
         .ok_or_else(|| invalid("serviceArn must be specified."))?;
     let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &state.services[index];
+    express_only(svc)?;
+    if ctx.now < svc.created_at + state.read_after_create_lag {
+        // NB: an eventually consistent read right after the create (E37); off by default.
+        return Err(not_found(&arn));
+    }
     if svc.lifecycle(ctx.now) == Lifecycle::Inactive {
         return Err(not_active(svc, ctx.now));
     }
@@ -280,6 +303,7 @@ pub(super) fn delete(state: &mut EcsState, ctx: &RequestContext, body: Value) ->
         .ok_or_else(|| invalid("serviceArn must be specified."))?;
     let index = state.find_by_arn(ctx, &arn).ok_or_else(|| not_found(&arn))?;
     let svc = &mut state.services[index];
+    express_only(svc)?;
     if svc.lifecycle(ctx.now) != Lifecycle::Active {
         return Err(not_active(svc, ctx.now));
     }

@@ -8,6 +8,7 @@ use crate::clock::Timestamp;
 use crate::iam::Propagation;
 use crate::wire::{AwsError, RequestContext};
 
+use super::newer::NewerModel;
 use super::rollout::{EcsTimings, ExpressService, Lifecycle};
 
 /// All simulated ECS services, in every account and region.
@@ -24,6 +25,14 @@ pub struct EcsState {
     pub(super) timings: EcsTimings,
     /// Roles IAM has not propagated yet.
     pub iam: Propagation,
+    /// Infrastructure roles ECS can no longer use (their policy was deleted): the services they
+    /// manage never finish draining.
+    pub(super) unusable_roles: HashSet<String>,
+    /// Members and enum values newer than the SDKs' models, added to the answers.
+    pub(super) newer_model: NewerModel,
+    /// For this long after a create, DescribeExpressGatewayService does not find the new service
+    /// yet (docs/aws-behaviour.md E37); 0 turns it off.
+    pub(super) read_after_create_lag: f64,
 }
 
 /// The short cluster name from a name or ARN; `default` when absent.
@@ -57,6 +66,9 @@ impl EcsState {
             pending_load_balancer_failures: HashMap::new(),
             timings,
             iam: Default::default(),
+            unusable_roles: HashSet::new(),
+            newer_model: NewerModel::default(),
+            read_after_create_lag: 0.0,
         }
     }
 
@@ -67,6 +79,58 @@ impl EcsState {
         self.pending_failures.clear();
         self.pending_load_balancer_failures.clear();
         self.iam.clear();
+        self.unusable_roles.clear();
+        self.newer_model = NewerModel::default();
+        self.read_after_create_lag = 0.0;
+    }
+
+    /// Makes DescribeExpressGatewayService answer "Resource not found." for `seconds` after each
+    /// create, as an eventually consistent read would; 0 turns it off.
+    pub fn set_read_after_create_lag(&mut self, seconds: f64) {
+        self.read_after_create_lag = seconds.max(0.0);
+    }
+
+    /// How long after a create DescribeExpressGatewayService does not find the new service.
+    pub fn read_after_create_lag(&self) -> f64 {
+        self.read_after_create_lag
+    }
+
+    /// Makes an infrastructure role unusable for ECS (as when its policy is deleted) or usable
+    /// again. While it is unusable, a deleted service it manages stays DRAINING; once it is usable,
+    /// the drain of such a service starts over at `now`.
+    pub fn set_infrastructure_role_usable(&mut self, role: &str, usable: bool, now: Timestamp) {
+        if usable {
+            self.unusable_roles.remove(role);
+        } else {
+            self.unusable_roles.insert(role.to_string());
+        }
+        for svc in self
+            .services
+            .iter_mut()
+            .filter(|s| s.infrastructure_role_arn == role)
+        {
+            if usable && svc.drain_blocked && svc.deleted_at.is_some() {
+                svc.deleted_at = Some(now);
+            }
+            svc.drain_blocked = !usable;
+        }
+    }
+
+    /// The infrastructure roles ECS cannot use.
+    pub fn unusable_roles(&self) -> Vec<String> {
+        let mut roles: Vec<String> = self.unusable_roles.iter().cloned().collect();
+        roles.sort();
+        roles
+    }
+
+    /// Sets which members and enum values newer than the SDKs' models the answers carry.
+    pub fn set_newer_model(&mut self, model: NewerModel) {
+        self.newer_model = model;
+    }
+
+    /// The members and enum values newer than the SDKs' models that the answers carry.
+    pub fn newer_model(&self) -> NewerModel {
+        self.newer_model.clone()
     }
 
     /// Makes the next rollout of the named service (name or ARN) fail and roll back.

@@ -30,6 +30,14 @@ pub fn configuration(svc: &ExpressService, revision: usize) -> Value {
         }
         network.insert("securityGroups".into(), Value::Array(groups));
     }
+    if rev.config.primary_container.is_none()
+        && let Some(td) = &rev.config.task_definition_arn
+    {
+        // NB: with a customer task definition AWS still reports a primaryContainer, derived from
+        // the task definition's `Main` container (terraform-provider-aws PR #49095), and no
+        // cpuArchitecture unless the task definition names one (E31).
+        out.insert("primaryContainer".into(), derived_container(td));
+    }
     out.insert("serviceRevisionArn".into(), json!(rev.arn));
     out.insert(
         "ingressPaths".into(),
@@ -37,6 +45,19 @@ pub fn configuration(svc: &ExpressService, revision: usize) -> Value {
     );
     out.insert("createdAt".into(), json!(rev.created_at));
     Value::Object(out)
+}
+
+/// The `primaryContainer` ECS derives from a customer task definition. The simulator does not
+/// model task definitions, so the image is made up from the family and revision (docs/aws-behaviour.md
+/// X4) and the port is the one every Express task definition maps by default.
+pub fn derived_container(task_definition_arn: &str) -> Value {
+    let family = task_definition_arn
+        .rsplit_once("task-definition/")
+        .map_or(task_definition_arn, |(_, f)| f);
+    json!({
+        "image": format!("public.ecr.aws/runway-sim/task-definition/{}", family.replace(':', "-rev")),
+        "containerPort": 80,
+    })
 }
 
 fn status(svc: &ExpressService, now: Timestamp) -> Value {
@@ -120,7 +141,12 @@ pub(super) fn awsvpc(svc: &ExpressService, revision: usize) -> Option<Value> {
         .config
         .network_configuration
         .as_ref()?;
-    let mut groups = vec![svc.managed_security_group.clone()];
+    // NB: only Express services get ECS's managed security group (E1).
+    let mut groups = if svc.customer_managed {
+        Vec::new()
+    } else {
+        vec![svc.managed_security_group.clone()]
+    };
     groups.extend(
         network
             .security_groups
@@ -235,7 +261,7 @@ pub fn classic_service(svc: &ExpressService, now: Timestamp, include_tags: bool)
         "propagateTags": "SERVICE",
         "enableExecuteCommand": false,
         "availabilityZoneRebalancing": "ENABLED",
-        "resourceManagementType": "ECS",
+        "resourceManagementType": if svc.customer_managed { "CUSTOMER" } else { "ECS" },
     });
     if let Some(td) = task_definition(svc, current) {
         out["taskDefinition"] = json!(td);

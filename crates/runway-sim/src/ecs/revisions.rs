@@ -227,6 +227,12 @@ pub fn service_revision(svc: &ExpressService, revision: usize, now: Timestamp) -
         "createdAt": rev.created_at,
         "ecsManagedResources": managed_resources(svc, revision, now),
     });
+    if svc.customer_managed {
+        // A classic service (catalog E33) has no resources ECS manages for it.
+        if let Some(out) = out.as_object_mut() {
+            out.remove("ecsManagedResources");
+        }
+    }
     if let Some(td) = &rev.config.task_definition_arn {
         out["taskDefinition"] = json!(td);
     }

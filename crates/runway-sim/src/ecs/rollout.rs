@@ -298,6 +298,13 @@ pub struct ExpressService {
     pub desired_count: Option<i64>,
     /// How long the stages take.
     pub timings: EcsTimings,
+    /// `true` for a classic service made with CreateService (`resourceManagementType: CUSTOMER`),
+    /// which the Express calls refuse; `false` for an Express service (`ECS`).
+    pub customer_managed: bool,
+    /// Whether ECS has lost the use of the service's infrastructure role (its policy was deleted):
+    /// a deleted service then stays DRAINING, because ECS cannot remove the load balancer and the
+    /// rest of the infrastructure (docs/aws-behaviour.md E34).
+    pub drain_blocked: bool,
 }
 
 impl ExpressService {
@@ -314,6 +321,9 @@ impl ExpressService {
         let Some(deleted) = self.deleted_at else {
             return Lifecycle::Active;
         };
+        if self.drain_blocked {
+            return Lifecycle::Draining;
+        }
         let drained = deleted + self.timings.drain_seconds;
         if now < drained {
             Lifecycle::Draining
@@ -483,6 +493,8 @@ mod tests {
             revisions: Vec::new(),
             deployments: Vec::new(),
             desired_count: None,
+            customer_managed: false,
+            drain_blocked: false,
             timings: EcsTimings {
                 rollout_seconds: 10.0,
                 drain_seconds: 5.0,
@@ -576,5 +588,13 @@ mod tests {
         assert_eq!(svc.lifecycle(101.0), Lifecycle::Draining);
         assert_eq!(svc.lifecycle(106.0), Lifecycle::Inactive);
         assert_eq!(svc.lifecycle(111.0), Lifecycle::Gone);
+    }
+
+    #[test]
+    fn a_blocked_drain_stays_draining_however_long() {
+        let mut svc = service();
+        svc.deleted_at = Some(100.0);
+        svc.drain_blocked = true;
+        assert_eq!(svc.lifecycle(10_000.0), Lifecycle::Draining);
     }
 }

@@ -498,6 +498,15 @@ impl ExpressConfig {
                     });
             }
         }
+        if !managed && let Some(td) = self.task_definition_arn.as_mut() {
+            // NB: an ARN without a revision names the family's latest ACTIVE revision, as for
+            // classic CreateService; ECS reports the revision it resolved. The simulator keeps no
+            // task definitions, so the latest is always revision 1 (docs/aws-behaviour.md E32).
+            let family = td.rsplit_once("task-definition/").map_or("", |(_, f)| f);
+            if !family.is_empty() && !family.contains(':') {
+                td.push_str(":1");
+            }
+        }
         self.health_check_path.get_or_insert_with(|| "/".to_string());
         let network = self.network_configuration.get_or_insert_with(Default::default);
         network.subnets.get_or_insert_with(|| {
@@ -611,6 +620,26 @@ mod tests {
         });
         assert!(next.primary_container.is_none());
         assert!(next.cpu.is_none());
+    }
+
+    #[test]
+    fn a_task_definition_without_a_revision_resolves_to_one() {
+        let family = ExpressConfig {
+            task_definition_arn: Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web".into()),
+            ..ExpressConfig::default()
+        };
+        assert_eq!(
+            family.with_defaults(&ctx()).task_definition_arn.as_deref(),
+            Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1")
+        );
+        let pinned = ExpressConfig {
+            task_definition_arn: Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into()),
+            ..ExpressConfig::default()
+        };
+        assert_eq!(
+            pinned.with_defaults(&ctx()).task_definition_arn.as_deref(),
+            Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7")
+        );
     }
 
     #[test]

@@ -1028,7 +1028,12 @@ async fn a_customer_task_definition_replaces_the_managed_container() {
         .unwrap();
     let target = out.service().unwrap().target_configuration().unwrap();
     assert_eq!(target.task_definition_arn(), Some(td));
-    assert!(target.primary_container().is_none());
+    // NB: AWS still reports a primaryContainer, derived from the task definition (E31), and no
+    // cpuArchitecture; the managed settings the update replaced are gone.
+    let derived = target.primary_container().expect("a derived container");
+    assert_ne!(derived.image(), "public.ecr.aws/nginx/nginx:1.27");
+    assert!(derived.environment().is_empty());
+    assert!(target.cpu_architecture().is_none());
     assert!(target.cpu().is_none());
     let scaling = target.scaling_target().unwrap();
     assert_eq!(scaling.max_task_count(), Some(4));

@@ -9,6 +9,7 @@
 mod apprunner;
 mod common;
 mod ecs;
+mod ecs_behaviour;
 mod faults;
 mod normalize;
 mod sts;
