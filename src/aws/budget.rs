@@ -28,7 +28,7 @@
 //!
 //! App Runner publishes no request rates (only resource quotas), so its two buckets are runway's
 //! own conservative assumption. The page lists no bucket for DescribeServiceRevisions; runway
-//! counts it with the deployment reads it came with (assumed, docs/aws-behaviour.md E46).
+//! counts it with the deployment reads it came with (assumed, docs/aws-behaviour.md E38).
 //!
 //! Priority: a reconcile of a change (a new generation or annotation, a deletion, an object runway
 //! has not handled yet) runs with [`Priority::Change`]; resyncs and progress polls run with

@@ -3,7 +3,7 @@
 //! listener rule and target groups, an ACM certificate, security groups, an Application Auto
 //! Scaling scalable target and target tracking policy, metric alarms and a log group), with ARNs in
 //! each service's account and Region. DescribeServiceRevisions reports them
-//! (`ecsManagedResources`, `revisions`); docs/aws-behaviour.md E46.
+//! (`ecsManagedResources`, `revisions`); docs/aws-behaviour.md E38.
 
 use crate::ids;
 

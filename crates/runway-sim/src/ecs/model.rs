@@ -142,7 +142,7 @@ impl EcsState {
     }
 
     /// Makes the load balancer of the named service's (name or ARN) next revision FAILED, as
-    /// DescribeServiceRevisions reports it (docs/aws-behaviour.md E46). The deployment itself is
+    /// DescribeServiceRevisions reports it (docs/aws-behaviour.md E38). The deployment itself is
     /// not affected.
     pub fn inject_load_balancer_failure(&mut self, name_or_arn: &str) {
         *self

@@ -1,6 +1,6 @@
 //! DescribeServiceRevisions: the `ServiceRevision` shape of botocore's `ecs/2014-11-13` model for
 //! the simulator's Express revisions, with `ecsManagedResources`, the resources ECS manages for the
-//! service (docs/aws-behaviour.md E46).
+//! service (docs/aws-behaviour.md E38).
 //!
 //! Statuses follow the service and the revision's deployment: the service's resources are
 //! `PROVISIONING` until its first deployment leaves `PENDING`, a revision's target group until its
