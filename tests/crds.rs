@@ -365,6 +365,28 @@ fn express_service_rejects_invalid_manifests_with_field_messages() {
             &["spec.tags", "values starting with 'aws:'"],
             |m| set(m, "/spec/tags", json!([{"key": "team", "value": "aws:web"}])),
         ),
+        case(
+            "ECS's own managed tag",
+            &["spec.tags", "AmazonECSManaged is the tag ECS sets"],
+            |m| {
+                set(
+                    m,
+                    "/spec/tags",
+                    json!([{"key": "AmazonECSManaged", "value": "true"}]),
+                )
+            },
+        ),
+        case(
+            "runway's owner tag",
+            &["spec.tags[0].key", "runway.dev/owner is the tag runway sets"],
+            |m| {
+                set(
+                    m,
+                    "/spec/tags",
+                    json!([{"key": "runway.dev/owner", "value": "other/web"}]),
+                )
+            },
+        ),
         case("tag key too long", &["spec.tags[0].key", "128"], |m| {
             set(m, "/spec/tags", json!([{"key": "k".repeat(129), "value": "x"}]))
         }),
@@ -710,6 +732,17 @@ fn app_runner_service_rejects_invalid_manifests_with_field_messages() {
             &["spec.tags[0].key", "reserved for AWS use"],
             |m| set(m, "/spec/tags", json!([{"key": "Aws:x", "value": "y"}])),
         ),
+        case(
+            "runway's owner tag",
+            &["spec.tags[0].key", "runway.dev/owner is the tag runway sets"],
+            |m| {
+                set(
+                    m,
+                    "/spec/tags",
+                    json!([{"key": "runway.dev/owner", "value": "other/web"}]),
+                )
+            },
+        ),
         case("more than 49 tags", &["spec.tags", "49"], |m| {
             let tags: Vec<Value> = (0..50)
                 .map(|i| json!({"key": format!("k{i}"), "value": "v"}))
@@ -844,9 +877,22 @@ fn app_runner_service_create_only_fields_are_immutable() {
         &ns,
         "plain",
         &plain,
-        vec![case("add encryptionConfiguration", &["spec.encryptionConfiguration", "cannot be added or removed"], |m| {
-            set(m, "/spec/encryptionConfiguration", json!({"kmsKey": "arn:aws:kms:us-east-1:123456789012:key/0123abcd-0123-4567-89ab-0123456789ab"}))
-        })],
+        vec![
+            case("add encryptionConfiguration", &["spec.encryptionConfiguration", "cannot be added or removed"], |m| {
+                set(m, "/spec/encryptionConfiguration", json!({"kmsKey": "arn:aws:kms:us-east-1:123456789012:key/0123abcd-0123-4567-89ab-0123456789ab"}))
+            }),
+            case(
+                "add serviceArn after creation",
+                &["spec.serviceArn", "cannot be added after creation"],
+                |m| {
+                    set(
+                        m,
+                        "/spec/serviceArn",
+                        json!("arn:aws:apprunner:us-east-1:123456789012:service/other/0123456789abcdef0123456789abcdef"),
+                    )
+                },
+            ),
+        ],
     ));
     assert!(
         problems.is_empty(),

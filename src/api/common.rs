@@ -21,10 +21,14 @@ pub enum DeletionPolicy {
 pub struct Tag {
     /// One part of a key-value pair that make up a tag. A key is a general label that acts like a
     /// category for more specific tag values. 1 to 128 characters, case-sensitive. Keys starting
-    /// with `aws:` (in any case) are reserved for AWS use.
+    /// with `aws:` (in any case) are reserved for AWS use, and `runway.dev/owner` is runway's own.
     #[schemars(length(min = 1, max = 128))]
-    #[x_kube(validation = kube::core::Rule::new("!self.lowerAscii().startsWith('aws:')")
-        .message("tag keys starting with 'aws:' (in any case) are reserved for AWS use"))]
+    #[x_kube(
+        validation = kube::core::Rule::new("!self.lowerAscii().startsWith('aws:')")
+            .message("tag keys starting with 'aws:' (in any case) are reserved for AWS use"),
+        validation = kube::core::Rule::new("self != 'runway.dev/owner'")
+            .message("runway.dev/owner is the tag runway sets to record which resource owns the service; a spec may not set it")
+    )]
     pub key: String,
     /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a
     /// tag category (key). Maximum 256 characters.

@@ -213,7 +213,8 @@ pub struct ExpressServiceSpec {
     /// Metadata applied to the Express service. Each tag has a unique key and an optional value. Up to
     /// 49: a resource can have 50, and runway adds its own `runway.dev/owner` tag to find the service
     /// after a crash. Keys and values may contain letters, numbers, spaces and `_ . : / = + - @`;
-    /// neither may start with `aws:`. Tags can be changed at any time: runway sets the ones named
+    /// neither may start with `aws:`, and the keys `AmazonECSManaged` (ECS's own) and `runway.dev/owner`
+    /// (runway's) are refused. Tags can be changed at any time: runway sets the ones named
     /// here (TagResource) and removes only the ones it set earlier and no longer finds here
     /// (UntagResource). Tags set by others are kept. A tag change starts no deployment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -225,7 +226,9 @@ pub struct ExpressServiceSpec {
         validation = Rule::new(r"self.all(t, !has(t.value) || t.value.matches('^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$'))")
             .message("ECS tag values may contain only letters, numbers, spaces and _ . : / = + - @"),
         validation = Rule::new("self.all(t, !has(t.value) || !t.value.lowerAscii().startsWith('aws:'))")
-            .message("ECS tag values starting with 'aws:' (in any case) are reserved for AWS use")
+            .message("ECS tag values starting with 'aws:' (in any case) are reserved for AWS use"),
+        validation = Rule::new("self.all(t, t.key != 'AmazonECSManaged')")
+            .message("AmazonECSManaged is the tag ECS sets on the resources it manages for the service; a spec may not set it")
     )]
     pub tags: Vec<Tag>,
 }
