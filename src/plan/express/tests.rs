@@ -123,9 +123,14 @@ pub(crate) fn planned_scenarios() -> Vec<Planned> {
             let config = spec_config(&desired);
             let mut rest = sc.clone();
             substitute(&mut rest, &digest, &config);
-            let status: ExpressServiceStatus =
-                serde_json::from_value(rest.get("status").cloned().unwrap_or(Value::Null))
-                    .unwrap_or_default();
+            // A scenario without `status` starts from an empty one; a malformed `status` fails
+            // the scenario instead of silently becoming empty.
+            let status: ExpressServiceStatus = match rest.get("status") {
+                None => ExpressServiceStatus::default(),
+                Some(status) => serde_json::from_value(status.clone()).unwrap_or_else(|e| {
+                    panic!("scenario {}: malformed status: {e}", sc["name"])
+                }),
+            };
             let service: Option<ObservedExpress> = rest
                 .get("service")
                 .map(|s| serde_json::from_value(s.clone()).expect("service"));
