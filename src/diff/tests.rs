@@ -227,8 +227,12 @@ fn text_and_json_say_the_same_thing() {
     );
 }
 
+/// Internal consistency only: the verdict `diff` prints agrees with the call it announces, over
+/// every planner scenario. Both come from `diff`, so this cannot show that the controller really
+/// sends that call; `tests/diff_e2e.rs::diff_reports_each_verdict_never_mutates_and_announces_the_controllers_next_call`
+/// does, by running the controller after each `diff` and counting the calls the simulator saw.
 #[test]
-fn every_fixture_scenarios_diff_verdict_is_the_controllers_next_call() {
+fn every_fixture_scenarios_verdict_agrees_with_the_call_diff_announces() {
     for p in crate::plan::express::tests::planned_scenarios() {
         let pending = p.status.common.last_applied_hash.as_deref() != Some(p.digest.as_str());
         let (verdict, _) = express_verdict(&p.plan, pending);

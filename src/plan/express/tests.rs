@@ -127,9 +127,8 @@ pub(crate) fn planned_scenarios() -> Vec<Planned> {
             // the scenario instead of silently becoming empty.
             let status: ExpressServiceStatus = match rest.get("status") {
                 None => ExpressServiceStatus::default(),
-                Some(status) => serde_json::from_value(status.clone()).unwrap_or_else(|e| {
-                    panic!("scenario {}: malformed status: {e}", sc["name"])
-                }),
+                Some(status) => serde_json::from_value(status.clone())
+                    .unwrap_or_else(|e| panic!("scenario {}: malformed status: {e}", sc["name"])),
             };
             let service: Option<ObservedExpress> = rest
                 .get("service")
