@@ -569,3 +569,124 @@ async fn each_namespace_assumes_its_role_in_a_session_named_after_the_cluster_an
     );
     assert_eq!(stats.calls("sts:AssumeRole"), 0, "{:?}", env.sim.sessions());
 }
+
+/// An ExpressService that adopts `service_arn` and asks for it to be deleted with the resource.
+fn adopting(name: &str, label: &str, service_arn: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "ExpressService",
+        "metadata": {"name": name, "labels": {TEST_LABEL: label}},
+        "spec": {
+            "serviceArn": service_arn,
+            "deletionPolicy": "Delete",
+            "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.99", "containerPort": 80}
+        }
+    })
+}
+
+fn stalled_reason(env: &Env, ns: &str, name: &str, reason: &str) -> Value {
+    wait_in(env, ns, name, &format!("{ns}/{name} Stalled: {reason}"), |o| {
+        condition(o, "Stalled").is_some_and(|(s, r, _)| s == "True" && r == reason)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_cannot_take_over_another_namespaces_service_from_the_same_account_or_another() {
+    // Namespace "owner" runs in account A. Tenant "same" shares account A (a second role of the
+    // account would do the same); tenant "other" runs in account B. Both name the owner's service
+    // by ARN and ask for it to be deleted with their resource.
+    let env = Env::new("tenancy-owner", XSVC).await;
+    let ns_owner = env.ns.clone();
+    let ns_same = env.cluster.namespace("tenancy-same");
+    let ns_other = env.cluster.namespace("tenancy-other");
+    add_roles(&env.sim);
+    let role_a = [
+        ("runway.dev/aws-role-arn", ROLE_A),
+        ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+    ];
+    annotate_namespace(&env, &ns_owner, &role_a);
+    annotate_namespace(&env, &ns_same, &role_a);
+    annotate_namespace(&env, &ns_other, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    let _runway = env.runway_with(all_namespaces(&ns_owner, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+    env.cluster
+        .apply(&ns_owner, &express("web", &ns_owner, ACCOUNT_A));
+    let owned = wait_in(&env, &ns_owner, "web", "Ready in account A", |o| {
+        is_true(o, "Ready")
+    });
+    let service = arn(&owned);
+    assert!(service.contains(&format!(":{ACCOUNT_A}:service/")), "{service}");
+    env.sim.reset_stats();
+
+    env.cluster
+        .apply(&ns_same, &adopting("thief", &ns_owner, &service));
+    env.cluster
+        .apply(&ns_other, &adopting("thief", &ns_owner, &service));
+    let same = stalled_reason(&env, &ns_same, "thief", "ServiceOwnedByAnother");
+    let (_, _, message) = condition(&same, "Stalled").expect("Stalled");
+    assert!(message.contains(&format!("{ns_owner}/web")), "{message}");
+    let other = stalled_reason(&env, &ns_other, "thief", "AccountMismatch");
+    let (_, _, message) = condition(&other, "Stalled").expect("Stalled");
+    assert!(
+        message.contains(ACCOUNT_A) && message.contains(ACCOUNT_B),
+        "{message}"
+    );
+    for thief in [&same, &other] {
+        assert!(thief["status"]["serviceArn"].is_null(), "{thief}");
+    }
+
+    // Two resync periods: nothing was sent to the owner's service, and account B never heard of it.
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(stats.mutating_calls(), 0, "{:?}", stats.calls);
+    assert_eq!(
+        stats.account_calls(ACCOUNT_B, "ecs:DescribeExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.by_account
+    );
+
+    // Deleting the thief of the same account releases it without a call: the service is not its.
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "thief", "-n", &ns_same, "--timeout=60s"], None);
+    // The thief of account B cannot tell from account B what it may have managed in account A, so
+    // its deletion waits (finalizer kept, nothing sent) until the mapping is fixed or someone
+    // removes the finalizer, as docs/multi-account.md says.
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "thief", "-n", &ns_other, "--wait=false"], None);
+    std::thread::sleep(TWO_RESYNCS);
+    let held = env
+        .cluster
+        .get_json(XSVC, &ns_other, "thief")
+        .expect("kept by its finalizer");
+    assert!(
+        condition(&held, "Stalled").is_some_and(|(s, r, _)| s == "True" && r == "AccountMismatch"),
+        "{held}"
+    );
+    env.cluster.kubectl_ok(
+        &[
+            "patch",
+            XSVC,
+            "thief",
+            "-n",
+            &ns_other,
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":null}}"#,
+        ],
+        None,
+    );
+    eventually(WAIT, "the account B thief gone", || {
+        env.cluster
+            .get_json(XSVC, &ns_other, "thief")
+            .is_none()
+            .then_some(())
+    });
+    let stats = env.sim.stats();
+    assert_eq!(stats.mutating_calls(), 0, "{:?}", stats.calls);
+    let owner = env
+        .cluster
+        .get_json(XSVC, &ns_owner, "web")
+        .expect("the owner's resource");
+    assert!(is_true(&owner, "Ready"), "{owner}");
+    assert_eq!(owner["status"]["statusCode"], "ACTIVE");
+}
