@@ -13,6 +13,7 @@ use std::time::Duration;
 use runway_sim::{FaultConfig, Rewrite, SimHandle};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, condition, is_true};
+use support::http::{free_port, http_get};
 
 /// The resource's name (App Runner needs at least four characters).
 const NAME: &str = "webapp";
@@ -23,6 +24,8 @@ const RESYNC_SECONDS: u64 = 3;
 struct Case {
     /// `expressservice` or `apprunnerservice`.
     resource: &'static str,
+    /// The kind, as metrics name it.
+    kind: &'static str,
     /// The namespace prefix.
     prefix: &'static str,
     /// The simulator's normalization key.
@@ -89,6 +92,7 @@ fn apprunner_patch(path: &str) -> Value {
 
 const EXPRESS: Case = Case {
     resource: "expressservice",
+    kind: "ExpressService",
     prefix: "cv-x",
     normalize: "ecs:healthCheckPath",
     update: "ecs:UpdateExpressGatewayService",
@@ -107,6 +111,7 @@ const EXPRESS: Case = Case {
 
 const APP_RUNNER: Case = Case {
     resource: "apprunnerservice",
+    kind: "AppRunnerService",
     prefix: "cv-ar",
     normalize: "apprunner:healthCheckConfiguration.path",
     update: "apprunner:UpdateService",
@@ -125,11 +130,25 @@ const APP_RUNNER: Case = Case {
     patch: apprunner_patch,
 };
 
-fn short_resync() -> Options {
+fn short_resync(metrics_port: u16) -> Options {
     Options {
-        args: vec!["--resync-seconds".into(), RESYNC_SECONDS.to_string()],
+        args: vec![
+            "--resync-seconds".into(),
+            RESYNC_SECONDS.to_string(),
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{metrics_port}"),
+        ],
         ..Options::default()
     }
+}
+
+/// `runway_drift_not_converging_total` for `kind` on the controller serving `/metrics` on `port`.
+fn guard_metric(port: u16, kind: &str) -> Option<u64> {
+    let (_, text) = http_get(port, "/metrics");
+    let series = format!("runway_drift_not_converging_total{{kind=\"{kind}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series.as_str()))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn calls(sim: &SimHandle, keys: &[&str]) -> u64 {
@@ -193,7 +212,8 @@ async fn drift_aws_never_converges_to_stops_until_asked_again(case: Case) {
             ..FaultConfig::default()
         })
         .expect("normalization switch");
-    let runway = env.runway_with(short_resync());
+    let port = free_port();
+    let runway = env.runway_with(short_resync(port));
     env.cluster.apply(&env.ns, &(case.manifest)("/healthz"));
     env.wait_ready(NAME);
     assert_eq!(
@@ -223,12 +243,13 @@ async fn drift_aws_never_converges_to_stops_until_asked_again(case: Case) {
         vec!["Warning".to_string()],
         "one Warning Event"
     );
+    assert_eq!(guard_metric(port, case.kind), Some(1), "the guard's metric");
 
     // Nothing is sent across two resyncs, nor by a new controller process: the count is in status.
     let before = calls(&env.sim, case.mutating);
     two_resyncs(&env.sim);
     drop(runway);
-    let runway = env.runway_with(short_resync());
+    let runway = env.runway_with(short_resync(free_port()));
     two_resyncs(&env.sim);
     assert_eq!(
         calls(&env.sim, case.mutating),

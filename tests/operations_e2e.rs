@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::Cluster;
 use support::controller::{Options, Runway, eventually, is_true, simulator};
+use support::http::{free_port, http_get};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -23,14 +24,6 @@ fn manifest(name: &str) -> Value {
             "primaryContainer": {"image": "public.ecr.aws/nginx/nginx:1.27"}
         }
     })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn lease_holder(cluster: &Cluster, ns: &str, lease: &str) -> Option<String> {
@@ -70,31 +63,6 @@ fn leader_options(identity: &str, ns: &str, metrics_port: u16) -> Options {
         ],
         ..Options::default()
     }
-}
-
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    // Not listening yet reads as status 0, so callers can poll.
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new());
-    };
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read");
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (code, body)
 }
 
 /// Waits until `/metrics` on `port` holds `line`.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod controller;
+pub mod http;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
