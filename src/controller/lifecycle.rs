@@ -76,6 +76,7 @@ where
         // it plan (and send an update) again from the older status.
         let version = obj.meta().resource_version.clone();
         let fresher = ctx
+            .books
             .written
             .fresher(&key, version.as_deref(), obj.managed_status().cloned());
         obj.set_managed_status(fresher);
@@ -83,7 +84,7 @@ where
         drop(cached);
         if is_paused(obj.as_ref()) {
             tracing::info!(kind, object = %key, "paused by annotation; nothing sent to AWS");
-            ctx.states.forget(&key);
+            ctx.books.states.forget(&key);
             Ok(Action::await_change())
         } else {
             let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
@@ -114,23 +115,43 @@ where
     result
 }
 
-/// Remembers what a reconcile of `key` (with its trigger hash, being deleted or not) came to: a
-/// success records its trigger hash (a finished deletion forgets the object), and so does an error
-/// that retrying soon cannot fix, so that the resource's retries are background work and failing
-/// resources never crowd out other changes.
-fn remember(ctx: &Context, key: &str, (hash, deleting): (Option<u64>, bool), result: &Result<Action>) {
+/// What a reconcile's result means for its object's bookkeeping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Aftermath {
+    /// A reconcile of an object being deleted succeeded: the finalizer is released and the object
+    /// goes (or it is paused, and nothing it kept is needed when it is unpaused). Every entry goes.
+    Gone,
+    /// A success: the failure count and the quiet log go, the trigger hash is recorded.
+    Succeeded(Option<u64>),
+    /// A failure that retrying soon cannot fix: the trigger hash is recorded, so that the
+    /// resource's retries are background work and failing resources never crowd out other changes.
+    Settled(Option<u64>),
+    /// A failure retried soon, or a deletion still under way: nothing changes.
+    Unchanged,
+}
+
+/// Decides what a reconcile of an object (with its trigger hash, being deleted or not) leaves in
+/// its bookkeeping.
+fn aftermath((hash, deleting): (Option<u64>, bool), result: &Result<Action>) -> Aftermath {
     match result {
-        Ok(_) => {
-            ctx.succeeded(key);
-            ctx.quiet.forget(key);
-            ctx.seen.record(key, if deleting { None } else { hash });
-            if deleting {
-                ctx.written.forget(key);
-                ctx.states.forget(key);
-            }
+        Ok(_) if deleting => Aftermath::Gone,
+        Ok(_) => Aftermath::Succeeded(hash),
+        Err(e) if !e.is_retryable() && !deleting => Aftermath::Settled(hash),
+        Err(_) => Aftermath::Unchanged,
+    }
+}
+
+/// Remembers what a reconcile of `key` came to (see [`aftermath`]).
+fn remember(ctx: &Context, key: &str, seen: (Option<u64>, bool), result: &Result<Action>) {
+    match aftermath(seen, result) {
+        Aftermath::Gone => ctx.forget(key),
+        Aftermath::Succeeded(hash) => {
+            ctx.books.succeeded(key);
+            ctx.books.quiet.forget(key);
+            ctx.books.seen.record(key, hash);
         }
-        Err(e) if !e.is_retryable() && !deleting => ctx.seen.record(key, hash),
-        Err(_) => {}
+        Aftermath::Settled(hash) => ctx.books.seen.record(key, hash),
+        Aftermath::Unchanged => {}
     }
 }
 
@@ -142,7 +163,9 @@ fn record_write<K: Resource<DynamicType = ()>, S: Serialize>(
     status: &S,
 ) {
     if version.is_some() {
-        ctx.written.record(&object_key(obj), version.as_deref(), status);
+        ctx.books
+            .written
+            .record(&object_key(obj), version.as_deref(), status);
     }
 }
 
@@ -160,12 +183,12 @@ where
     K: Resource<DynamicType = ()> + Managed + DeserializeOwned,
 {
     let hash = trigger_hash(cached);
-    let seen = ctx.seen.hash(key);
+    let seen = ctx.books.seen.hash(key);
     if seen.is_none() && !is_paused(cached) && cached.is_settled() {
         // NB: first sight of a resource that was settled before this process started: its first
         // drift check goes to a random point of the resync interval instead of now.
-        ctx.seen.record(key, hash);
-        ctx.states.record(key, kind, State::Ready);
+        ctx.books.seen.record(key, hash);
+        ctx.books.states.record(key, kind, State::Ready);
         return Err(Action::requeue(spread_resync(ctx.resync)));
     }
     let priority = if cached.meta().deletion_timestamp.is_some() || seen != hash {
@@ -248,7 +271,8 @@ where
     let before = status.common().conditions.clone();
     let reconciling_for = progressing_since(&before).map(|t| now.duration_since(t).unsigned_abs());
     let phase = failure_phase(err, reconciling_for);
-    ctx.states
+    ctx.books
+        .states
         .record(&object_key(obj), &K::kind(&()), State::of(&phase));
     let common = status.common_mut();
     common.conditions = conditions(&phase, generation, &before, now);
@@ -353,7 +377,8 @@ where
     announce_stall(obj, ctx, &phase, &before).await;
     announce_stuck(obj, ctx, &phase, &before).await;
     write_status(obj, ctx, previous, &status).await?;
-    ctx.states
+    ctx.books
+        .states
         .record(&object_key(obj), &K::kind(&()), State::of(&phase));
 
     Ok(match phase {
@@ -451,6 +476,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_finished_deletion_forgets_the_object_and_only_lasting_failures_record_the_hash() {
+        let ok = Ok(Action::await_change());
+        let terminal = Err(Error::InvalidSpec("bad".into()));
+        let waiting = Err(Error::WaitingForDeletion { target: "arn".into() });
+        let transient = Err(aws(AwsErrorKind::Transient, "ServerException", "boom"));
+        assert_eq!(aftermath((Some(7), true), &ok), Aftermath::Gone);
+        assert_eq!(aftermath((Some(7), false), &ok), Aftermath::Succeeded(Some(7)));
+        assert_eq!(
+            aftermath((Some(7), false), &terminal),
+            Aftermath::Settled(Some(7))
+        );
+        assert_eq!(aftermath((Some(7), true), &terminal), Aftermath::Unchanged);
+        assert_eq!(aftermath((Some(7), true), &waiting), Aftermath::Unchanged);
+        assert_eq!(aftermath((Some(7), false), &transient), Aftermath::Unchanged);
     }
 
     #[test]

@@ -20,7 +20,6 @@ pub mod runtime;
 pub mod status;
 pub mod tags;
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,17 +27,13 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::runtime::controller::Action;
 use kube::{Api, Client, Resource, ResourceExt};
-use std::sync::Mutex;
 
 use crate::api::common::{PAUSED_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION};
 use crate::aws::AwsClients;
 use crate::metrics::Metrics;
 use crate::{Error, Result};
 use runtime::admission::Admission;
-use runtime::first_sight::Seen;
-use runtime::quiet::Quiet;
-use runtime::states::States;
-use runtime::written::Written;
+use runtime::bookkeeping::Bookkeeping;
 
 /// The field manager for every write runway makes.
 pub const FIELD_MANAGER: &str = "runway";
@@ -77,24 +72,17 @@ pub struct Context {
     pub resync: Duration,
     /// How long an AWS operation may run before runway reports it as looking stuck.
     pub stuck_after: Duration,
-    /// Consecutive retryable failures per object, for backoff.
-    pub failures: Mutex<HashMap<String, u32>>,
     /// Test-only crash injection.
     pub failpoint: Option<Failpoint>,
-    /// The trigger hash (see [`trigger_hash`]) of each object at its last successful reconcile.
-    pub seen: Seen,
     /// Admits reconciles of changes and background reconciles, each class in its own pool.
     pub admission: Admission,
     /// Which account each namespace maps to.
     pub accounts: accounts::Accounts,
     /// The cluster identity runway's owner tags carry (`controller::identity`).
     pub cluster: String,
-    /// The last status written per object, until the watch cache shows it.
-    pub written: Written,
-    /// Which failures were logged lately, per object.
-    pub quiet: Quiet,
-    /// The state each live object's latest reconcile left it in (`runway_resources`).
-    pub states: States,
+    /// Every per-object map: failure counts, trigger hashes (see [`trigger_hash`]), statuses
+    /// written ahead of the cache, failures logged lately and states (`runway_resources`).
+    pub books: Bookkeeping,
 }
 
 /// How often settled resources are checked, how many reconciles of each class run at once, and
@@ -130,48 +118,37 @@ impl Context {
             recorder: events::Recorder::new(client.clone(), std::env::var("POD_NAME").ok()),
             client,
             aws,
-            states: States::new(metrics.clone()),
+            books: Bookkeeping::new(metrics.clone()),
             metrics,
             resync,
             stuck_after,
-            failures: Mutex::new(HashMap::new()),
             failpoint: Failpoint::from_env(),
-            seen: Seen::default(),
             admission: Admission::new(concurrency),
             accounts,
             cluster,
-            written: Written::default(),
-            quiet: Quiet::default(),
         })
     }
 
-    /// Forgets the failure count of an object after a successful reconcile.
-    pub fn succeeded(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-
-    /// Counts a failure and returns how many happened in a row.
-    pub fn failed(&self, key: &str) -> u32 {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let n = failures.entry(key.to_string()).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
+    /// Drops every per-object entry of an object that is gone (see [`Bookkeeping::forget`]).
+    pub fn forget(&self, key: &str) {
+        self.books.forget(key);
     }
 }
 
 /// The key of an object for per-object bookkeeping.
 pub fn object_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
+    key(
+        &K::kind(&()),
+        &obj.namespace().unwrap_or_default(),
+        &obj.name_any(),
+    )
+}
+
+/// The bookkeeping key of the object `name` of `kind` in `namespace` (see [`object_key`]).
+pub fn key(kind: &str, namespace: &str, name: &str) -> String {
     // NB: the kind is part of the key: an ExpressService and an AppRunnerService may share a
     // namespace and a name, and their bookkeeping (written statuses above all) must not mix.
-    format!(
-        "{}/{}/{}",
-        K::kind(&()),
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    )
+    format!("{kind}/{namespace}/{name}")
 }
 
 /// Whether the `runway.dev/paused` annotation stops reconciling this object.
@@ -234,7 +211,7 @@ where
     if err.is_waiting_for_deletion() {
         return Action::requeue(Duration::from_secs(5));
     }
-    let attempt = ctx.failed(&key);
+    let attempt = ctx.books.failed(&key);
     let delay = failure_requeue(err, attempt, ctx.resync);
     let aws = err.root().aws();
     // NB: the same failure, whatever request it came from: the request ID changes every time.
@@ -242,7 +219,11 @@ where
         || err.to_string(),
         |f| format!("{}:{}:{}", f.operation, f.code, f.message),
     );
-    if ctx.quiet.should_log(&key, &signature, std::time::Instant::now()) {
+    if ctx
+        .books
+        .quiet
+        .should_log(&key, &signature, std::time::Instant::now())
+    {
         tracing::warn!(
             kind = K::kind(&()).as_ref(),
             namespace = obj.namespace().unwrap_or_default(),

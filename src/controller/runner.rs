@@ -17,6 +17,7 @@ use super::leader::{Leadership, LeaseSettings};
 use super::managed::Managed;
 use super::reconcile::reconcile;
 use super::runtime::admission::runner_concurrency;
+use super::runtime::bookkeeping::{gone_after_reconcile, gone_from_watch};
 use super::runtime::cache::{Compact, compact_event};
 use super::runtime::queue::QueueDepth;
 use super::{Context, Tuning, accounts, check_crds, error_policy, identity, trigger_hash};
@@ -84,11 +85,13 @@ pub fn watch_config(selector: Option<&str>, streaming_list: bool) -> watcher::Co
 /// Builds a controller for `K` whose trigger skips status-only changes. It caches objects in
 /// [`Compact`] form. `Context::admit` bounds the work, by class, inside the reconcile, so that a
 /// queue of resyncs never keeps a change from starting; the runner's own limit is the room of both
-/// classes (see [`super::Pool`]).
+/// classes (see [`super::Pool`]). An object the watch reports deleted, or out of the shard's
+/// selector, is forgotten in `ctx` at once.
 fn controller_for<K>(
     api: Api<K>,
     config: watcher::Config,
     concurrency: u16,
+    ctx: Arc<Context>,
 ) -> (Controller<Compact<K>>, reflector::Store<Compact<K>>)
 where
     K: Resource<DynamicType = ()>
@@ -104,6 +107,11 @@ where
     let (reader, writer) = reflector::store();
     let trigger = watcher(api, config)
         .map_ok(compact_event)
+        .inspect_ok(move |event| {
+            if let Some(key) = gone_from_watch(event) {
+                ctx.forget(&key);
+            }
+        })
         .default_backoff()
         .reflect(writer)
         .applied_objects()
@@ -148,23 +156,17 @@ fn drive<K: ServiceKind>(
     reflector::Store<Compact<K>>,
 ) {
     let api = api(scope.client, scope.namespace);
-    let (controller, store) = controller_for(api, scope.watch.clone(), scope.concurrency);
+    let (controller, store) = controller_for(api, scope.watch.clone(), scope.concurrency, Arc::clone(ctx));
     let queue = QueueDepth::new(K::KIND, ctx.metrics.clone());
-    ctx.states.start(K::KIND);
+    ctx.books.states.start(K::KIND);
     let context = Arc::clone(ctx);
     let run = controller
         .run(reconcile::<K>, error_policy, Arc::clone(ctx))
         .for_each(move |res| {
             // NB: an object that left the watch (deleted without runway, moved to another shard)
-            // shows up here at its next scheduled reconcile, and no longer counts.
-            if let Err(controller::Error::ObjectNotFound(gone)) = &res {
-                let key = format!(
-                    "{}/{}/{}",
-                    K::KIND,
-                    gone.namespace.as_deref().unwrap_or_default(),
-                    gone.name
-                );
-                context.states.forget(&key);
+            // shows up here at its next scheduled reconcile, and is forgotten.
+            if let Some(key) = gone_after_reconcile(K::KIND, &res) {
+                context.forget(&key);
             }
             queue.observe(res);
             futures::future::ready(())

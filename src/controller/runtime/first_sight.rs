@@ -63,6 +63,16 @@ impl Seen {
             None => seen.remove(key),
         };
     }
+
+    /// How many objects have a recorded hash.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no object has a recorded hash.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[cfg(test)]

@@ -32,9 +32,20 @@ impl Quiet {
         }
     }
 
-    /// Forgets an object whose reconcile succeeded, so that its next failure is logged at once.
+    /// Forgets an object whose reconcile succeeded, so that its next failure is logged at once, or
+    /// that is gone.
     pub fn forget(&self, key: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    /// How many objects had a failure logged.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no object had a failure logged.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

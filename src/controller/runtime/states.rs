@@ -79,6 +79,16 @@ impl Tally {
         Some(self.add(before, -1))
     }
 
+    /// How many objects are counted, of every kind.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether no object is counted.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
     /// How many objects of `kind` are in `state`.
     pub fn count(&self, kind: &str, state: State) -> i64 {
         self.counts
@@ -129,6 +139,16 @@ impl States {
     pub fn forget(&self, key: &str) {
         let changed = self.lock().forget(key);
         self.publish(changed);
+    }
+
+    /// How many objects are counted, of every kind.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no object is counted.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tally> {

@@ -1,0 +1,221 @@
+//! Per-object bookkeeping in one place: the failure counts for backoff, the trigger hashes
+//! ([`Seen`]), the statuses written ahead of the cache ([`Written`]), the failures logged lately
+//! ([`Quiet`]) and the states counted as `runway_resources` ([`States`]), each keyed by
+//! `controller::object_key`.
+//!
+//! An object leaves all of them at once, through [`Bookkeeping::forget`], when the controller
+//! learns that it is gone. Which result or watch event means "gone" is decided apart, by the pure
+//! [`gone_after_reconcile`] and [`gone_from_watch`]; the runner does the forgetting.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use kube::Resource;
+use kube::runtime::controller::{self, Action};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+
+use super::first_sight::Seen;
+use super::quiet::Quiet;
+use super::states::States;
+use super::written::Written;
+use crate::Error;
+use crate::controller::{key, object_key};
+use crate::metrics::Metrics;
+
+/// Every per-object map the controller keeps.
+pub struct Bookkeeping {
+    /// Consecutive failures per object, for backoff.
+    failures: Mutex<HashMap<String, u32>>,
+    /// The trigger hash of each object at its last successful reconcile.
+    pub seen: Seen,
+    /// The last status written per object, until the watch cache shows it.
+    pub written: Written,
+    /// Which failures were logged lately, per object.
+    pub quiet: Quiet,
+    /// The state each live object's latest reconcile left it in (`runway_resources`).
+    pub states: States,
+}
+
+impl Bookkeeping {
+    /// Empty maps; the states publish to `metrics`.
+    pub fn new(metrics: Metrics) -> Self {
+        Self {
+            failures: Mutex::default(),
+            seen: Seen::default(),
+            written: Written::default(),
+            quiet: Quiet::default(),
+            states: States::new(metrics),
+        }
+    }
+
+    /// Forgets the failure count of an object after a successful reconcile.
+    pub fn succeeded(&self, key: &str) {
+        self.failures().remove(key);
+    }
+
+    /// Counts a failure and returns how many happened in a row.
+    pub fn failed(&self, key: &str) -> u32 {
+        let mut failures = self.failures();
+        let n = failures.entry(key.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    /// Drops every entry of an object that is gone: deleted, vanished from the watch, or moved to
+    /// another shard. Forgetting an object that was never seen changes nothing.
+    pub fn forget(&self, key: &str) {
+        self.failures().remove(key);
+        self.seen.record(key, None);
+        self.written.forget(key);
+        self.quiet.forget(key);
+        self.states.forget(key);
+    }
+
+    /// How many objects each map holds, by the map's name.
+    pub fn sizes(&self) -> [(&'static str, usize); 5] {
+        [
+            ("failures", self.failures().len()),
+            ("seen", self.seen.len()),
+            ("written", self.written.len()),
+            ("quiet", self.quiet.len()),
+            ("states", self.states.len()),
+        ]
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        // NB: every update leaves the map consistent, so a poisoned lock is fine.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The key of the object that a reconcile result of kind `kind` says is gone: a scheduled
+/// reconcile that found the object no longer in the store (`ObjectNotFound`), because it was
+/// deleted, vanished while the watch was down, or left the shard's label selector.
+pub fn gone_after_reconcile<K, E>(
+    kind: &str,
+    res: &std::result::Result<(ObjectRef<K>, Action), controller::Error<Error, E>>,
+) -> Option<String>
+where
+    K: Resource,
+    E: std::error::Error,
+{
+    match res {
+        Err(controller::Error::ObjectNotFound(obj)) => {
+            Some(key(kind, obj.namespace.as_deref().unwrap_or_default(), &obj.name))
+        }
+        _ => None,
+    }
+}
+
+/// The key of the object that a watch event says is gone: a deletion the watch saw, which is also
+/// what the API server sends when an object's labels stop matching the shard's selector.
+pub fn gone_from_watch<K: Resource<DynamicType = ()>>(event: &watcher::Event<K>) -> Option<String> {
+    match event {
+        watcher::Event::Delete(obj) => Some(object_key(obj)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use kube::runtime::reflector::ObjectRef;
+
+    use super::*;
+    use crate::api::express::ExpressService;
+    use crate::controller::runtime::states::State;
+
+    type Res =
+        std::result::Result<(ObjectRef<ExpressService>, Action), controller::Error<Error, std::io::Error>>;
+
+    fn web() -> ExpressService {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "runway.dev/v1alpha1",
+            "kind": "ExpressService",
+            "metadata": {"name": "web", "namespace": "apps"},
+            "spec": {"primaryContainer": {"image": "nginx", "containerPort": 80}}
+        }))
+        .expect("ExpressService")
+    }
+
+    /// What a reconcile that failed and wrote its conditions leaves behind, for `key`.
+    fn reconciled_and_failed(books: &Bookkeeping, key: &str) {
+        books.failed(key);
+        books.quiet.should_log(key, "denied", Instant::now());
+        books.seen.record(key, Some(7));
+        books
+            .written
+            .record(key, Some("12"), &serde_json::json!({"phase": "x"}));
+        books.states.record(key, "ExpressService", State::Stalled);
+    }
+
+    fn empty(books: &Bookkeeping) -> bool {
+        books.sizes().iter().all(|(_, n)| *n == 0)
+    }
+
+    #[test]
+    fn an_object_that_disappears_after_a_reconcile_leaves_every_map() {
+        let books = Bookkeeping::new(Metrics::new());
+        let obj = web();
+        let key = object_key(&obj);
+        reconciled_and_failed(&books, &key);
+        assert!(books.sizes().iter().all(|(_, n)| *n == 1), "{:?}", books.sizes());
+
+        // Its next scheduled reconcile finds it gone from the store.
+        let gone: Res = Err(controller::Error::ObjectNotFound(Box::new(
+            ObjectRef::from_obj(&obj).erase(),
+        )));
+        let forgotten = gone_after_reconcile("ExpressService", &gone);
+        assert_eq!(forgotten.as_deref(), Some(key.as_str()));
+        if let Some(key) = forgotten {
+            books.forget(&key);
+        }
+        assert!(empty(&books), "{:?}", books.sizes());
+    }
+
+    #[test]
+    fn an_object_deleted_or_moved_out_of_the_shard_is_forgotten_from_the_watch_event() {
+        let books = Bookkeeping::new(Metrics::new());
+        let obj = web();
+        reconciled_and_failed(&books, &object_key(&obj));
+        for event in [
+            watcher::Event::Apply(obj.clone()),
+            watcher::Event::InitApply(obj.clone()),
+            watcher::Event::Init,
+            watcher::Event::InitDone,
+        ] {
+            assert_eq!(gone_from_watch(&event), None);
+        }
+        let deleted = watcher::Event::Delete(obj);
+        if let Some(key) = gone_from_watch(&deleted) {
+            books.forget(&key);
+        }
+        assert!(empty(&books), "{:?}", books.sizes());
+    }
+
+    #[test]
+    fn only_an_object_not_found_is_gone_and_forgetting_leaves_other_objects() {
+        let books = Bookkeeping::new(Metrics::new());
+        reconciled_and_failed(&books, "ExpressService/apps/web");
+        reconciled_and_failed(&books, "AppRunnerService/apps/web");
+        let web = ObjectRef::<ExpressService>::new("web").within("apps");
+        let requeued: Res = Ok((web.clone(), Action::await_change()));
+        let failed: Res = Err(controller::Error::ReconcilerFailed(
+            Error::InvalidSpec("bad".into()),
+            Box::new(web.erase()),
+        ));
+        assert_eq!(gone_after_reconcile("ExpressService", &requeued), None);
+        assert_eq!(gone_after_reconcile("ExpressService", &failed), None);
+
+        books.forget("ExpressService/apps/web");
+        books.forget("ExpressService/never/seen");
+        assert!(books.sizes().iter().all(|(_, n)| *n == 1), "{:?}", books.sizes());
+        assert_eq!(
+            books.failed("AppRunnerService/apps/web"),
+            2,
+            "the other kind keeps its count"
+        );
+    }
+}
