@@ -1,20 +1,26 @@
 //! `runway migrate apprunner` end to end: the real binary reads AppRunnerServices from files and
 //! from the real kube-apiserver, reads their auto scaling configuration and VPC connector from the
-//! simulator with `--resolve` (Describe calls only), and prints ExpressService manifests that the
-//! apiserver accepts and the controller runs to Ready.
+//! simulator with `--resolve` (Describe calls only; in the resource's Region, with the role its
+//! Namespace names, as the controller would), and prints ExpressService manifests that the
+//! apiserver accepts and the controller runs to Ready, with each change of exposure on stderr.
 
 mod support;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use runway_sim::client::apprunner_client;
+use runway_sim::accounts::RoleConfig;
+use runway_sim::client::{
+    ClientOptions, apprunner_client, apprunner_client_with_credentials, assume_role_provider,
+};
 use serde_json::{Value, json};
 use support::controller::{Env, is_true};
 
 const XSVC: &str = "expressservice";
 const INFRA: &str = "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForExpressServices";
 const EXEC: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+const ACCOUNT_A: &str = "210987654321";
+const ROLE_A: &str = "arn:aws:iam::210987654321:role/runway-team-a";
 
 fn migrate(args: &[&str], endpoint: &str, kubeconfig: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
@@ -226,5 +232,135 @@ async fn migrating_from_the_cluster_with_resolve_reads_scaling_and_networking_an
     assert_eq!(
         ready["status"]["targetConfiguration"]["scalingTarget"]["maxTaskCount"],
         10
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_reads_with_the_namespaces_role_and_warns_on_stderr_that_a_public_service_becomes_internal() {
+    let env = Env::new("mig-role", XSVC).await;
+    let kubeconfig = env.cluster.kubeconfig_path().to_string();
+    let endpoint = env.sim.endpoint();
+    env.sim.add_role(RoleConfig::new(ROLE_A)).expect("role A");
+    env.cluster.kubectl_ok(
+        &[
+            "annotate",
+            "--overwrite",
+            "namespace",
+            &env.ns,
+            &format!("runway.dev/aws-role-arn={ROLE_A}"),
+        ],
+        None,
+    );
+    // The connector lives in the namespace's account and the resource's pinned Region, neither of
+    // which is the command line's (its own account, AWS_REGION us-east-1).
+    let in_account_a = assume_role_provider(&endpoint, ROLE_A, None).await;
+    let eu = ClientOptions {
+        region: "eu-west-1".into(),
+        ..ClientOptions::default()
+    };
+    let connector = apprunner_client_with_credentials(&endpoint, &eu, in_account_a)
+        .create_vpc_connector()
+        .vpc_connector_name("private")
+        .subnets("subnet-0aaaaaaaaaaaaaaa1")
+        .security_groups("sg-0bbbbbbbbbbbbbbb1")
+        .send()
+        .await
+        .expect("vpc connector in account A");
+    let connector_arn = connector
+        .vpc_connector()
+        .and_then(|v| v.vpc_connector_arn())
+        .expect("arn")
+        .to_string();
+    assert!(connector_arn.contains(ACCOUNT_A), "{connector_arn}");
+    // Public (App Runner's default ingress), with VPC egress.
+    let source: Value = json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "AppRunnerService",
+        "metadata": {"name": "storefront"},
+        "spec": {
+            "region": "eu-west-1",
+            "sourceConfiguration": {
+                "imageRepository": {
+                    "imageIdentifier": "public.ecr.aws/nginx/nginx:1.27",
+                    "imageRepositoryType": "ECR_PUBLIC",
+                    "imageConfiguration": {"port": "80"}
+                }
+            },
+            "networkConfiguration": {"egressConfiguration": {"egressType": "VPC", "vpcConnectorArn": connector_arn}},
+            "healthCheckConfiguration": {"protocol": "HTTP", "path": "/"}
+        }
+    });
+    env.cluster.apply(&env.ns, &source);
+    env.sim.reset_stats();
+
+    let out = migrate(
+        &[
+            "-n",
+            &env.ns,
+            "storefront",
+            "--resolve",
+            "--cluster-name",
+            "e2e-migrate",
+        ],
+        &endpoint,
+        &kubeconfig,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+
+    // The namespace's role, in the controller's session name, read the connector in its account.
+    let sessions = env.sim.sessions();
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| (s.role_arn.as_str(), s.session_name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(ROLE_A, format!("e2e-migrate@{}", env.ns).as_str())],
+        "{sessions:?}"
+    );
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.account_calls(ACCOUNT_A, "apprunner:DescribeVpcConnector"),
+        1,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.calls("apprunner:DescribeVpcConnector"),
+        1,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(
+        stats.mutating_calls(),
+        0,
+        "migrate changed AWS: {:?}",
+        stats.calls
+    );
+
+    // The change of exposure is a WARNING line on stderr naming the resource and what changes.
+    let warning = stderr
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "WARNING: AppRunnerService {}/storefront: exposure changes:",
+                env.ns
+            ))
+        })
+        .unwrap_or_else(|| panic!("no exposure WARNING on stderr: {stderr}"));
+    assert!(
+        warning.contains("INTERNAL")
+            && warning.contains(&connector_arn)
+            && warning.contains("subnet-0aaaaaaaaaaaaaaa1"),
+        "{warning}"
+    );
+    // Standard output stays the manifest: comments and YAML only.
+    assert!(stdout.lines().all(|l| !l.starts_with("WARNING")), "{stdout}");
+    let manifest: Value = runway::manifests::from_str(&stdout).expect("YAML after the comment header");
+    assert_eq!(manifest["spec"]["region"], "eu-west-1");
+    assert_eq!(
+        manifest["spec"]["networkConfiguration"]["subnets"],
+        json!(["subnet-0aaaaaaaaaaaaaaa1"])
     );
 }

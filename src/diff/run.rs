@@ -100,7 +100,7 @@ pub struct DiffArgs {
 }
 
 /// `NAMESPACE/NAME` of a Deployment.
-fn parse_deployment(value: &str) -> std::result::Result<(String, String), String> {
+pub fn parse_deployment(value: &str) -> std::result::Result<(String, String), String> {
     match value.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
             Ok((ns.to_string(), name.to_string()))
@@ -117,7 +117,15 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
     let client = Client::try_default()
         .await
         .map_err(|e| Error::kube("connecting to Kubernetes", e))?;
-    let settings = controller_settings(&client, &args).await?;
+    let flags = settings::Partial {
+        region: args.region.clone(),
+        allowed: args.allowed_account_ids.clone(),
+        require_role: args.require_namespace_role,
+        resync_seconds: args.resync_seconds,
+        cluster_name: args.cluster_name.clone(),
+        session_tags: args.aws_session_tags,
+    };
+    let settings = controller_settings(&client, flags, args.from_deployment.as_ref()).await?;
     let aws = AwsClients::with_sessions(
         AwsSettings {
             default_region: settings.region.clone(),
@@ -167,18 +175,16 @@ fn print_reports(reports: &[Report], output: Output) -> Result<()> {
     Ok(())
 }
 
-/// The controller's settings: the flags, then its Deployment when asked, then the environment.
-async fn controller_settings(client: &Client, args: &DiffArgs) -> Result<Settings> {
-    let flags = settings::Partial {
-        region: args.region.clone(),
-        allowed: args.allowed_account_ids.clone(),
-        require_role: args.require_namespace_role,
-        resync_seconds: args.resync_seconds,
-        cluster_name: args.cluster_name.clone(),
-        session_tags: args.aws_session_tags,
-    };
+/// The controller's settings: the `flags`, then its Deployment (`NAMESPACE/NAME`) when one is
+/// named, then this process's environment (see [`settings`]). `runway migrate apprunner --resolve`
+/// uses it too, to assume a namespace's role as the controller does.
+pub async fn controller_settings(
+    client: &Client,
+    flags: settings::Partial,
+    from_deployment: Option<&(String, String)>,
+) -> Result<Settings> {
     let ambient = settings::from_vars(|name| std::env::var(name).ok())?;
-    let deployment = match &args.from_deployment {
+    let deployment = match from_deployment {
         Some((namespace, name)) => {
             let found = Api::<Deployment>::namespaced(client.clone(), namespace)
                 .get(name)

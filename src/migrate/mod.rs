@@ -85,6 +85,130 @@ pub struct Migration {
     pub decisions: Vec<String>,
     /// One line per thing that did not carry over, with what to do instead.
     pub warnings: Vec<String>,
+    /// Who can reach the new service that could reach the old one, or the reverse: each is printed
+    /// as a `WARNING` line on standard error (and in the header), never silently.
+    pub exposure: Vec<ExposureChange>,
+}
+
+/// A change in who can reach the service, which the migration makes and the user must see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExposureChange {
+    /// A public App Runner service with VPC egress: App Runner's connector carried outbound traffic
+    /// only, while Express puts its load balancer in the connector's subnets, which is internal
+    /// unless they are public. Connectors are usually in private subnets, so a service reachable
+    /// from the internet becomes reachable only inside the VPC.
+    PublicToInternal {
+        /// The VPC connector whose subnets the load balancer goes into.
+        connector_arn: String,
+        /// Those subnets.
+        subnets: Vec<String>,
+    },
+    /// A private App Runner service (`isPubliclyAccessible: false`, reached through a VPC
+    /// interface endpoint) without a VPC connector the new service runs in: Express puts an
+    /// internet-facing load balancer in the default VPC's public subnets.
+    PrivateToPublic,
+    /// A private App Runner service whose new load balancer goes into the VPC connector's subnets:
+    /// internal in private subnets, internet-facing in public ones; the VPC interface endpoint and
+    /// ingress connection no longer lead to it.
+    PrivateToSubnets {
+        /// The VPC connector whose subnets the load balancer goes into.
+        connector_arn: String,
+        /// Those subnets.
+        subnets: Vec<String>,
+    },
+    /// A dual-stack App Runner service: the Express load balancer is IPv4 only, so IPv6 clients
+    /// lose it.
+    DualStackToIpv4,
+}
+
+impl std::fmt::Display for ExposureChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PublicToInternal {
+                connector_arn,
+                subnets,
+            } => write!(
+                f,
+                "the App Runner service is public and sends its outbound traffic through VPC connector \
+                 {connector_arn}; the Express load balancer goes into that connector's subnets ({}) and is \
+                 INTERNAL (not reachable from the internet) unless they are public subnets. To keep the \
+                 service public, put public subnets in networkConfiguration.subnets",
+                subnets.join(", ")
+            ),
+            Self::PrivateToPublic => f.write_str(
+                "the App Runner service is private (ingressConfiguration.isPubliclyAccessible false), \
+                 but the Express load balancer goes into the default VPC's public subnets and is \
+                 INTERNET-FACING. To keep it private, put private subnets in networkConfiguration.subnets \
+                 before applying",
+            ),
+            Self::PrivateToSubnets {
+                connector_arn,
+                subnets,
+            } => write!(
+                f,
+                "the App Runner service is private (ingressConfiguration.isPubliclyAccessible false, \
+                 reached through a VPC interface endpoint); the Express load balancer goes into VPC \
+                 connector {connector_arn}'s subnets ({}) and is INTERNET-FACING if any of them is \
+                 public. Check they are private; clients of the VPC endpoint must move to the new \
+                 load balancer",
+                subnets.join(", ")
+            ),
+            Self::DualStackToIpv4 => f.write_str(
+                "the App Runner service is dual-stack (ipAddressType DUAL_STACK), but runway sets no \
+                 IPv6 for Express: the load balancer is IPv4 only and IPv6 clients cannot reach it",
+            ),
+        }
+    }
+}
+
+/// How the migration changes who can reach the service (pure): from the App Runner spec and the
+/// networking the new manifest got (`network`, from the resolved VPC connector, or `None` for the
+/// default VPC).
+pub fn exposure_changes(
+    spec: &AppRunnerServiceSpec,
+    network: Option<&NetworkConfiguration>,
+) -> Vec<ExposureChange> {
+    let config = spec.network_configuration.as_ref();
+    let public = config
+        .and_then(|n| n.ingress_configuration.as_ref())
+        .and_then(|i| i.is_publicly_accessible)
+        != Some(false);
+    let connector_arn = config
+        .and_then(|n| n.egress_configuration.as_ref())
+        .and_then(|e| e.vpc_connector_arn.clone())
+        .unwrap_or_default();
+    let mut changes = Vec::new();
+    match (public, network) {
+        (true, None) => {}
+        (true, Some(n)) => changes.push(ExposureChange::PublicToInternal {
+            connector_arn,
+            subnets: n.subnets.clone(),
+        }),
+        (false, None) => changes.push(ExposureChange::PrivateToPublic),
+        (false, Some(n)) => changes.push(ExposureChange::PrivateToSubnets {
+            connector_arn,
+            subnets: n.subnets.clone(),
+        }),
+    }
+    if config
+        .and_then(|n| n.ip_address_type.as_deref())
+        .is_some_and(|t| t.eq_ignore_ascii_case("DUAL_STACK"))
+    {
+        changes.push(ExposureChange::DualStackToIpv4);
+    }
+    changes
+}
+
+/// The lines `runway migrate apprunner` prints on standard error for one migrated resource
+/// (`origin` names it): a `WARNING` line per exposure change, then a `warning` line per setting
+/// that did not carry over. Standard output keeps only the manifest.
+pub fn stderr_lines(m: &Migration, origin: &str) -> Vec<String> {
+    let exposure = m
+        .exposure
+        .iter()
+        .map(|e| format!("WARNING: {origin}: exposure changes: {e}"));
+    let warnings = m.warnings.iter().map(|w| format!("warning: {origin}: {w}"));
+    exposure.chain(warnings).collect()
 }
 
 /// App Runner's defaults for a service that sets no instance size (1 vCPU, 2 GB).
@@ -174,6 +298,7 @@ pub fn map(
     let health_check_path = health_check(spec, &mut decisions, &mut warnings);
     let scaling_target = scaling(spec, options, resolved, &mut decisions, &mut warnings);
     let network_configuration = network(spec, resolved, &mut decisions, &mut warnings);
+    let exposure = exposure_changes(spec, network_configuration.as_ref());
     not_carried_over(spec, &mut warnings);
     let tags = tags(spec, &mut decisions);
     naming(spec, &mut decisions);
@@ -228,6 +353,7 @@ pub fn map(
         manifest,
         decisions,
         warnings,
+        exposure,
     })
 }
 
@@ -609,29 +735,9 @@ fn network(
     decisions: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Option<NetworkConfiguration> {
+    // NB: who can reach the service (private ingress, dual stack, the load balancer's subnets) is
+    // decided by `exposure_changes`, from what this returns.
     let network = spec.network_configuration.as_ref();
-    if network
-        .and_then(|n| n.ingress_configuration.as_ref())
-        .and_then(|i| i.is_publicly_accessible)
-        == Some(false)
-    {
-        warnings.push(
-            "networkConfiguration.ingressConfiguration.isPubliclyAccessible false: App Runner's private \
-             endpoint has no Express equivalent. Express's load balancer is internal when its subnets are \
-             private: put private subnets in networkConfiguration.subnets"
-                .to_string(),
-        );
-    }
-    if network
-        .and_then(|n| n.ip_address_type.as_deref())
-        .is_some_and(|t| t.eq_ignore_ascii_case("DUAL_STACK"))
-    {
-        warnings.push(
-            "networkConfiguration.ipAddressType DUAL_STACK: runway does not set IPv6 for Express; the \
-             load balancer is IPv4"
-                .to_string(),
-        );
-    }
     let connector_arn = network
         .and_then(|n| n.egress_configuration.as_ref())
         .filter(|e| e.egress_type.as_deref() == Some("VPC"))
@@ -677,6 +783,12 @@ pub fn render(m: &Migration, origin: &str) -> crate::Result<String> {
     out.push_str("#\n# Mapping decisions:\n");
     for d in &m.decisions {
         out.push_str(&format!("#   - {d}\n"));
+    }
+    if !m.exposure.is_empty() {
+        out.push_str("#\n# Exposure changes (who can reach the service):\n");
+        for e in &m.exposure {
+            out.push_str(&format!("#   - WARNING: {e}\n"));
+        }
     }
     if m.warnings.is_empty() {
         out.push_str("#\n# Nothing was left behind.\n");

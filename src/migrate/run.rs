@@ -1,14 +1,25 @@
 //! The I/O of `runway migrate apprunner`: read the AppRunnerService (cluster or file), read what
-//! `--resolve` asks for from App Runner (Describe calls only), then print what `map` decided.
+//! `--resolve` asks for from App Runner (Describe calls only), then print what `map` decided: the
+//! manifest on standard output, the warnings (exposure changes first) on standard error.
+//!
+//! `--resolve` reads as the controller would: in the resource's pinned Region (else `--region`),
+//! with the identity its namespace maps to: the role named by the Namespace's
+//! `runway.dev/aws-role-arn` annotation, assumed in a session named `<cluster-name>@<namespace>`
+//! (the controller's own `accounts::resolve_with`, with the controller's settings as `runway diff`
+//! takes them), else the caller's own credentials.
 
 use std::path::PathBuf;
 
 use kube::{Api, Client};
 
-use super::{AutoScaling, Options, Resolved, VpcConnector, map, render};
+use super::{AutoScaling, Options, Resolved, VpcConnector, map, render, stderr_lines};
 use crate::api::apprunner::AppRunnerService;
-use crate::aws::{AwsClients, AwsSettings, RegionClients};
+use crate::aws::{AwsClients, AwsSettings, RegionClients, SessionSettings};
+use crate::controller::accounts;
+use crate::diff::run::{controller_settings, parse_deployment};
+use crate::diff::settings::{self, Settings};
 use crate::metrics::Metrics;
+use crate::plan::Phase;
 use crate::{Error, Result};
 
 /// Flags of `runway migrate apprunner`.
@@ -17,7 +28,7 @@ pub struct MigrateArgs {
     /// The AppRunnerService to read from the cluster (with `-n`).
     #[arg(required_unless_present = "filename", conflicts_with = "filename")]
     pub name: Option<String>,
-    /// Its namespace (default: `default`).
+    /// Its namespace (default: `default`); with `-f`, the namespace of manifests that name none.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
     /// Read the AppRunnerServices from this manifest file or directory instead (`-` for standard
@@ -25,7 +36,8 @@ pub struct MigrateArgs {
     #[arg(short = 'f', long)]
     pub filename: Option<PathBuf>,
     /// Read the referenced auto scaling configuration and VPC connector from App Runner (Describe
-    /// calls only) to carry scaling and networking over.
+    /// calls only) to carry scaling and networking over, as the controller would: in the resource's
+    /// Region, with the role its Namespace names (`runway.dev/aws-role-arn`, read from the cluster).
     #[arg(long)]
     pub resolve: bool,
     /// The ECS infrastructure role Express Mode needs (App Runner had none).
@@ -41,9 +53,25 @@ pub struct MigrateArgs {
     /// task per minute.
     #[arg(long, default_value_t = 1000)]
     pub request_latency_ms: u32,
-    /// Region for `--resolve` when the resource names none.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-    pub region: String,
+    /// Region for `--resolve` when the resource names none. Default: the Deployment's (with
+    /// `--from-deployment`), else AWS_REGION, else us-east-1.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Take the controller's settings for `--resolve` (Region, cluster name, session tags, allowed
+    /// accounts, whether a namespace role is required) from its Deployment, `NAMESPACE/NAME`, as
+    /// `runway diff --from-deployment` does. Flags given here win.
+    #[arg(long, value_name = "NAMESPACE/NAME", value_parser = parse_deployment)]
+    pub from_deployment: Option<(String, String)>,
+    /// The controller's cluster name (`runway run --cluster-name`), which names the session of a
+    /// namespace's role (`<cluster-name>@<namespace>`), so that a trust policy pinned to it admits
+    /// `--resolve` too. Default: the Deployment's, else RUNWAY_CLUSTER_NAME, else `runway`.
+    #[arg(long)]
+    pub cluster_name: Option<String>,
+    /// Pass the session tags `runway.dev/cluster` and `runway.dev/namespace` when assuming a
+    /// namespace's role (as `runway run --aws-session-tags`). Default: the Deployment's, else
+    /// RUNWAY_AWS_SESSION_TAGS, else false.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub aws_session_tags: Option<bool>,
     /// Send the `--resolve` calls to this endpoint (for example `runway simulate-aws`).
     #[arg(long, env = "RUNWAY_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
@@ -58,19 +86,10 @@ pub async fn run(args: MigrateArgs) -> Result<()> {
             "no AppRunnerService found in the input".into(),
         ));
     }
-    let aws = args.resolve.then(|| {
-        AwsClients::new(
-            AwsSettings {
-                default_region: args.region.clone(),
-                endpoint_url: args.aws_endpoint_url.clone(),
-                placeholder_credentials: false,
-                attempt_timeout: std::time::Duration::from_secs(10),
-                operation_timeout: std::time::Duration::from_secs(30),
-                budget: crate::aws::budget::BudgetSettings::default(),
-            },
-            Metrics::new(),
-        )
-    });
+    let reader = match args.resolve {
+        true => Some(Reader::connect(&args).await?),
+        false => None,
+    };
     let options = Options {
         infrastructure_role_arn: args.infrastructure_role_arn.clone(),
         execution_role_arn: args.execution_role_arn.clone(),
@@ -80,19 +99,30 @@ pub async fn run(args: MigrateArgs) -> Result<()> {
     let mut documents = Vec::new();
     let mut failures = Vec::new();
     for source in &sources {
+        let namespace = source
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| args.namespace.clone());
         let origin = format!(
-            "AppRunnerService {}/{}",
-            source.metadata.namespace.as_deref().unwrap_or("default"),
+            "AppRunnerService {namespace}/{}",
             source.metadata.name.as_deref().unwrap_or_default()
         );
-        let resolved = match &aws {
-            Some(aws) => resolve(aws, source, &args.region).await?,
+        let resolved = match &reader {
+            Some(reader) => match reader.clients(source, &namespace).await? {
+                Ok(c) => resolve(&c, source).await?,
+                Err(refused) => {
+                    eprintln!("error: {origin}: --resolve: {refused}");
+                    failures.push(origin);
+                    continue;
+                }
+            },
             None => Resolved::default(),
         };
         match map(source, &options, &resolved) {
             Ok(migration) => {
-                for w in &migration.warnings {
-                    eprintln!("warning: {origin}: {w}");
+                for line in stderr_lines(&migration, &origin) {
+                    eprintln!("{line}");
                 }
                 documents.push(render(&migration, &origin)?);
             }
@@ -147,28 +177,106 @@ pub fn parse_manifests(text: &str) -> Result<Vec<AppRunnerService>> {
         .collect()
 }
 
-/// Reads what the service references, from App Runner: its auto scaling configuration (the one
-/// the spec names, else the one the running service uses, else App Runner's documented default)
-/// and its VPC connector.
-async fn resolve(aws: &AwsClients, source: &AppRunnerService, default_region: &str) -> Result<Resolved> {
-    let region = source
-        .spec
-        .region
-        .clone()
-        .unwrap_or_else(|| default_region.to_string());
-    let c = aws.for_region(&region).await;
-    let service_arn = source
+/// What `--resolve` reads with: the cluster (Namespace annotations), the controller's settings and
+/// the SDK clients, which assume a namespace's role as the controller does.
+struct Reader {
+    client: Client,
+    settings: Settings,
+    aws: std::sync::Arc<AwsClients>,
+}
+
+impl Reader {
+    /// Connects to the cluster (its Namespaces map to accounts) and takes the controller's
+    /// settings: the flags, then its Deployment when named, then the environment.
+    async fn connect(args: &MigrateArgs) -> Result<Self> {
+        let client = Client::try_default().await.map_err(|e| {
+            Error::kube(
+                "connecting to Kubernetes (--resolve reads the namespace's runway.dev/aws-role-arn)",
+                e,
+            )
+        })?;
+        let flags = settings::Partial {
+            region: args.region.clone(),
+            cluster_name: args.cluster_name.clone(),
+            session_tags: args.aws_session_tags,
+            ..settings::Partial::default()
+        };
+        let settings = controller_settings(&client, flags, args.from_deployment.as_ref()).await?;
+        let aws = AwsClients::with_sessions(
+            AwsSettings {
+                default_region: settings.region.clone(),
+                endpoint_url: args.aws_endpoint_url.clone(),
+                placeholder_credentials: false,
+                attempt_timeout: std::time::Duration::from_secs(10),
+                operation_timeout: std::time::Duration::from_secs(30),
+                budget: crate::aws::budget::BudgetSettings::default(),
+            },
+            SessionSettings {
+                cluster_name: settings.cluster_name.clone(),
+                tags: settings.session_tags,
+            },
+            Metrics::new(),
+        );
+        Ok(Self {
+            client,
+            settings,
+            aws,
+        })
+    }
+
+    /// The clients the controller would use for `source` in `namespace`: its pinned Region (else
+    /// the default), with the namespace's role when it names one. Returns why not when the
+    /// controller would refuse the namespace (the message of the Stalled condition).
+    async fn clients(
+        &self,
+        source: &AppRunnerService,
+        namespace: &str,
+    ) -> Result<std::result::Result<RegionClients, String>> {
+        let region = source
+            .spec
+            .region
+            .clone()
+            .unwrap_or_else(|| self.settings.region.clone());
+        let annotations = accounts::read_annotations(&self.client, namespace).await?;
+        let resolved = accounts::resolve_with(
+            &self.aws,
+            &self.settings.tenancy,
+            accounts::Tenant {
+                namespace,
+                annotations: &annotations,
+            },
+            &region,
+            service_arn(source).as_deref(),
+        )
+        .await?;
+        Ok(resolved.map_err(|refused| match refused {
+            Phase::Stalled { reason, message } => format!("{reason}: {message}"),
+            _ => "refused".into(),
+        }))
+    }
+}
+
+/// The App Runner service the resource names or manages.
+fn service_arn(source: &AppRunnerService) -> Option<String> {
+    source
         .spec
         .service_arn
         .clone()
-        .or_else(|| source.status.as_ref().and_then(|s| s.common.service_arn.clone()));
+        .or_else(|| source.status.as_ref().and_then(|s| s.common.service_arn.clone()))
+}
+
+/// Reads what the service references, from App Runner: its auto scaling configuration (the one
+/// the spec names, else the one the running service uses, else App Runner's documented default)
+/// and its VPC connector.
+async fn resolve(c: &RegionClients, source: &AppRunnerService) -> Result<Resolved> {
+    let service_arn = service_arn(source);
     let scaling_arn = match (&source.spec.auto_scaling_configuration_arn, &service_arn) {
         (Some(arn), _) => Some(arn.clone()),
-        (None, Some(service)) => current_scaling_arn(&c, service).await?,
+        (None, Some(service)) => current_scaling_arn(c, service).await?,
         (None, None) => None,
     };
     let auto_scaling = match scaling_arn {
-        Some(arn) => Some(describe_scaling(&c, &arn).await?),
+        Some(arn) => Some(describe_scaling(c, &arn).await?),
         None => None,
     };
     let connector_arn = source
@@ -178,7 +286,7 @@ async fn resolve(aws: &AwsClients, source: &AppRunnerService, default_region: &s
         .and_then(|n| n.egress_configuration.as_ref())
         .and_then(|e| e.vpc_connector_arn.clone());
     let vpc_connector = match connector_arn {
-        Some(arn) => Some(describe_connector(&c, &arn).await?),
+        Some(arn) => Some(describe_connector(c, &arn).await?),
         None => None,
     };
     Ok(Resolved {

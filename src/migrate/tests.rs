@@ -304,8 +304,6 @@ fn what_cannot_carry_over_is_a_warning_that_says_what_to_do() {
     let m = ok(&source);
     for needle in [
         "autoDeploymentsEnabled",
-        "isPubliclyAccessible false",
-        "DUAL_STACK",
         "observabilityConfiguration",
         "encryptionConfiguration",
         "paused",
@@ -353,4 +351,132 @@ fn the_rendered_manifest_has_the_header_and_reads_back() {
     let back: ExpressService = crate::manifests::from_str(&text).expect("valid YAML");
     assert_eq!(back.spec, m.manifest.spec);
     assert!(!text.contains("status:"));
+}
+
+const CONNECTOR: &str = "arn:aws:apprunner:us-east-1:123456789012:vpcconnector/private/1/0123";
+
+fn connector() -> Resolved {
+    Resolved {
+        auto_scaling: None,
+        vpc_connector: Some(VpcConnector {
+            arn: CONNECTOR.into(),
+            subnets: vec!["subnet-0aa".into()],
+            security_groups: vec!["sg-0123".into()],
+        }),
+        asked: true,
+    }
+}
+
+fn network(ingress: Option<bool>, connector: bool, ip: Option<&str>) -> serde_json::Value {
+    let mut n = serde_json::json!({});
+    if let Some(public) = ingress {
+        n["ingressConfiguration"] = serde_json::json!({"isPubliclyAccessible": public});
+    }
+    if connector {
+        n["egressConfiguration"] = serde_json::json!({"egressType": "VPC", "vpcConnectorArn": CONNECTOR});
+    }
+    if let Some(ip) = ip {
+        n["ipAddressType"] = serde_json::json!(ip);
+    }
+    serde_json::json!({"spec": {"networkConfiguration": n}})
+}
+
+#[test]
+fn a_public_service_with_vpc_egress_warns_on_stderr_that_its_load_balancer_becomes_internal() {
+    let source = with(network(None, true, None));
+    let m = map(&source, &roles(), &connector()).expect("migrates");
+    assert_eq!(
+        m.exposure,
+        vec![ExposureChange::PublicToInternal {
+            connector_arn: CONNECTOR.into(),
+            subnets: vec!["subnet-0aa".into()],
+        }]
+    );
+    let lines = stderr_lines(&m, "AppRunnerService shop/storefront");
+    let first = &lines[0];
+    assert!(
+        first.starts_with("WARNING: AppRunnerService shop/storefront: exposure changes: "),
+        "{lines:?}"
+    );
+    for needle in [
+        "public",
+        CONNECTOR,
+        "subnet-0aa",
+        "INTERNAL",
+        "networkConfiguration.subnets",
+    ] {
+        assert!(first.contains(needle), "{needle}: {first}");
+    }
+    // The other lines are the warnings, after the exposure changes.
+    assert_eq!(lines.len(), 1 + m.warnings.len(), "{lines:?}");
+    assert!(lines[1..].iter().all(|l| l.starts_with("warning: ")), "{lines:?}");
+    // The header says it too, as comments: the manifest still reads back.
+    let text = render(&m, "AppRunnerService shop/storefront").expect("render");
+    assert!(
+        text.contains("# Exposure changes (who can reach the service):"),
+        "{text}"
+    );
+    let back: ExpressService = crate::manifests::from_str(&text).expect("valid YAML");
+    assert_eq!(back.spec, m.manifest.spec);
+}
+
+#[test]
+fn each_change_of_exposure_is_decided_from_the_ingress_and_the_new_network() {
+    let cases: Vec<(serde_json::Value, Resolved, Vec<ExposureChange>)> = vec![
+        // Public, default VPC on both sides: nothing changes.
+        (network(None, false, None), Resolved::default(), vec![]),
+        (network(Some(true), false, None), Resolved::default(), vec![]),
+        // Public with a connector not resolved: no subnets carried, the default VPC stays public.
+        (network(None, true, None), Resolved::default(), vec![]),
+        // Public into the connector's subnets: internal unless they are public.
+        (
+            network(Some(true), true, None),
+            connector(),
+            vec![ExposureChange::PublicToInternal {
+                connector_arn: CONNECTOR.into(),
+                subnets: vec!["subnet-0aa".into()],
+            }],
+        ),
+        // Private into the default VPC: internet-facing.
+        (
+            network(Some(false), false, None),
+            Resolved::default(),
+            vec![ExposureChange::PrivateToPublic],
+        ),
+        // Private into the connector's subnets: internet-facing if they are public.
+        (
+            network(Some(false), true, None),
+            connector(),
+            vec![ExposureChange::PrivateToSubnets {
+                connector_arn: CONNECTOR.into(),
+                subnets: vec!["subnet-0aa".into()],
+            }],
+        ),
+        // Dual stack: IPv6 clients lose the service.
+        (
+            network(None, false, Some("DUAL_STACK")),
+            Resolved::default(),
+            vec![ExposureChange::DualStackToIpv4],
+        ),
+        (network(None, false, Some("IPV4")), Resolved::default(), vec![]),
+        (
+            network(Some(false), false, Some("dual_stack")),
+            Resolved::default(),
+            vec![ExposureChange::PrivateToPublic, ExposureChange::DualStackToIpv4],
+        ),
+    ];
+    for (patch, resolved, want) in cases {
+        let source = with(patch.clone());
+        let m = map(&source, &roles(), &resolved).expect("migrates");
+        assert_eq!(m.exposure, want, "{patch}");
+        assert_eq!(
+            exposure_changes(&source.spec, m.manifest.spec.network_configuration.as_ref()),
+            want
+        );
+        let warnings = stderr_lines(&m, "o")
+            .into_iter()
+            .filter(|l| l.starts_with("WARNING: o: exposure changes: "))
+            .count();
+        assert_eq!(warnings, want.len(), "{patch}");
+    }
 }
