@@ -9,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 
-use runway_sim::SimHandle;
 use runway_sim::accounts::RoleConfig;
+use runway_sim::{FaultConfig, SimHandle};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true};
 
@@ -689,4 +689,73 @@ async fn a_tenant_cannot_take_over_another_namespaces_service_from_the_same_acco
         .expect("the owner's resource");
     assert!(is_true(&owner, "Ready"), "{owner}");
     assert_eq!(owner["status"]["statusCode"], "ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_namespaces_burst_of_changes_never_holds_up_another_namespaces_create() {
+    // Two change slots, so each namespace may hold one. Every AWS call takes 1.5 s. Namespace B
+    // (account B) creates eight services at once; namespace A (account A) then creates one. Without
+    // fairness B's eight reconciles fill both slots and the runner's room, and A's create waits
+    // behind most of B's; with it, A's create goes out while B's are still coming.
+    let env = Env::new("fair-a", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("fair-b");
+    add_roles(&env.sim);
+    annotate_namespace(
+        &env,
+        &ns_a,
+        &[
+            ("runway.dev/aws-role-arn", ROLE_A),
+            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+        ],
+    );
+    annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    let mut options = any_account(&ns_a);
+    options
+        .args
+        .extend(["--max-concurrent-reconciles".into(), "2".into()]);
+    let _runway = env.runway_with(options);
+    // Both roles are assumed before the slow calls begin, so that neither namespace's first
+    // reconcile waits for STS.
+    env.cluster.apply(&ns_a, &express("warm", &ns_a, ACCOUNT_A));
+    env.cluster.apply(&ns_b, &express("warm", &ns_a, ACCOUNT_B));
+    wait_in(&env, &ns_a, "warm", "A warm", |o| is_true(o, "Ready"));
+    wait_in(&env, &ns_b, "warm", "B warm", |o| is_true(o, "Ready"));
+
+    env.sim
+        .set_faults(FaultConfig {
+            latency_ms: 1500,
+            ..FaultConfig::default()
+        })
+        .expect("latency");
+    env.sim.reset_stats();
+    let burst = 8;
+    for i in 0..burst {
+        env.cluster
+            .apply(&ns_b, &express(&format!("burst-{i}"), &ns_a, ACCOUNT_B));
+    }
+    eventually(WAIT, "B's first create", || {
+        (env.sim
+            .stats()
+            .account_calls(ACCOUNT_B, "ecs:CreateExpressGatewayService")
+            >= 1)
+            .then_some(())
+    });
+    env.cluster.apply(&ns_a, &express("web", &ns_a, ACCOUNT_A));
+    let b_creates_before_a = eventually(WAIT, "A's create", || {
+        let stats = env.sim.stats();
+        (stats.account_calls(ACCOUNT_A, "ecs:CreateExpressGatewayService") >= 1)
+            .then(|| stats.account_calls(ACCOUNT_B, "ecs:CreateExpressGatewayService"))
+    });
+    assert!(
+        b_creates_before_a <= burst / 2,
+        "A's create waited for {b_creates_before_a} of B's {burst} creates"
+    );
+    env.sim.set_faults(FaultConfig::default()).expect("no latency");
+    wait_in(&env, &ns_a, "web", "A Ready", |o| is_true(o, "Ready"));
+    for i in 0..burst {
+        wait_in(&env, &ns_b, &format!("burst-{i}"), "B Ready", |o| {
+            is_true(o, "Ready")
+        });
+    }
 }
