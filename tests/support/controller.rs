@@ -39,6 +39,9 @@ pub struct Options {
     /// Watch every namespace instead of the test's own (pair it with `--watch-selector`, so that
     /// other tests' resources are left alone).
     pub all_namespaces: bool,
+    /// Run this command line (the program, then the arguments that stand for `runway run`) instead
+    /// of the test build's `runway run`, such as the image's entrypoint under `chroot`.
+    pub program: Option<Vec<String>>,
 }
 
 /// A running `runway run` process; killed on drop.
@@ -65,8 +68,19 @@ impl Runway {
             .kubeconfig
             .clone()
             .unwrap_or_else(|| PathBuf::from(cluster.kubeconfig_path()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
-        cmd.args(["run", "--aws-endpoint-url", endpoint]);
+        let mut cmd = match options.program.as_deref() {
+            Some([program, args @ ..]) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args);
+                cmd
+            }
+            _ => {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_runway"));
+                cmd.arg("run");
+                cmd
+            }
+        };
+        cmd.args(["--aws-endpoint-url", endpoint]);
         if !options.all_namespaces {
             cmd.args(["--namespace", namespace]);
         }
