@@ -34,6 +34,7 @@ use crate::metrics::Metrics;
 use crate::{Error, Result};
 use runtime::admission::Admission;
 use runtime::bookkeeping::Bookkeeping;
+pub use runtime::bookkeeping::{key, object_key};
 
 /// The field manager for every write runway makes.
 pub const FIELD_MANAGER: &str = "runway";
@@ -133,22 +134,6 @@ impl Context {
     pub fn forget(&self, key: &str) {
         self.books.forget(key);
     }
-}
-
-/// The key of an object for per-object bookkeeping.
-pub fn object_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
-    key(
-        &K::kind(&()),
-        &obj.namespace().unwrap_or_default(),
-        &obj.name_any(),
-    )
-}
-
-/// The bookkeeping key of the object `name` of `kind` in `namespace` (see [`object_key`]).
-pub fn key(kind: &str, namespace: &str, name: &str) -> String {
-    // NB: the kind is part of the key: an ExpressService and an AppRunnerService may share a
-    // namespace and a name, and their bookkeeping (written statuses above all) must not mix.
-    format!("{kind}/{namespace}/{name}")
 }
 
 /// Whether the `runway.dev/paused` annotation stops reconciling this object.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use kube::Resource;
+use kube::ResourceExt;
 use kube::runtime::controller::{self, Action};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
@@ -20,7 +21,6 @@ use super::quiet::Quiet;
 use super::states::States;
 use super::written::Written;
 use crate::Error;
-use crate::controller::{key, object_key};
 use crate::metrics::Metrics;
 
 /// Every per-object map the controller keeps.
@@ -115,6 +115,22 @@ pub fn gone_from_watch<K: Resource<DynamicType = ()>>(event: &watcher::Event<K>)
         watcher::Event::Delete(obj) => Some(object_key(obj)),
         _ => None,
     }
+}
+
+/// The key of an object for per-object bookkeeping.
+pub fn object_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
+    key(
+        &K::kind(&()),
+        &obj.namespace().unwrap_or_default(),
+        &obj.name_any(),
+    )
+}
+
+/// The bookkeeping key of the object `name` of `kind` in `namespace` (see [`object_key`]).
+pub fn key(kind: &str, namespace: &str, name: &str) -> String {
+    // NB: the kind is part of the key: an ExpressService and an AppRunnerService may share a
+    // namespace and a name, and their bookkeeping (written statuses above all) must not mix.
+    format!("{kind}/{namespace}/{name}")
 }
 
 #[cfg(test)]
