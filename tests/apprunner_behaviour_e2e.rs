@@ -1,6 +1,7 @@
 //! AppRunnerService end to end against App Runner behaviours catalogued in
 //! `docs/aws-behaviour.md`: an operation that never ends (A24), a delete that a VPC ingress
-//! connection blocks (A25), an update answered without its `OperationId` (A20). Every controller
+//! connection blocks (A25), an update answered without its `OperationId` (A20), answers from a newer
+//! App Runner than the SDK knows (A27). Every controller
 //! here runs with a 3 s resync, and every "nothing was sent again" check spans at least two resync
 //! periods.
 
@@ -8,6 +9,7 @@ mod support;
 
 use std::time::Duration;
 
+use runway_sim::apprunner::NewerModel;
 use runway_sim::{InjectKind, InjectService, Injection, SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
 use support::Cluster;
@@ -315,4 +317,61 @@ async fn a_rolled_back_update_answered_without_an_operation_id_stalls_and_is_not
         "the rolled-back spec is not sent again"
     );
     assert!(is_true(&env.get("webapp").expect("resource"), "Stalled"));
+}
+
+/// A27: answers with members and enum values no model declares never break a reconcile or a status
+/// write; a service status runway does not know stops it from sending anything until App Runner
+/// reports one it knows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_from_a_newer_app_runner_never_break_a_reconcile_or_a_status_write() {
+    let env = Env::new("arb-newer", ARSVC).await;
+    env.sim.set_apprunner_newer_model(NewerModel {
+        unknown_members: true,
+        service_status: None,
+    });
+    let _runway = env.runway_with(options(&[]));
+    let mut m = manifest("webapp");
+    env.cluster.apply(&env.ns, &m);
+    let ready = env.wait_ready("webapp");
+    assert_eq!(ready["status"]["status"], "RUNNING", "{}", ready["status"]);
+    assert_eq!(
+        ready["status"]["operationType"], "CREATE_SERVICE",
+        "{}",
+        ready["status"]
+    );
+    let before = mutating(&env.sim);
+    sleep_two_resyncs();
+    assert_eq!(
+        mutating(&env.sim),
+        before,
+        "nothing is sent to a settled service in steady state"
+    );
+    assert!(is_true(&env.get("webapp").expect("resource"), "Ready"));
+
+    env.sim.set_apprunner_newer_model(NewerModel {
+        unknown_members: true,
+        service_status: Some("UPDATING".into()),
+    });
+    m["spec"]["sourceConfiguration"]["imageRepository"]["imageIdentifier"] =
+        json!("public.ecr.aws/nginx/nginx:1.28");
+    env.cluster.apply(&env.ns, &m);
+    let stalled = env.wait_for("webapp", "Stalled UnknownServiceStatus", false, |o| {
+        condition(o, "Stalled").is_some_and(|(s, r, _)| s == "True" && r == "UnknownServiceStatus")
+    });
+    assert_eq!(stalled["status"]["status"], "UPDATING", "{}", stalled["status"]);
+    let before = mutating(&env.sim);
+    sleep_two_resyncs();
+    assert_eq!(
+        mutating(&env.sim),
+        before,
+        "nothing is sent to a service in a state runway does not know"
+    );
+    assert_eq!(calls(&env.sim, "UpdateService"), 0);
+
+    env.sim.set_apprunner_newer_model(NewerModel::default());
+    let updated = env.wait_for("webapp", "Ready with the new image", true, |o| {
+        is_true(o, "Ready") && o["status"]["operationType"] == "UPDATE_SERVICE"
+    });
+    assert_eq!(updated["status"]["status"], "RUNNING", "{}", updated["status"]);
+    assert_eq!(calls(&env.sim, "UpdateService"), 1);
 }

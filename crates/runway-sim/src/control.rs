@@ -25,6 +25,9 @@
 //!   manages stays DRAINING until it is usable again (`GET`: `{"unusableRoles": [ARN…]}`).
 //! - `GET|POST /_sim/ecs/newer-model` `{"unknownMembers": true, "statusCode": "UPDATING"}`: ECS
 //!   answers with members and enum values newer than the SDKs' models ([`NewerModel`]).
+//! - `GET|POST /_sim/apprunner/newer-model` `{"unknownMembers": true, "serviceStatus": "UPDATING"}`:
+//!   App Runner answers with members and enum values newer than the SDKs' models
+//!   ([`AppRunnerNewerModel`]).
 //! - `GET|POST /_sim/ecs/read-after-create` `{"seconds": N}`: DescribeExpressGatewayService does
 //!   not find a service for N simulated seconds after its create (0: off).
 //! - `GET /_sim/sessions`: the sessions AssumeRole issued since the last reset, oldest first
@@ -43,6 +46,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::accounts::RoleConfig;
+use super::apprunner::NewerModel as AppRunnerNewerModel;
 use super::ecs::NewerModel;
 use super::faults::FaultConfig;
 use super::state::{Injection, SimState};
@@ -68,6 +72,10 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route(
             "/_sim/ecs/newer-model",
             get(get_newer_model).post(set_newer_model),
+        )
+        .route(
+            "/_sim/apprunner/newer-model",
+            get(get_apprunner_newer_model).post(set_apprunner_newer_model),
         )
         .route(
             "/_sim/ecs/read-after-create",
@@ -133,6 +141,20 @@ async fn set_newer_model(State(state): State<Arc<SimState>>, body: Bytes) -> Res
     match parse::<NewerModel>(&body) {
         Ok(model) => {
             state.ecs().set_newer_model(model.clone());
+            Json(model).into_response()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+async fn get_apprunner_newer_model(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.apprunner().newer_model()).into_response()
+}
+
+async fn set_apprunner_newer_model(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match parse::<AppRunnerNewerModel>(&body) {
+        Ok(model) => {
+            state.apprunner().set_newer_model(model.clone());
             Json(model).into_response()
         }
         Err(message) => bad_request(message),

@@ -33,6 +33,7 @@ pub mod error;
 pub mod faults;
 pub mod iam;
 pub mod ids;
+pub mod newer;
 pub mod normalize;
 pub mod server;
 pub mod state;
@@ -169,6 +170,11 @@ impl SimHandle {
     /// Makes ECS answer with members and enum values newer than the SDKs' models.
     pub fn set_ecs_newer_model(&self, model: NewerModel) {
         self.state.ecs().set_newer_model(model);
+    }
+
+    /// Makes App Runner answer with members and enum values newer than the SDKs' models.
+    pub fn set_apprunner_newer_model(&self, model: apprunner::NewerModel) {
+        self.state.apprunner().set_newer_model(model);
     }
 
     /// Makes DescribeExpressGatewayService answer "Resource not found." for `seconds` of simulated

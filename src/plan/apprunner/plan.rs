@@ -85,6 +85,28 @@ pub const IN_FLIGHT: &[&str] = &["PENDING", "IN_PROGRESS", "ROLLBACK_IN_PROGRESS
 /// Operation statuses that mean an update or deployment did not deliver its configuration.
 pub const UNDONE: &[&str] = &["FAILED", "ROLLBACK_SUCCEEDED", "ROLLBACK_FAILED"];
 
+/// The service statuses runway knows (`ServiceStatus` today). AWS may add values, and the SDK
+/// hands them over as they came (docs/aws-behaviour.md A27).
+pub const KNOWN_SERVICE_STATUSES: &[&str] = &[
+    "CREATE_FAILED",
+    "RUNNING",
+    "DELETED",
+    "DELETE_FAILED",
+    "PAUSED",
+    "OPERATION_IN_PROGRESS",
+];
+
+/// The reason a resource stalls with while App Runner reports a service status runway does not
+/// know.
+pub const UNKNOWN_SERVICE_STATUS: &str = "UnknownServiceStatus";
+
+/// Whether an operation in this status may still be running: one of [`IN_FLIGHT`], or a status
+/// runway does not know (missing included), which is never taken as done or failed
+/// (docs/aws-behaviour.md A27).
+pub fn still_running(status: &str) -> bool {
+    IN_FLIGHT.contains(&status) || !(status == "SUCCEEDED" || UNDONE.contains(&status))
+}
+
 /// The inputs to [`plan`].
 #[derive(Clone, Copy, Debug)]
 pub struct PlanInput<'a> {
@@ -165,6 +187,9 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         _ if failed_before => return stalled_again(status),
         _ => return Plan::Create,
     };
+    if let Some(stalled) = unknown_status(service) {
+        return stalled;
+    }
     let step = Step {
         spec,
         desired,
@@ -229,7 +254,7 @@ impl Step<'_> {
     /// nothing is sent: App Runner refuses every call meanwhile, and an operation that AWS reports
     /// running may yet end (docs/aws-behaviour.md A24).
     fn busy(&self) -> Option<Plan> {
-        let busy = self.newest.filter(|op| IN_FLIGHT.contains(&op.status.as_str()));
+        let busy = self.newest.filter(|op| still_running(&op.status));
         if self.service.status != "OPERATION_IN_PROGRESS" && busy.is_none() {
             return None;
         }
@@ -245,6 +270,15 @@ impl Step<'_> {
             }));
         };
         let what = format!("operation {} ({})", op.id, op.operation_type);
+        let pending = if IN_FLIGHT.contains(&op.status.as_str()) || !still_running(&op.status) {
+            pending.to_string()
+        } else {
+            // NB: never taken as done or failed (docs/aws-behaviour.md A27).
+            format!(
+                "; runway does not know this status and waits for one it knows, as for a running \
+                 operation{pending}"
+            )
+        };
         let age = op.started_at.map(|t| running_for(t, self.clock.now));
         let (reason, message) = match age {
             Some(age) if age >= self.clock.stuck_after => (
@@ -406,6 +440,25 @@ impl Step<'_> {
             },
         })
     }
+}
+
+/// A stall, with nothing sent, when App Runner reports a service status runway does not know
+/// ([`KNOWN_SERVICE_STATUSES`]). What such a service accepts is unknown, so runway neither updates,
+/// pauses, resumes nor redeploys it (nor tags it: only RUNNING and PAUSED services are tagged), and
+/// looks again at the resync interval (docs/aws-behaviour.md A27). A delete still deletes.
+fn unknown_status(service: &ObservedService) -> Option<Plan> {
+    let status = service.status.as_str();
+    (!KNOWN_SERVICE_STATUSES.contains(&status)).then(|| {
+        Plan::Report(Phase::Stalled {
+            reason: UNKNOWN_SERVICE_STATUS,
+            message: format!(
+                "App Runner reports service {} with status {status:?}, which runway does not know; \
+                 runway sends nothing until App Runner reports RUNNING, PAUSED, \
+                 OPERATION_IN_PROGRESS, CREATE_FAILED, DELETE_FAILED or DELETED",
+                service.arn
+            ),
+        })
+    })
 }
 
 fn stalled_again(status: &AppRunnerServiceStatus) -> Plan {

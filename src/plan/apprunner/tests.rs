@@ -792,3 +792,58 @@ fn an_update_answered_without_an_operation_id_is_followed_by_type_and_its_rollba
     });
     assert_stalled(next, "RolledBack", &["op-2", "ROLLBACK_SUCCEEDED"]);
 }
+
+/// docs/aws-behaviour.md A27: a service status runway does not know stalls with nothing sent, even
+/// for a changed spec, a new redeploy token or `paused`; a known one carries on.
+#[test]
+fn a_service_status_runway_does_not_know_stalls_and_sends_nothing() {
+    for patch in [
+        "{service: {status: UPDATING}}",
+        "{service: {status: UPDATING}, spec: {sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}}",
+        "{service: {status: UPDATING}, spec: {redeployToken: again}}",
+        "{service: {status: UPDATING}, spec: {paused: true}}",
+        "{service: {status: UPDATING}, tracked: {status: ROLLBACK_SUCCEEDED, operationType: UPDATE_SERVICE}, spec: {redeployToken: again}}",
+    ] {
+        assert_stalled(
+            plan_for(patch),
+            UNKNOWN_SERVICE_STATUS,
+            &["UPDATING", "sends nothing"],
+        );
+    }
+    assert_eq!(
+        plan_for(
+            "{spec: {sourceConfiguration: {imageRepository: {imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}}"
+        ),
+        Plan::Update {
+            cause: UpdateCause::SpecChanged
+        }
+    );
+    // A delete still deletes.
+    assert_eq!(delete_step(Some("UPDATING")), crate::plan::DeleteStep::Delete);
+}
+
+/// docs/aws-behaviour.md A27: an operation status runway does not know is never taken as done or
+/// failed: it is waited for like a running one, and a changed spec waits for it.
+#[test]
+fn an_operation_status_runway_does_not_know_is_waited_for_never_taken_as_done() {
+    let newer = "{newest: {id: op-2, operationType: UPDATE_SERVICE, status: SOMETHING_NEW}, \
+                 tracked: {id: op-2, operationType: UPDATE_SERVICE, status: SOMETHING_NEW}, \
+                 status: {operationId: op-2, operationType: UPDATE_SERVICE, operationStatus: SOMETHING_NEW}";
+    assert_wait(
+        plan_for(&format!("{newer}}}")),
+        "OperationInProgress",
+        &["op-2", "SOMETHING_NEW", "does not know"],
+    );
+    assert_wait(
+        plan_for(&format!(
+            "{newer}, spec: {{sourceConfiguration: {{imageRepository: {{imageIdentifier: 'public.ecr.aws/nginx/nginx:1.28'}}}}}}}}"
+        )),
+        "OperationInProgress",
+        &["SOMETHING_NEW", "the spec change waits for it"],
+    );
+    // An operation of a type runway does not know that ended is no reason to wait.
+    assert_ready(
+        plan_for("{newest: {id: op-9, operationType: SOMETHING_NEWER, status: SUCCEEDED}}"),
+        "Ready",
+    );
+}

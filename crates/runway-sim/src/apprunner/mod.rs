@@ -11,11 +11,13 @@
 //! actions live in `scaling` and `vpc`, the VPC ingress connections of private services in
 //! `ingress`; they start no operations. All of them work on the state in
 //! `model` ([`AppRunnerState`], with the auto scaling configuration and VPC connector records).
+//! `newer` then adds, when asked to, members and enum values newer than the SDKs' models.
 
 mod actions;
 pub mod ingress;
 pub mod lifecycle;
 pub mod model;
+pub mod newer;
 pub mod render;
 mod responses;
 pub mod scaling;
@@ -28,6 +30,7 @@ use crate::clock::Timestamp;
 use crate::wire::{AwsError, RequestContext};
 
 pub use model::{AppRunnerFault, AppRunnerState, AppRunnerTimings, DEFAULT_SERVICE_QUOTA, service_name_of};
+pub use newer::NewerModel;
 
 /// Every action the simulated App Runner serves.
 pub const ACTIONS: &[&str] = &[
@@ -67,6 +70,12 @@ impl AppRunnerState {
     /// Runs one App Runner action.
     pub fn handle(&mut self, action: &str, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
         self.prune(ctx.now);
+        let mut out = self.dispatch(action, ctx, body)?;
+        newer::apply(&self.newer_model, action, &mut out);
+        Ok(out)
+    }
+
+    fn dispatch(&mut self, action: &str, ctx: &RequestContext, body: Value) -> Result<Value, AwsError> {
         match action {
             "CreateService" => actions::create(self, ctx, body),
             "UpdateService" => actions::update(self, ctx, body),

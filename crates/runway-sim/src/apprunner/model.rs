@@ -11,6 +11,7 @@ use crate::iam::Propagation;
 use crate::wire::RequestContext;
 
 use super::lifecycle::{AppRunnerService, ServiceStatus};
+use super::newer::NewerModel;
 use super::types::{ServiceConfig, Tag};
 
 /// How long App Runner stages take.
@@ -60,6 +61,8 @@ pub struct AppRunnerState {
     /// Services per account and Region (CREATE_FAILED ones included) before CreateService answers
     /// `ServiceQuotaExceededException` (docs/aws-behaviour.md A9; the default number is assumed).
     pub service_quota: usize,
+    /// Members and enum values newer than the SDKs' models, added to the answers.
+    pub(super) newer_model: NewerModel,
 }
 
 /// The simulator's default App Runner services-per-Region quota (AWS does not state its default in
@@ -87,6 +90,7 @@ impl AppRunnerState {
             timings,
             iam: Default::default(),
             service_quota: DEFAULT_SERVICE_QUOTA,
+            newer_model: NewerModel::default(),
         }
     }
 
@@ -99,6 +103,17 @@ impl AppRunnerState {
         self.ingress.clear();
         self.pending.clear();
         self.iam.clear();
+        self.newer_model = NewerModel::default();
+    }
+
+    /// Sets which members and enum values newer than the SDKs' models the answers carry.
+    pub fn set_newer_model(&mut self, model: NewerModel) {
+        self.newer_model = model;
+    }
+
+    /// The members and enum values newer than the SDKs' models that the answers carry.
+    pub fn newer_model(&self) -> NewerModel {
+        self.newer_model.clone()
     }
 
     /// Makes the next matching operation of the named service (name or ARN) fail.

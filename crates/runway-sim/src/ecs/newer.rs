@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::newer::add_unknown_member;
+
 /// Which newer members and values the answers carry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -50,12 +52,7 @@ pub fn apply(model: &NewerModel, action: &str, out: &mut Value) {
 }
 
 fn unknown(object: &mut Value) {
-    if let Value::Object(map) = object {
-        map.insert(
-            UNKNOWN_MEMBER.into(),
-            json!({ "nested": [1, "two", { "three": true }], "at": 1.5 }),
-        );
-    }
+    add_unknown_member(object, UNKNOWN_MEMBER);
 }
 
 fn express_service(service: &mut Value) {

@@ -2046,3 +2046,84 @@ async fn an_injected_update_answers_without_an_operation_id_but_lists_the_operat
         ops(&[("UPDATE_SERVICE", "IN_PROGRESS"), ("CREATE_SERVICE", "SUCCEEDED")])
     );
 }
+
+/// docs/aws-behaviour.md A27: the SDK reads past members no model declares and hands enum values no
+/// enum declares over as they came.
+#[tokio::test]
+async fn a_newer_model_adds_members_and_values_that_the_sdk_reads_past() {
+    use runway_sim::apprunner::newer;
+
+    let sim = start().await;
+    let apprunner = apprunner_client(&sim.endpoint());
+    let (arn, _) = create(&apprunner, "newer-web").await;
+    sim.advance(STAGE_SECONDS);
+    let (code, body) = http(
+        &sim,
+        "POST",
+        "/_sim/apprunner/newer-model",
+        Some(json!({"unknownMembers": true, "serviceStatus": "UPDATING"})),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+
+    let described = apprunner
+        .describe_service()
+        .service_arn(&arn)
+        .send()
+        .await
+        .expect("the SDK reads past members it does not know");
+    let service = described.service().unwrap();
+    assert_eq!(service.status().as_str(), "UPDATING");
+    let image = service
+        .source_configuration()
+        .and_then(|s| s.image_repository())
+        .unwrap();
+    assert_eq!(image.image_identifier(), "public.ecr.aws/nginx/nginx:1.27");
+    let env = image
+        .image_configuration()
+        .and_then(|c| c.runtime_environment_variables())
+        .unwrap();
+    assert_eq!(env.len(), 1, "no member is added to the environment: {env:?}");
+
+    let listed = apprunner.list_services().send().await.expect("list services");
+    assert_eq!(
+        listed.service_summary_list()[0].status().unwrap().as_str(),
+        newer::UNKNOWN_SUMMARY_STATUS
+    );
+    let ops = operations(&apprunner, &arn).await;
+    assert_eq!(ops[0], ("CREATE_SERVICE".into(), "SUCCEEDED".into()));
+    assert_eq!(
+        ops.last().unwrap(),
+        &(
+            newer::UNKNOWN_OPERATION_TYPE.to_string(),
+            newer::UNKNOWN_OPERATION_STATUS.to_string()
+        )
+    );
+    let update = apprunner
+        .update_service()
+        .service_arn(&arn)
+        .source_configuration(image_source("public.ecr.aws/nginx/nginx:1.28"))
+        .send()
+        .await
+        .expect("update answers parse");
+    assert!(!update.operation_id().is_empty());
+    apprunner
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("tags parse");
+
+    let (_, current) = http(&sim, "GET", "/_sim/apprunner/newer-model", None).await;
+    assert_eq!(current["serviceStatus"], "UPDATING", "{current}");
+    let (_, bad) = http(
+        &sim,
+        "POST",
+        "/_sim/apprunner/newer-model",
+        Some(json!({"nope": 1})),
+    )
+    .await;
+    assert!(bad["error"].is_string(), "{bad}");
+    http(&sim, "POST", "/_sim/apprunner/newer-model", Some(json!({}))).await;
+    assert_eq!(status(&apprunner, &arn).await, "OPERATION_IN_PROGRESS");
+}
