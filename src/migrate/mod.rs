@@ -309,14 +309,6 @@ pub fn map(
     let Some(image) = image else {
         return Err(vec!["sourceConfiguration has no imageRepository".into()]);
     };
-    decisions.insert(
-        0,
-        format!(
-            "imageRepository.imageIdentifier -> primaryContainer.image {}",
-            image.image_identifier
-        ),
-    );
-
     let manifest = ExpressService {
         metadata: metadata(source, options),
         spec: ExpressServiceSpec {
@@ -489,6 +481,16 @@ fn secrets(config: Option<&ImageConfiguration>, decisions: &mut Vec<String>) -> 
 /// How the image was deployed and pulled: automatic deployments do not carry over, and the access
 /// role is replaced by the execution role.
 fn image_source(src: &SourceConfiguration, decisions: &mut Vec<String>, warnings: &mut Vec<String>) {
+    if let Some(image) = &src.image_repository {
+        // The image leads the decisions: it is what a reader checks first.
+        decisions.insert(
+            0,
+            format!(
+                "imageRepository.imageIdentifier -> primaryContainer.image {}",
+                image.image_identifier
+            ),
+        );
+    }
     if src.auto_deployments_enabled == Some(true) {
         warnings.push(
             "sourceConfiguration.autoDeploymentsEnabled: Express does not watch the image repository. \
