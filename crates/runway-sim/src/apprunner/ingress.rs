@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::lifecycle::ServiceStatus;
 use super::model::{AppRunnerState, VpcIngressConnection};
 use super::responses::{invalid, not_found, page_within, paged};
-use super::types::{Tag, to_wire, valid_resource_name, validate_tags};
+use super::types::{Tag, required_name, to_wire, validate_tags};
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
 
@@ -74,14 +74,7 @@ pub(super) fn create(
     body: Value,
 ) -> Result<Value, AwsError> {
     let input: CreateInput = parse_input(body)?;
-    let name = input
-        .vpc_ingress_connection_name
-        .ok_or_else(|| invalid("VpcIngressConnectionName is required."))?;
-    if !valid_resource_name(&name, 40) {
-        return Err(invalid(format!(
-            "VpcIngressConnectionName {name:?} must match [A-Za-z0-9][A-Za-z0-9-_]{{3,39}}."
-        )));
-    }
+    let name = required_name(input.vpc_ingress_connection_name, "VpcIngressConnectionName", 40)?;
     let config = input.ingress_vpc_configuration.unwrap_or_default();
     let (Some(vpc_id), Some(vpc_endpoint_id)) = (
         config.vpc_id.filter(|v| !v.is_empty()),

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::lifecycle::AppRunnerService;
 use super::model::{AppRunnerState, AutoScalingConfig};
 use super::responses::{invalid, not_found, page_within, paged};
-use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
+use super::types::{ServiceConfig, Tag, required_name, to_wire, valid_resource_name, validate_tags};
 use crate::clock::Timestamp;
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
@@ -286,14 +286,11 @@ pub(super) fn create(
 ) -> Result<Value, AwsError> {
     let input: CreateInput = parse_input(body)?;
     ensure_default(state, ctx);
-    let name = input
-        .auto_scaling_configuration_name
-        .ok_or_else(|| invalid("AutoScalingConfigurationName is required."))?;
-    if !valid_resource_name(&name, 32) {
-        return Err(invalid(format!(
-            "AutoScalingConfigurationName {name:?} must match [A-Za-z0-9][A-Za-z0-9-_]{{3,31}}."
-        )));
-    }
+    let name = required_name(
+        input.auto_scaling_configuration_name,
+        "AutoScalingConfigurationName",
+        32,
+    )?;
     let max_concurrency = within(
         "MaxConcurrency",
         input.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),

@@ -596,6 +596,19 @@ pub fn valid_resource_name(name: &str, max_len: usize) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// The required name `member` of a create call, checked with [`valid_resource_name`]:
+/// `InvalidRequestException` when it is missing or does not match the pattern.
+pub fn required_name(value: Option<String>, member: &str, max_len: usize) -> Result<String, AwsError> {
+    let name = value.ok_or_else(|| invalid(format!("{member} is required.")))?;
+    if !valid_resource_name(&name, max_len) {
+        return Err(invalid(format!(
+            "{member} {name:?} must match [A-Za-z0-9][A-Za-z0-9-_]{{3,{}}}.",
+            max_len - 1
+        )));
+    }
+    Ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

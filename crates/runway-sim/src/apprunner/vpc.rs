@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::model::{AppRunnerState, VpcConnector};
 use super::responses::{invalid, not_found, page_within, paged};
-use super::types::{ServiceConfig, Tag, to_wire, valid_resource_name, validate_tags};
+use super::types::{ServiceConfig, Tag, required_name, to_wire, validate_tags};
 use crate::ids;
 use crate::wire::{AwsError, RequestContext, parse_input};
 
@@ -110,14 +110,7 @@ pub(super) fn create(
     body: Value,
 ) -> Result<Value, AwsError> {
     let input: CreateInput = parse_input(body)?;
-    let name = input
-        .vpc_connector_name
-        .ok_or_else(|| invalid("VpcConnectorName is required."))?;
-    if !valid_resource_name(&name, 40) {
-        return Err(invalid(format!(
-            "VpcConnectorName {name:?} must match [A-Za-z0-9][A-Za-z0-9-_]{{3,39}}."
-        )));
-    }
+    let name = required_name(input.vpc_connector_name, "VpcConnectorName", 40)?;
     let subnets = input.subnets.unwrap_or_default();
     if subnets.is_empty() {
         return Err(invalid("Subnets must name at least one subnet."));
