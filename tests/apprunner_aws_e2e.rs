@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use runway_sim::SimHandle;
 use serde_json::{Value, json};
-use support::controller::{Env, Options, Runway, condition, eventually, is_true};
+use support::controller::{Env, Options, Runway, condition, eventually, is_true, two_resyncs};
 
 const ARSVC: &str = "apprunnerservice";
 /// The resync period of every controller in this file.
@@ -45,14 +45,6 @@ fn calls(sim: &SimHandle, action: &str) -> u64 {
     sim.stats().calls(&format!("apprunner:{action}"))
 }
 
-/// Lets at least two full resync periods pass while simulated time moves past any operation.
-fn two_resyncs(sim: &SimHandle) {
-    for _ in 0..(2 * RESYNC_SECONDS + 2) {
-        sim.advance(61.0);
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_named_resources_in_two_namespaces_never_share_or_delete_one_service() {
     let env = Env::new("ara-owner", ARSVC).await;
@@ -79,7 +71,7 @@ async fn same_named_resources_in_two_namespaces_never_share_or_delete_one_servic
         &["delete", ARSVC, "webapp", "-n", &other_ns, "--timeout=60s"],
         None,
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(calls(&env.sim, "DeleteService"), 0);
     let first = env.get("webapp").expect("the first resource");
     assert!(is_true(&first, "Ready"), "{}", first["status"]);
@@ -106,7 +98,7 @@ async fn a_change_to_a_paused_service_is_applied_and_it_stays_paused() {
             && o["status"]["operationType"] == "UPDATE_SERVICE"
     });
     assert_eq!(condition(&ready, "Ready").map(|c| c.1), Some("Paused".into()));
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(calls(&env.sim, "UpdateService"), 1);
     assert_eq!(
         calls(&env.sim, "ResumeService"),
@@ -193,7 +185,7 @@ async fn removing_the_last_environment_variable_clears_it_in_app_runner_once() {
         .map(|v| v.len())
         .unwrap_or(0);
     assert_eq!(vars, 0, "the variable is gone in App Runner");
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(calls(&env.sim, "UpdateService"), 1);
 }
 
@@ -224,7 +216,7 @@ async fn a_deployment_app_runner_starts_on_an_image_push_is_waited_for_never_dri
     });
     assert!(!is_true(&waiting, "Stalled"), "{}", waiting["status"]);
     env.wait_ready("webapp");
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     let mutating_after = [
         "CreateService",
         "UpdateService",

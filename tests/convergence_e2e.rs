@@ -8,11 +8,10 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use runway_sim::{FaultConfig, Rewrite, SimHandle};
 use serde_json::{Value, json};
-use support::controller::{Env, Options, condition, is_true};
+use support::controller::{Env, Options, condition, is_true, two_resyncs};
 use support::http::{free_port, http_get};
 
 /// The resource's name (App Runner needs at least four characters).
@@ -156,15 +155,6 @@ fn calls(sim: &SimHandle, keys: &[&str]) -> u64 {
     keys.iter().map(|k| stats.calls(k)).sum()
 }
 
-/// Lets at least two full resync periods pass (real time, so the controller resyncs) while the
-/// simulator's clock moves past any rollout.
-fn two_resyncs(sim: &SimHandle) {
-    for _ in 0..(2 * RESYNC_SECONDS + 2) {
-        sim.advance(61.0);
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 fn guard_stalled(o: &Value) -> bool {
     is_true(o, "Stalled")
         && condition(o, "Stalled").is_some_and(|(_, reason, _)| reason == "DriftNotConverging")
@@ -247,10 +237,10 @@ async fn drift_aws_never_converges_to_stops_until_asked_again(case: Case) {
 
     // Nothing is sent across two resyncs, nor by a new controller process: the count is in status.
     let before = calls(&env.sim, case.mutating);
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     drop(runway);
     let runway = env.runway_with(short_resync(free_port()));
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(
         calls(&env.sim, case.mutating),
         before,
@@ -266,7 +256,7 @@ async fn drift_aws_never_converges_to_stops_until_asked_again(case: Case) {
     });
     assert_eq!(calls(&env.sim, &[case.update]), 5, "{:?}", env.sim.stats().calls);
     let before = calls(&env.sim, case.mutating);
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(
         calls(&env.sim, case.mutating),
         before,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use runway_sim::SimHandle;
 use serde_json::{Value, json};
-use support::controller::{Env, Options, Runway, condition, eventually, is_true};
+use support::controller::{Env, Options, Runway, condition, eventually, is_true, two_resyncs};
 
 const XSVC: &str = "expressservice";
 /// The resync period of every controller in this file.
@@ -55,15 +55,6 @@ fn runway(env: &Env) -> Runway {
 fn mutating_calls(sim: &SimHandle) -> u64 {
     let stats = sim.stats();
     MUTATING.iter().map(|k| stats.calls(k)).sum()
-}
-
-/// Lets at least two full resync periods pass (real time, so the controller resyncs) while the
-/// simulator's clock moves past any rollout.
-fn two_resyncs(sim: &SimHandle) {
-    for _ in 0..(2 * RESYNC_SECONDS + 2) {
-        sim.advance(61.0);
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// Asserts over `seconds` of real time (simulated time not advanced) that the object is never
@@ -118,7 +109,7 @@ async fn the_ecs_managed_security_group_is_never_drift_and_a_removed_group_is_re
 
     // Steady state with the managed group present: nothing is sent over two resyncs.
     let before = mutating_calls(&env.sim);
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(mutating_calls(&env.sim), before, "{:?}", env.sim.stats().calls);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
 
@@ -144,7 +135,7 @@ async fn the_ecs_managed_security_group_is_never_drift_and_a_removed_group_is_re
         !in_aws.contains(&"sg-0bbbbbbbbbbbbbbbb".to_string()),
         "{in_aws:?}"
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
 }
 
@@ -224,7 +215,7 @@ async fn a_spec_change_and_a_new_redeploy_token_in_one_edit_cost_one_deployment(
         ready["status"]["targetConfiguration"]["primaryContainer"]["image"],
         "public.ecr.aws/nginx/nginx:1.28"
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
     assert_eq!(
         env.sim.stats().calls("ecs:UpdateService"),
@@ -262,7 +253,7 @@ async fn a_lost_status_is_rebuilt_from_aws_without_an_update() {
     let _second = runway(&env);
     let again = env.wait_ready("web");
     assert_eq!(again["status"]["serviceArn"], arn);
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
 }
 
@@ -290,7 +281,7 @@ async fn removing_the_last_environment_variable_clears_it_in_aws_once() {
         .and_then(|c| c.primary_container())
         .map(|c| c.environment().len());
     assert_eq!(env_in_aws, Some(0), "the variable is gone in AWS");
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 1);
 }
 
@@ -336,7 +327,7 @@ async fn status_shows_only_the_names_of_environment_variables_set_outside_the_sp
         "the value leaked: {}",
         shown["status"]
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(
         env.sim.stats().calls("ecs:UpdateExpressGatewayService"),
         1,
@@ -362,7 +353,7 @@ async fn a_service_deleted_outside_runway_under_the_real_codes_is_created_again_
     env.wait_for("web", "Ready again after the outside delete", true, |o| {
         is_true(o, "Ready") && o["status"]["statusCode"] == "ACTIVE"
     });
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(env.sim.stats().calls("ecs:CreateExpressGatewayService"), 2);
 }
 
@@ -502,7 +493,7 @@ async fn a_changed_default_region_never_duplicates_or_orphans_an_existing_servic
         o["status"]["reconcileRequestedAt"] == "after-move" && is_true(o, "Ready")
     });
     assert_eq!(still["status"]["region"], "us-east-1");
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
 
     // Adopting a service of a third Region uses that ARN's Region.
@@ -600,7 +591,7 @@ async fn a_role_iam_has_not_propagated_yet_is_retried_until_exactly_one_create_s
         stats.outcomes
     );
     assert!(stats.outcome("ecs:CreateExpressGatewayService:AccessDeniedException") >= 1);
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(
         mutating_calls(&env.sim),
         stats.calls("ecs:CreateExpressGatewayService")

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use runway_sim::{NewerModel, SimHandle};
 use serde_json::{Value, json};
-use support::controller::{Env, Options, Runway, condition, eventually, is_true};
+use support::controller::{Env, Options, Runway, condition, eventually, is_true, two_resyncs};
 
 const XSVC: &str = "expressservice";
 /// The resync period of every controller in this file.
@@ -71,15 +71,6 @@ fn mutating_calls(sim: &SimHandle) -> u64 {
     MUTATING.iter().map(|k| stats.calls(k)).sum()
 }
 
-/// Lets at least two full resync periods pass (real time, so the controller resyncs) while the
-/// simulator's clock moves past any rollout.
-fn two_resyncs(sim: &SimHandle) {
-    for _ in 0..(2 * RESYNC_SECONDS + 2) {
-        sim.advance(61.0);
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 fn ecs(env: &Env) -> aws_sdk_ecs::Client {
     runway_sim::client::ecs_client(&env.sim.endpoint())
 }
@@ -118,7 +109,7 @@ async fn custom_task_definitions_pinned_or_not_are_steady_with_the_container_aws
         "AWS reports the revision it resolved"
     );
 
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     let stats = env.sim.stats();
     assert_eq!(
         stats.calls("ecs:UpdateExpressGatewayService"),
@@ -164,7 +155,7 @@ async fn a_classic_service_of_the_same_name_or_arn_is_never_adopted_updated_or_d
         assert!(message.contains("CUSTOMER"), "{name}: {message}");
         assert!(stalled["status"]["serviceArn"].is_null(), "{}", stalled["status"]);
     }
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(mutating_calls(&env.sim), 0, "{:?}", env.sim.stats().calls);
 
     env.cluster.kubectl_ok(
@@ -208,7 +199,7 @@ async fn a_deletion_stuck_draining_names_the_infrastructure_role_and_keeps_the_f
         "{}",
         stuck["metadata"]
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert!(env.get("web").is_some(), "the finalizer stays while AWS drains");
     assert_eq!(env.sim.stats().calls("ecs:DeleteExpressGatewayService"), 1);
 
@@ -240,7 +231,7 @@ async fn deleting_one_of_two_services_leaves_the_other_ready_and_touches_no_load
         env.sim.advance(61.0);
         env.get("front").is_none().then_some(())
     });
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     let back = env.get("back").expect("back");
     assert!(is_true(&back, "Ready"), "{}", back["status"]);
     let stats = env.sim.stats();
@@ -305,7 +296,7 @@ async fn answers_from_a_newer_ecs_never_break_a_reconcile_or_a_status_write() {
         runway_sim::ecs::newer::UNKNOWN_ACCESS_TYPE,
         "an enum value the SDK does not know is written to status as it came"
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(env.sim.stats().calls("ecs:UpdateExpressGatewayService"), 0);
 
     env.sim.set_ecs_newer_model(NewerModel {
@@ -322,7 +313,7 @@ async fn answers_from_a_newer_ecs_never_break_a_reconcile_or_a_status_write() {
         "{}",
         stalled["status"]
     );
-    two_resyncs(&env.sim);
+    two_resyncs(&env.sim, RESYNC_SECONDS);
     assert_eq!(
         env.sim.stats().calls("ecs:UpdateExpressGatewayService"),
         0,

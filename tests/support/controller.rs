@@ -169,6 +169,16 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
     }
 }
 
+/// Lets at least two full resync periods of `resync_seconds` pass in real time, so that the
+/// controller resyncs twice, while the simulator's clock moves past any rollout or operation: the
+/// span of every "nothing was sent again" check.
+pub fn two_resyncs(sim: &SimHandle, resync_seconds: u64) {
+    for _ in 0..(2 * resync_seconds + 2) {
+        sim.advance(61.0);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
 /// The status, reason and message of condition `type_` in an object's status.
 pub fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
     obj["status"]["conditions"].as_array()?.iter().find_map(|c| {
