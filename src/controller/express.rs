@@ -37,8 +37,7 @@ impl ServiceKind for ExpressService {
     type Desired = ExpressRequest;
 
     async fn find_by_name(&self, aws: &RegionClients) -> Result<Option<Found>> {
-        let name = crate::plan::express::service_name(&self.spec, &self.name_any());
-        let cluster = self.spec.cluster.clone().unwrap_or_else(|| "default".into());
+        let (name, cluster) = name_and_cluster(self);
         Ok(ecs::find_by_name(aws, &cluster, &name).await?.map(|found| {
             let label = format!("{name} in cluster {cluster}");
             let foreign = not_express(
@@ -205,6 +204,13 @@ impl ServiceKind for ExpressService {
     }
 }
 
+/// The service name and the ECS cluster (`default` when unset) a resource's service has.
+fn name_and_cluster(obj: &ExpressService) -> (String, String) {
+    let name = crate::plan::express::service_name(&obj.spec, &obj.name_any());
+    let cluster = obj.spec.cluster.clone().unwrap_or_else(|| "default".into());
+    (name, cluster)
+}
+
 /// What to plan with when DescribeExpressGatewayService does not find the service `arn`. Right
 /// after runway created it (its first rollout is still awaited), a read that has not caught up
 /// would make runway create it again (E37), so the by-name lookup (DescribeServices) decides: an
@@ -223,8 +229,7 @@ async fn created_but_not_visible(
     if !just_created || obj.spec.service_arn.is_some() {
         return Ok(Observation::default());
     }
-    let name = crate::plan::express::service_name(&obj.spec, &obj.name_any());
-    let cluster = obj.spec.cluster.clone().unwrap_or_else(|| "default".into());
+    let (name, cluster) = name_and_cluster(obj);
     let found = ecs::find_by_name(aws, &cluster, &name).await?;
     Ok(Observation {
         not_visible_yet: found
