@@ -22,6 +22,13 @@ const ROLE_A: &str = "arn:aws:iam::210987654321:role/runway-team-a";
 const ROLE_B: &str = "arn:aws:iam::310987654321:role/runway-team-b";
 const EXTERNAL_ID_A: &str = "team-a-7f3c";
 const TEST_LABEL: &str = "runway.dev/e2e";
+/// The annotations that map a namespace to account A (its role and External ID).
+const ROLE_A_NAMESPACE: [(&str, &str); 2] = [
+    ("runway.dev/aws-role-arn", ROLE_A),
+    ("runway.dev/aws-external-id", EXTERNAL_ID_A),
+];
+/// The annotation that maps a namespace to account B.
+const ROLE_B_NAMESPACE: [(&str, &str); 1] = [("runway.dev/aws-role-arn", ROLE_B)];
 
 /// An Express service labelled for this test's controller, whose roles live in `account` (ECS
 /// refuses to pass a role of another account).
@@ -117,15 +124,8 @@ async fn two_namespaces_land_in_two_accounts_and_a_moved_namespace_stalls_withou
     let ns_b = env.cluster.namespace("acct-b");
     let ns_own = env.cluster.namespace("acct-own");
     add_roles(&env.sim);
-    annotate_namespace(
-        &env,
-        &ns_a,
-        &[
-            ("runway.dev/aws-role-arn", ROLE_A),
-            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
-        ],
-    );
-    annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
     let allowed = format!("{ACCOUNT_A},{ACCOUNT_B},{DEFAULT_ACCOUNT}");
     let _runway = env.runway_with(all_namespaces(&ns_a, &allowed));
 
@@ -216,7 +216,7 @@ async fn a_disallowed_account_stalls_and_an_untrusted_role_is_reported_without_a
     let ns_outside = env.ns.clone();
     let ns_untrusted = env.cluster.namespace("acct-untrusted");
     add_roles(&env.sim);
-    annotate_namespace(&env, &ns_outside, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns_outside, &ROLE_B_NAMESPACE);
     // Role A needs its External ID; this namespace gives the wrong one.
     annotate_namespace(
         &env,
@@ -316,7 +316,7 @@ async fn deleting_under_an_account_mismatch_keeps_the_finalizer_and_the_service_
     let env = Env::new("acct-del", XSVC).await;
     let ns = env.ns.clone();
     add_roles(&env.sim);
-    annotate_namespace(&env, &ns, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns, &ROLE_B_NAMESPACE);
     let _runway = env.runway_with(all_namespaces(&ns, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
     env.cluster.apply(&ns, &express("web", &ns, ACCOUNT_B));
     let ready = wait_in(&env, &ns, "web", "Ready in account B", |o| is_true(o, "Ready"));
@@ -358,7 +358,7 @@ async fn deleting_under_an_account_mismatch_keeps_the_finalizer_and_the_service_
     );
 
     // The mapping is fixed: runway deletes the service it created, and the resource goes.
-    annotate_namespace(&env, &ns, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns, &ROLE_B_NAMESPACE);
     eventually(WAIT, "the resource deleted with its service", || {
         env.sim.advance(STAGE_SECONDS + 1.0);
         env.cluster.get_json(XSVC, &ns, "web").is_none().then_some(())
@@ -444,14 +444,7 @@ async fn require_namespace_role_refuses_an_unannotated_namespace_and_serves_one_
     let ns_plain = env.ns.clone();
     let ns_a = env.cluster.namespace("acct-req-a");
     add_roles(&env.sim);
-    annotate_namespace(
-        &env,
-        &ns_a,
-        &[
-            ("runway.dev/aws-role-arn", ROLE_A),
-            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
-        ],
-    );
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
     let mut options = any_account(&ns_plain);
     options.args.push("--require-namespace-role".into());
     let _runway = env.runway_with(options);
@@ -600,13 +593,9 @@ async fn a_tenant_cannot_take_over_another_namespaces_service_from_the_same_acco
     let ns_same = env.cluster.namespace("tenancy-same");
     let ns_other = env.cluster.namespace("tenancy-other");
     add_roles(&env.sim);
-    let role_a = [
-        ("runway.dev/aws-role-arn", ROLE_A),
-        ("runway.dev/aws-external-id", EXTERNAL_ID_A),
-    ];
-    annotate_namespace(&env, &ns_owner, &role_a);
-    annotate_namespace(&env, &ns_same, &role_a);
-    annotate_namespace(&env, &ns_other, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns_owner, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_same, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_other, &ROLE_B_NAMESPACE);
     let _runway = env.runway_with(all_namespaces(&ns_owner, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
     env.cluster
         .apply(&ns_owner, &express("web", &ns_owner, ACCOUNT_A));
@@ -701,15 +690,8 @@ async fn one_namespaces_burst_of_changes_never_holds_up_another_namespaces_creat
     let ns_a = env.ns.clone();
     let ns_b = env.cluster.namespace("fair-b");
     add_roles(&env.sim);
-    annotate_namespace(
-        &env,
-        &ns_a,
-        &[
-            ("runway.dev/aws-role-arn", ROLE_A),
-            ("runway.dev/aws-external-id", EXTERNAL_ID_A),
-        ],
-    );
-    annotate_namespace(&env, &ns_b, &[("runway.dev/aws-role-arn", ROLE_B)]);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
     let mut options = any_account(&ns_a);
     options
         .args
