@@ -10,11 +10,15 @@ mod support;
 use std::time::Duration;
 
 use runway_sim::accounts::RoleConfig;
+use runway_sim::client::{
+    ClientOptions, apprunner_client_with_credentials, assume_role_provider, ecs_client_with_credentials,
+};
 use runway_sim::{FaultConfig, SimHandle};
 use serde_json::{Value, json};
 use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true};
 
 const XSVC: &str = "expressservice";
+const ARSVC: &str = "apprunnerservice";
 const DEFAULT_ACCOUNT: &str = "123456789012";
 const ACCOUNT_A: &str = "210987654321";
 const ACCOUNT_B: &str = "310987654321";
@@ -94,12 +98,55 @@ fn add_roles(sim: &SimHandle) {
     sim.add_role(RoleConfig::new(ROLE_B)).expect("role B");
 }
 
-/// Waits until `pred` holds for `ns/name`, moving simulated time past every stage meanwhile.
+/// Waits until `pred` holds for the ExpressService `ns/name`, moving simulated time past every
+/// stage meanwhile.
 fn wait_in(env: &Env, ns: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    wait_kind_in(env, XSVC, ns, name, what, pred)
+}
+
+/// Waits until `pred` holds for `ns/name` of `resource` (`expressservice`, `apprunnerservice`),
+/// moving simulated time past every stage meanwhile.
+fn wait_kind_in(
+    env: &Env,
+    resource: &str,
+    ns: &str,
+    name: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     eventually(WAIT, what, || {
         env.sim.advance(STAGE_SECONDS + 1.0);
-        env.cluster.get_json(XSVC, ns, name).filter(|o| pred(o))
+        env.cluster.get_json(resource, ns, name).filter(|o| pred(o))
     })
+}
+
+/// Credentials of a session in account A or B from the simulator's STS, as the test's own view of
+/// that account.
+async fn session_in(sim: &SimHandle, account: &str) -> aws_config::sts::AssumeRoleProvider {
+    let (role, external_id) = if account == ACCOUNT_A {
+        (ROLE_A, Some(EXTERNAL_ID_A))
+    } else {
+        (ROLE_B, None)
+    };
+    assume_role_provider(&sim.endpoint(), role, external_id).await
+}
+
+/// The `runway.dev/owner` tag of an ECS service of account A or B, read in that account; `None`
+/// when the service has none.
+async fn owner_tag_in(sim: &SimHandle, account: &str, service_arn: &str) -> Option<String> {
+    let credentials = session_in(sim, account).await;
+    let ecs = ecs_client_with_credentials(&sim.endpoint(), &ClientOptions::default(), credentials);
+    let listed = ecs
+        .list_tags_for_resource()
+        .resource_arn(service_arn)
+        .send()
+        .await
+        .expect("list tags");
+    listed
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("runway.dev/owner"))
+        .and_then(|t| t.value().map(str::to_string))
 }
 
 fn arn(obj: &Value) -> String {
@@ -740,4 +787,306 @@ async fn one_namespaces_burst_of_changes_never_holds_up_another_namespaces_creat
             is_true(o, "Ready")
         });
     }
+}
+
+/// Starts a controller for this test's resources in every namespace, with the cluster identity
+/// given, after `extra` options.
+fn cluster_controller(
+    env: &Env,
+    label: &str,
+    cluster_id: &str,
+    extra: Vec<(String, String)>,
+) -> support::controller::Runway {
+    let mut options = any_account(label);
+    options.args.extend(["--cluster-id".into(), cluster_id.into()]);
+    options.env = extra;
+    env.runway_with(options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retained_services_in_two_accounts_lose_their_owner_tags_and_are_never_taken_over_by_name() {
+    // Namespaces A and B run in accounts A and B, served by the controller of cluster "cluster-one".
+    // Each keeps its service when its resource goes (Retain): runway releases the service by
+    // removing its owner tag in that account. A new resource of the same namespace and name then
+    // stalls instead of taking the service over (and, with the default deletionPolicy Delete,
+    // deleting it later).
+    let env = Env::new("retain-a", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("retain-b");
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
+    let _runway = cluster_controller(&env, &ns_a, "cluster-one", Vec::new());
+    let tenants = [(ns_a.as_str(), ACCOUNT_A), (ns_b.as_str(), ACCOUNT_B)];
+    for (ns, account) in tenants {
+        let mut kept = express("kept", &ns_a, account);
+        kept["spec"]["deletionPolicy"] = json!("Retain");
+        env.cluster.apply(ns, &kept);
+    }
+    let mut services = Vec::new();
+    for (ns, account) in tenants {
+        let ready = wait_in(&env, ns, "kept", "Ready", |o| is_true(o, "Ready"));
+        let service = arn(&ready);
+        assert!(service.contains(&format!(":{account}:service/")), "{service}");
+        assert_eq!(
+            owner_tag_in(&env.sim, account, &service).await,
+            Some(format!("{ns}/kept@cluster-one")),
+            "the owner tag names the namespace, the name and the cluster"
+        );
+        services.push(service);
+    }
+
+    for (ns, _) in tenants {
+        env.cluster
+            .kubectl_ok(&["delete", XSVC, "kept", "-n", ns, "--timeout=60s"], None);
+    }
+    for ((_, account), service) in tenants.iter().zip(&services) {
+        assert_eq!(
+            owner_tag_in(&env.sim, account, service).await,
+            None,
+            "{service} released in account {account}"
+        );
+    }
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.calls("ecs:DeleteExpressGatewayService"),
+        0,
+        "retained, not deleted: {:?}",
+        stats.calls
+    );
+
+    env.sim.reset_stats();
+    for (ns, account) in tenants {
+        env.cluster.apply(ns, &express("kept", &ns_a, account));
+    }
+    for (ns, _) in tenants {
+        let stalled = stalled_reason(&env, ns, "kept", "ServiceNameInUse");
+        assert!(stalled["status"]["serviceArn"].is_null(), "{stalled}");
+    }
+    // Two resync periods: nothing was sent to either retained service, and each namespace looked
+    // for its name in its own account.
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(stats.mutating_calls(), 0, "{:?}", stats.calls);
+    for account in [ACCOUNT_A, ACCOUNT_B] {
+        assert!(
+            stats
+                .by_account
+                .get(account)
+                .is_some_and(|calls| !calls.is_empty()),
+            "{account}: {:?}",
+            stats.by_account
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_another_cluster_created_in_two_accounts_are_never_claimed_and_their_cluster_finds_them() {
+    // Cluster "cluster-a" creates a service in account A for namespace A and one in account B for
+    // namespace B, and crashes each time before it records the service. Cluster "cluster-b",
+    // sharing both accounts, has resources of the same namespaces and names: it claims neither
+    // service. Cluster A, back, finds both of its own by name and creates nothing again.
+    let env = Env::new("clusters-a", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("clusters-b");
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
+    let tenants = [(ns_a.as_str(), ACCOUNT_A), (ns_b.as_str(), ACCOUNT_B)];
+    for (i, (ns, account)) in tenants.into_iter().enumerate() {
+        // One crashing controller per namespace, each watching only that namespace's resource.
+        let label = format!("{ns_a}-{i}");
+        env.cluster.apply(ns, &express("web", &label, account));
+        let failpoint = vec![("RUNWAY_FAILPOINT".into(), "exit-after-create".into())];
+        let mut crashing = cluster_controller(&env, &label, "cluster-a", failpoint);
+        assert_eq!(crashing.wait_exit(WAIT), Some(86), "{}", crashing.log_tail());
+        let stats = env.sim.stats();
+        assert_eq!(
+            stats.account_calls(account, "ecs:CreateExpressGatewayService"),
+            1,
+            "{:?}",
+            stats.by_account
+        );
+        let web = env.cluster.get_json(XSVC, ns, "web").expect("web");
+        assert!(web["status"]["serviceArn"].is_null(), "unrecorded: {web}");
+        env.cluster.kubectl_ok(
+            &[
+                "label",
+                "--overwrite",
+                XSVC,
+                "web",
+                "-n",
+                ns,
+                &format!("{TEST_LABEL}={ns_a}"),
+            ],
+            None,
+        );
+    }
+
+    env.sim.reset_stats();
+    let cluster_b = cluster_controller(&env, &ns_a, "cluster-b", Vec::new());
+    for (ns, _) in tenants {
+        let stalled = stalled_reason(&env, ns, "web", "ServiceNameInUse");
+        let (_, _, message) = condition(&stalled, "Stalled").expect("Stalled");
+        assert!(message.contains("in cluster cluster-a"), "{message}");
+        assert!(stalled["status"]["serviceArn"].is_null(), "{stalled}");
+    }
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(stats.mutating_calls(), 0, "{:?}", stats.calls);
+    drop(cluster_b);
+
+    let _cluster_a = cluster_controller(&env, &ns_a, "cluster-a", Vec::new());
+    for (ns, account) in tenants {
+        let ready = wait_in(&env, ns, "web", "found by its own cluster", |o| {
+            is_true(o, "Ready")
+        });
+        let service = arn(&ready);
+        assert!(service.contains(&format!(":{account}:service/")), "{service}");
+        assert_eq!(
+            owner_tag_in(&env.sim, account, &service).await,
+            Some(format!("{ns}/web@cluster-a"))
+        );
+    }
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        0,
+        "no second service: {:?}",
+        stats.calls
+    );
+}
+
+/// A paused App Runner service labelled for this test's controller.
+fn paused_app_runner(name: &str, label: &str, image: &str) -> Value {
+    json!({
+        "apiVersion": "runway.dev/v1alpha1",
+        "kind": "AppRunnerService",
+        "metadata": {"name": name, "labels": {TEST_LABEL: label}},
+        "spec": {
+            "paused": true,
+            "sourceConfiguration": {
+                "imageRepository": {
+                    "imageIdentifier": image,
+                    "imageRepositoryType": "ECR_PUBLIC",
+                    "imageConfiguration": {"port": "80"}
+                },
+                "autoDeploymentsEnabled": false
+            }
+        }
+    })
+}
+
+fn ready_reason(obj: &Value) -> String {
+    condition(obj, "Ready").map(|c| c.1).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_updates_of_paused_services_in_two_accounts_are_retried_and_applied_never_recorded_as_refusals()
+ {
+    // Namespaces A and B (accounts A and B) each run a paused App Runner service. App Runner
+    // throttles every UpdateService in both accounts while both specs change. Throttling is not
+    // App Runner refusing to update a paused service: neither resource records a rejection or
+    // stalls, and once the throttling stops each update is sent and applied, the service still
+    // paused.
+    let env = Env::new("pthrottle-a", ARSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("pthrottle-b");
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
+    let _runway = env.runway_with(all_namespaces(&ns_a, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+    let tenants = [(ns_a.as_str(), ACCOUNT_A), (ns_b.as_str(), ACCOUNT_B)];
+    let old = "public.ecr.aws/nginx/nginx:1.27";
+    let new = "public.ecr.aws/nginx/nginx:1.28";
+    for (ns, _) in tenants {
+        env.cluster.apply(ns, &paused_app_runner("webapp", &ns_a, old));
+    }
+    let mut services = Vec::new();
+    for (ns, account) in tenants {
+        let paused = wait_kind_in(&env, ARSVC, ns, "webapp", "Ready, Paused", |o| {
+            is_true(o, "Ready") && ready_reason(o) == "Paused"
+        });
+        let service = arn(&paused);
+        assert!(service.contains(&format!(":{account}:service/")), "{service}");
+        services.push(service);
+    }
+
+    // Every UpdateService of either account is throttled from now on. NB: each account's bucket
+    // starts with one call; an UpdateService for no service takes it.
+    let mut faults = env.sim.faults();
+    faults
+        .rate_limit_per_second
+        .insert("apprunner:UpdateService".into(), 0.0001);
+    env.sim.set_faults(faults).expect("faults");
+    let mut clients = Vec::new();
+    for (_, account) in tenants {
+        let credentials = session_in(&env.sim, account).await;
+        let client =
+            apprunner_client_with_credentials(&env.sim.endpoint(), &ClientOptions::default(), credentials);
+        let drained = client
+            .update_service()
+            .service_arn(format!(
+                "arn:aws:apprunner:us-east-1:{account}:service/none/00000000000000000000000000000000"
+            ))
+            .send()
+            .await;
+        assert!(drained.is_err(), "no such service");
+        clients.push(client);
+    }
+    env.sim.reset_stats();
+    for (ns, _) in tenants {
+        env.cluster.apply(ns, &paused_app_runner("webapp", &ns_a, new));
+    }
+    for (ns, _) in tenants {
+        let throttled = wait_kind_in(&env, ARSVC, ns, "webapp", "Reconciling: throttled", |o| {
+            condition(o, "Reconciling").is_some_and(|(s, r, _)| s == "True" && r == "AwsThrottled")
+        });
+        assert!(throttled["status"]["lastFailedHash"].is_null(), "{throttled}");
+        assert!(!is_true(&throttled, "Stalled"), "{throttled}");
+    }
+    let stats = env.sim.stats();
+    for account in [ACCOUNT_A, ACCOUNT_B] {
+        assert!(
+            stats.account_calls(account, "apprunner:UpdateService") >= 1,
+            "{account}: {:?}",
+            stats.by_account
+        );
+    }
+    assert!(
+        stats.outcome("apprunner:UpdateService:ThrottlingException") >= 2,
+        "{:?}",
+        stats.outcomes
+    );
+
+    // AWS stops throttling: each update goes out and is applied; the services stay paused.
+    env.sim.set_faults(FaultConfig::default()).expect("no faults");
+    for (ns, _) in tenants {
+        let updated = wait_kind_in(&env, ARSVC, ns, "webapp", "Ready, Paused, updated", |o| {
+            is_true(o, "Ready") && ready_reason(o) == "Paused"
+        });
+        assert!(updated["status"]["lastFailedHash"].is_null(), "{updated}");
+    }
+    for (client, service) in clients.iter().zip(&services) {
+        let described = client
+            .describe_service()
+            .service_arn(service)
+            .send()
+            .await
+            .expect("describe");
+        let described = described.service().expect("service");
+        assert_eq!(described.status().as_str(), "PAUSED", "{described:?}");
+        let image = described
+            .source_configuration()
+            .and_then(|s| s.image_repository())
+            .map(|i| i.image_identifier());
+        assert_eq!(image, Some(new), "{described:?}");
+    }
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.outcome("apprunner:UpdateService:ok"),
+        2,
+        "one applied update per account: {:?}",
+        stats.outcomes
+    );
 }
