@@ -3,7 +3,8 @@
 //! `runway.dev/aws-role-arn`; one controller serves them all. A namespace without the annotation
 //! uses the controller's own account (the simulator's default, 123456789012), which the allow-list
 //! binds too, and which `--require-namespace-role` forbids. Assertions about AWS are on the
-//! simulator's per-account call counts and the ARNs it hands out.
+//! simulator's per-account call counts and the ARNs it hands out, and on what a session in each
+//! account reads back (owner tags, App Runner services).
 
 mod support;
 
@@ -977,13 +978,39 @@ fn paused_app_runner(name: &str, label: &str, image: &str) -> Value {
     })
 }
 
+/// Throttles every App Runner UpdateService of `accounts` from now on, and returns an App Runner
+/// client of each account, in order. NB: each account's bucket starts with one call; an
+/// UpdateService for no service takes it.
+async fn throttle_app_runner_updates(sim: &SimHandle, accounts: &[&str]) -> Vec<aws_sdk_apprunner::Client> {
+    let mut faults = sim.faults();
+    faults
+        .rate_limit_per_second
+        .insert("apprunner:UpdateService".into(), 0.0001);
+    sim.set_faults(faults).expect("faults");
+    let mut clients = Vec::new();
+    for account in accounts {
+        let credentials = session_in(sim, account).await;
+        let client =
+            apprunner_client_with_credentials(&sim.endpoint(), &ClientOptions::default(), credentials);
+        let drained = client
+            .update_service()
+            .service_arn(format!(
+                "arn:aws:apprunner:us-east-1:{account}:service/none/00000000000000000000000000000000"
+            ))
+            .send()
+            .await;
+        assert!(drained.is_err(), "no such service");
+        clients.push(client);
+    }
+    clients
+}
+
 fn ready_reason(obj: &Value) -> String {
     condition(obj, "Ready").map(|c| c.1).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn throttled_updates_of_paused_services_in_two_accounts_are_retried_and_applied_never_recorded_as_refusals()
- {
+async fn paused_services_in_two_accounts_retry_throttled_updates_and_never_record_a_refusal() {
     // Namespaces A and B (accounts A and B) each run a paused App Runner service. App Runner
     // throttles every UpdateService in both accounts while both specs change. Throttling is not
     // App Runner refusing to update a paused service: neither resource records a rejection or
@@ -1012,28 +1039,8 @@ async fn throttled_updates_of_paused_services_in_two_accounts_are_retried_and_ap
         services.push(service);
     }
 
-    // Every UpdateService of either account is throttled from now on. NB: each account's bucket
-    // starts with one call; an UpdateService for no service takes it.
-    let mut faults = env.sim.faults();
-    faults
-        .rate_limit_per_second
-        .insert("apprunner:UpdateService".into(), 0.0001);
-    env.sim.set_faults(faults).expect("faults");
-    let mut clients = Vec::new();
-    for (_, account) in tenants {
-        let credentials = session_in(&env.sim, account).await;
-        let client =
-            apprunner_client_with_credentials(&env.sim.endpoint(), &ClientOptions::default(), credentials);
-        let drained = client
-            .update_service()
-            .service_arn(format!(
-                "arn:aws:apprunner:us-east-1:{account}:service/none/00000000000000000000000000000000"
-            ))
-            .send()
-            .await;
-        assert!(drained.is_err(), "no such service");
-        clients.push(client);
-    }
+    // Every UpdateService of either account is throttled from now on.
+    let clients = throttle_app_runner_updates(&env.sim, &[ACCOUNT_A, ACCOUNT_B]).await;
     env.sim.reset_stats();
     for (ns, _) in tenants {
         env.cluster.apply(ns, &paused_app_runner("webapp", &ns_a, new));
