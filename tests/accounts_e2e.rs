@@ -423,10 +423,19 @@ async fn deleting_under_an_account_mismatch_keeps_the_finalizer_and_the_service_
 async fn an_unannotated_namespace_stalls_without_an_ecs_call_when_the_own_account_is_not_allowed() {
     let env = Env::new("acct-own-out", XSVC).await;
     let ns = env.ns.clone();
+    let ns_a = env.cluster.namespace("acct-own-out-a");
     add_roles(&env.sim);
-    // The controller's own account (123456789012) is not in the list.
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    // The controller's own account (123456789012) is not in the list; account A is.
     let _runway = env.runway_with(all_namespaces(&ns, ACCOUNT_A));
     env.cluster.apply(&ns, &express("web", &ns, DEFAULT_ACCOUNT));
+    env.cluster.apply(&ns_a, &express("web", &ns, ACCOUNT_A));
+    let served = wait_in(&env, &ns_a, "web", "Ready in account A", |o| is_true(o, "Ready"));
+    assert!(
+        arn(&served).contains(&format!(":{ACCOUNT_A}:service/")),
+        "{}",
+        arn(&served)
+    );
 
     let refused = wait_in(&env, &ns, "web", "Stalled: own account not allowed", |o| {
         is_true(o, "Stalled")
@@ -438,13 +447,27 @@ async fn an_unannotated_namespace_stalls_without_an_ecs_call_when_the_own_accoun
         "{message}"
     );
 
-    // Two resync periods: still no ECS call at all, and the own account was asked for once.
+    // Two resync periods: still no ECS call in the own account at all, and the own account was
+    // asked for once.
     std::thread::sleep(TWO_RESYNCS);
     let obj = env.cluster.get_json(XSVC, &ns, "web").expect("object");
     assert!(is_true(&obj, "Stalled"), "{}", obj["status"]);
     assert!(obj["status"]["serviceArn"].is_null(), "{}", obj["status"]);
     let stats = env.sim.stats();
-    assert_eq!(stats.total_calls("ecs"), 0, "{:?}", stats.calls);
+    assert!(
+        stats
+            .by_account
+            .get(DEFAULT_ACCOUNT)
+            .is_none_or(|calls| calls.keys().all(|k| !k.starts_with("ecs:"))),
+        "{:?}",
+        stats.by_account
+    );
+    assert_eq!(
+        stats.calls("ecs:CreateExpressGatewayService"),
+        1,
+        "only account A's: {:?}",
+        stats.by_account
+    );
     assert_eq!(stats.calls("sts:GetCallerIdentity"), 1, "{:?}", stats.calls);
 }
 
@@ -1095,5 +1118,68 @@ async fn paused_services_in_two_accounts_retry_throttled_updates_and_never_recor
         2,
         "one applied update per account: {:?}",
         stats.outcomes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_arn_added_after_creation_is_refused_at_apply_and_each_service_stays_tracked() {
+    // Namespaces A and B (accounts A and B) each have a service runway created. Tenant B then
+    // points its resource at A's service, and tenant A at its own: the apiserver refuses both
+    // (spec.serviceArn names a service to adopt and cannot be added later). Nothing changes in
+    // AWS, and deleting B's resource still deletes B's own service, in account B only.
+    let env = Env::new("arn-late-a", XSVC).await;
+    let ns_a = env.ns.clone();
+    let ns_b = env.cluster.namespace("arn-late-b");
+    add_roles(&env.sim);
+    annotate_namespace(&env, &ns_a, &ROLE_A_NAMESPACE);
+    annotate_namespace(&env, &ns_b, &ROLE_B_NAMESPACE);
+    let _runway = env.runway_with(all_namespaces(&ns_a, &format!("{ACCOUNT_A},{ACCOUNT_B}")));
+    env.cluster.apply(&ns_a, &express("web", &ns_a, ACCOUNT_A));
+    env.cluster.apply(&ns_b, &express("web", &ns_a, ACCOUNT_B));
+    let service_a = arn(&wait_in(&env, &ns_a, "web", "A Ready", |o| is_true(o, "Ready")));
+    let service_b = arn(&wait_in(&env, &ns_b, "web", "B Ready", |o| is_true(o, "Ready")));
+    env.sim.reset_stats();
+
+    for (ns, target) in [(&ns_b, &service_a), (&ns_a, &service_a)] {
+        let patch = json!({"spec": {"serviceArn": target}}).to_string();
+        let out = env.cluster.kubectl(
+            &["patch", XSVC, "web", "-n", ns, "--type=merge", "-p", &patch],
+            None,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{ns}: the patch was accepted");
+        assert!(
+            stderr.contains("spec.serviceArn") && stderr.contains("cannot be added after creation"),
+            "{ns}: {stderr}"
+        );
+    }
+    std::thread::sleep(TWO_RESYNCS);
+    let stats = env.sim.stats();
+    assert_eq!(stats.mutating_calls(), 0, "{:?}", stats.calls);
+    for (ns, service) in [(&ns_a, &service_a), (&ns_b, &service_b)] {
+        let obj = env.cluster.get_json(XSVC, ns, "web").expect("object");
+        assert!(obj["spec"]["serviceArn"].is_null(), "{obj}");
+        assert_eq!(&arn(&obj), service, "{obj}");
+        assert!(is_true(&obj, "Ready"), "{obj}");
+    }
+
+    env.cluster
+        .kubectl_ok(&["delete", XSVC, "web", "-n", &ns_b, "--wait=false"], None);
+    eventually(WAIT, "B's resource deleted with its service", || {
+        env.sim.advance(STAGE_SECONDS + 1.0);
+        env.cluster.get_json(XSVC, &ns_b, "web").is_none().then_some(())
+    });
+    let stats = env.sim.stats();
+    assert_eq!(
+        stats.account_calls(ACCOUNT_B, "ecs:DeleteExpressGatewayService"),
+        1,
+        "{:?}",
+        stats.by_account
+    );
+    assert_eq!(
+        stats.account_calls(ACCOUNT_A, "ecs:DeleteExpressGatewayService"),
+        0,
+        "{:?}",
+        stats.by_account
     );
 }
