@@ -17,7 +17,7 @@ use super::leader::{Leadership, LeaseSettings};
 use super::managed::Managed;
 use super::reconcile::reconcile;
 use super::runtime::admission::runner_concurrency;
-use super::runtime::bookkeeping::{gone_after_reconcile, gone_from_watch};
+use super::runtime::bookkeeping::{WatchSweep, gone_after_reconcile};
 use super::runtime::cache::{Compact, compact_event};
 use super::runtime::queue::QueueDepth;
 use super::{Context, Tuning, accounts, check_crds, error_policy, identity, trigger_hash};
@@ -86,7 +86,7 @@ pub fn watch_config(selector: Option<&str>, streaming_list: bool) -> watcher::Co
 /// [`Compact`] form. `Context::admit` bounds the work, by class, inside the reconcile, so that a
 /// queue of resyncs never keeps a change from starting; the runner's own limit is the room of both
 /// classes (see [`super::Pool`]). An object the watch reports deleted, or out of the shard's
-/// selector, is forgotten in `ctx` at once.
+/// selector, is forgotten in `ctx` at once; one a re-list no longer shows, when the list ends.
 fn controller_for<K>(
     api: Api<K>,
     config: watcher::Config,
@@ -105,10 +105,11 @@ where
         + 'static,
 {
     let (reader, writer) = reflector::store();
+    let mut sweep = WatchSweep::new(&K::kind(&()));
     let trigger = watcher(api, config)
         .map_ok(compact_event)
         .inspect_ok(move |event| {
-            if let Some(key) = gone_from_watch(event) {
+            for key in sweep.gone(event, || ctx.books.keys()) {
                 ctx.forget(&key);
             }
         })

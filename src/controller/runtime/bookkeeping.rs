@@ -5,9 +5,9 @@
 //!
 //! An object leaves all of them at once, through [`Bookkeeping::forget`], when the controller
 //! learns that it is gone. Which result or watch event means "gone" is decided apart, by the pure
-//! [`gone_after_reconcile`] and [`gone_from_watch`]; the runner does the forgetting.
+//! [`gone_after_reconcile`] and [`WatchSweep`]; the runner does the forgetting.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use kube::Resource;
@@ -72,6 +72,16 @@ impl Bookkeeping {
         self.states.forget(key);
     }
 
+    /// Every object any map holds.
+    pub fn keys(&self) -> BTreeSet<String> {
+        let mut keys: BTreeSet<String> = self.failures().keys().cloned().collect();
+        keys.extend(self.seen.keys());
+        keys.extend(self.written.keys());
+        keys.extend(self.quiet.keys());
+        keys.extend(self.states.keys());
+        keys
+    }
+
     /// How many objects each map holds, by the map's name.
     pub fn sizes(&self) -> [(&'static str, usize); 5] {
         [
@@ -110,10 +120,63 @@ where
 
 /// The key of the object that a watch event says is gone: a deletion the watch saw, which is also
 /// what the API server sends when an object's labels stop matching the shard's selector.
-pub fn gone_from_watch<K: Resource<DynamicType = ()>>(event: &watcher::Event<K>) -> Option<String> {
+fn gone_from_watch<K: Resource<DynamicType = ()>>(event: &watcher::Event<K>) -> Option<String> {
     match event {
         watcher::Event::Delete(obj) => Some(object_key(obj)),
         _ => None,
+    }
+}
+
+/// Follows one kind's watch events and says which objects they show gone: the one a Delete event
+/// names, and, at the end of each (re-)list, every object of the kind that the list no longer
+/// shows. A watch that was down (an apiserver restart, an expired resourceVersion) lists again and
+/// sends no Delete event for an object deleted or moved out of the shard meanwhile; one whose
+/// reconciles had stopped (paused, or settled between resyncs of another replica) would otherwise
+/// stay in the maps for good.
+pub struct WatchSweep {
+    prefix: String,
+    /// The keys of the list in progress, between its `Init` and `InitDone` events.
+    listed: Option<HashSet<String>>,
+}
+
+impl WatchSweep {
+    /// A sweep for the objects of `kind`.
+    pub fn new(kind: &str) -> Self {
+        Self {
+            // NB: every key of the kind starts so (see `key`).
+            prefix: format!("{kind}/"),
+            listed: None,
+        }
+    }
+
+    /// The objects `event` shows gone, of those in `known` (the keys the maps hold, asked for only
+    /// at the end of a list).
+    pub fn gone<K: Resource<DynamicType = ()>>(
+        &mut self,
+        event: &watcher::Event<K>,
+        known: impl FnOnce() -> BTreeSet<String>,
+    ) -> Vec<String> {
+        match event {
+            watcher::Event::Delete(_) => gone_from_watch(event).into_iter().collect(),
+            watcher::Event::Init => {
+                self.listed = Some(HashSet::new());
+                Vec::new()
+            }
+            watcher::Event::InitApply(obj) => {
+                if let Some(listed) = &mut self.listed {
+                    listed.insert(object_key(obj));
+                }
+                Vec::new()
+            }
+            watcher::Event::InitDone => match self.listed.take() {
+                Some(listed) => known()
+                    .into_iter()
+                    .filter(|k| k.starts_with(&self.prefix) && !listed.contains(k))
+                    .collect(),
+                None => Vec::new(),
+            },
+            watcher::Event::Apply(_) => Vec::new(),
+        }
     }
 }
 
@@ -205,10 +268,63 @@ mod tests {
             assert_eq!(gone_from_watch(&event), None);
         }
         let deleted = watcher::Event::Delete(obj);
-        if let Some(key) = gone_from_watch(&deleted) {
+        let mut sweep = WatchSweep::new("ExpressService");
+        for key in sweep.gone(&deleted, || books.keys()) {
             books.forget(&key);
         }
         assert!(empty(&books), "{:?}", books.sizes());
+    }
+
+    #[test]
+    fn an_object_gone_while_the_watch_was_down_is_forgotten_when_the_re_list_ends() {
+        let books = Bookkeeping::new(Metrics::new());
+        let web = web();
+        let mut api = web.clone();
+        api.metadata.name = Some("api".into());
+        for key in [
+            object_key(&web),
+            object_key(&api),
+            "AppRunnerService/apps/web".into(),
+        ] {
+            reconciled_and_failed(&books, &key);
+        }
+
+        // The watch lists again after an outage: web was deleted (or left the shard) meanwhile, and
+        // no Delete event will ever name it. The other kind's objects are its own watch's business.
+        let mut sweep = WatchSweep::new("ExpressService");
+        let mut forgotten = Vec::new();
+        for event in [
+            watcher::Event::Init,
+            watcher::Event::InitApply(api.clone()),
+            watcher::Event::InitDone,
+        ] {
+            forgotten.extend(sweep.gone(&event, || books.keys()));
+        }
+        assert_eq!(forgotten, vec![object_key(&web)]);
+        for key in forgotten {
+            books.forget(&key);
+        }
+        assert!(books.sizes().iter().all(|(_, n)| *n == 2), "{:?}", books.sizes());
+        assert!(!books.keys().contains(&object_key(&web)));
+
+        // A list that broke off and began again counts only what the new one shows, and an end
+        // without a beginning forgets nothing.
+        let mut sweep = WatchSweep::new("ExpressService");
+        let never = || -> BTreeSet<String> { panic!("asked for the known keys outside a list") };
+        let done = watcher::Event::<ExpressService>::InitDone;
+        assert!(sweep.gone(&done, never).is_empty());
+        for event in [
+            watcher::Event::Init,
+            watcher::Event::InitApply(web.clone()),
+            watcher::Event::Init,
+            watcher::Event::InitApply(api.clone()),
+            watcher::Event::Apply(web.clone()),
+        ] {
+            assert!(sweep.gone(&event, never).is_empty());
+        }
+        let mut restarted = books.keys();
+        restarted.insert(object_key(&web));
+        assert_eq!(sweep.gone(&done, || restarted), vec![object_key(&web)]);
     }
 
     #[test]

@@ -64,6 +64,16 @@ impl Seen {
         };
     }
 
+    /// The objects with a recorded hash.
+    pub fn keys(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// How many objects have a recorded hash.
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).len()

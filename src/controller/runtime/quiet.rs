@@ -38,6 +38,16 @@ impl Quiet {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 
+    /// The objects that had a failure logged.
+    pub fn keys(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// How many objects had a failure logged.
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).len()

@@ -79,6 +79,11 @@ impl Tally {
         Some(self.add(before, -1))
     }
 
+    /// The objects counted, of every kind.
+    pub fn keys(&self) -> Vec<String> {
+        self.by_key.keys().cloned().collect()
+    }
+
     /// How many objects are counted, of every kind.
     pub fn len(&self) -> usize {
         self.by_key.len()
@@ -139,6 +144,11 @@ impl States {
     pub fn forget(&self, key: &str) {
         let changed = self.lock().forget(key);
         self.publish(changed);
+    }
+
+    /// The objects counted, of every kind.
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().keys()
     }
 
     /// How many objects are counted, of every kind.

@@ -53,6 +53,11 @@ impl Written {
         self.lock().remove(key);
     }
 
+    /// The objects whose last write the cache has not shown yet.
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// How many writes the cache has not shown yet.
     pub fn len(&self) -> usize {
         self.lock().len()
