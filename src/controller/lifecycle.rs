@@ -191,11 +191,7 @@ where
         ctx.books.states.record(key, kind, State::Ready);
         return Err(Action::requeue(spread_resync(ctx.resync)));
     }
-    let priority = if cached.meta().deletion_timestamp.is_some() || seen != hash {
-        Priority::Change
-    } else {
-        Priority::Background
-    };
+    let priority = class(cached.meta().deletion_timestamp.is_some(), seen, hash);
     match ctx
         .admission
         .admit(priority, cached.meta().namespace.as_deref().unwrap_or_default())
@@ -206,6 +202,18 @@ where
             tracing::debug!(kind, object = %key, ?priority, "deferred: this class's reconciles are all in flight");
             Err(Action::requeue(deferred_requeue()))
         }
+    }
+}
+
+/// The class of a reconcile: a change when the object is being deleted or its trigger hash differs
+/// from the one recorded at its last success or lasting failure (see [`aftermath`]); background
+/// work otherwise, so that a resource that keeps failing for good retries as background work
+/// until its spec changes, and never crowds out other resources' changes.
+fn class(deleting: bool, seen: Option<u64>, hash: Option<u64>) -> Priority {
+    if deleting || seen != hash {
+        Priority::Change
+    } else {
+        Priority::Background
     }
 }
 
@@ -417,7 +425,9 @@ pub fn deletion_policy(spec: Option<DeletionPolicy>, adopted: bool) -> DeletionP
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::runtime::bookkeeping::Bookkeeping;
     use crate::error::AwsFailure;
+    use crate::metrics::Metrics;
 
     fn aws(kind: AwsErrorKind, code: &str, message: &str) -> Error {
         Error::Aws(Box::new(AwsFailure {
@@ -493,6 +503,29 @@ mod tests {
         assert_eq!(aftermath((Some(7), true), &terminal), Aftermath::Unchanged);
         assert_eq!(aftermath((Some(7), true), &waiting), Aftermath::Unchanged);
         assert_eq!(aftermath((Some(7), false), &transient), Aftermath::Unchanged);
+    }
+
+    #[test]
+    fn a_resource_that_fails_for_good_retries_as_background_work_until_its_spec_changes() {
+        let books = Bookkeeping::new(Metrics::new());
+        let key = "ExpressService/apps/web";
+        let spec = Some(7);
+        // A new resource is a change.
+        assert_eq!(class(false, books.seen.hash(key), spec), Priority::Change);
+        // AWS refuses it for good (or the namespace's account is wrong): its hash is recorded, and
+        // its retries at the resync interval are background work.
+        if let Aftermath::Settled(hash) = aftermath((spec, false), &Err(Error::InvalidSpec("bad".into()))) {
+            books.seen.record(key, hash);
+        }
+        assert_eq!(class(false, books.seen.hash(key), spec), Priority::Background);
+        // A retryable failure leaves it a change, so that it is tried again soon.
+        let other = "ExpressService/apps/api";
+        let transient = Err(aws(AwsErrorKind::Transient, "ServerException", "boom"));
+        assert_eq!(aftermath((spec, false), &transient), Aftermath::Unchanged);
+        assert_eq!(class(false, books.seen.hash(other), spec), Priority::Change);
+        // A new spec, or a deletion, is a change again.
+        assert_eq!(class(false, books.seen.hash(key), Some(8)), Priority::Change);
+        assert_eq!(class(true, books.seen.hash(key), spec), Priority::Change);
     }
 
     #[test]
