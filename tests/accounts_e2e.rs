@@ -137,17 +137,7 @@ async fn session_in(sim: &SimHandle, account: &str) -> aws_config::sts::AssumeRo
 async fn owner_tag_in(sim: &SimHandle, account: &str, service_arn: &str) -> Option<String> {
     let credentials = session_in(sim, account).await;
     let ecs = ecs_client_with_credentials(&sim.endpoint(), &ClientOptions::default(), credentials);
-    let listed = ecs
-        .list_tags_for_resource()
-        .resource_arn(service_arn)
-        .send()
-        .await
-        .expect("list tags");
-    listed
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("runway.dev/owner"))
-        .and_then(|t| t.value().map(str::to_string))
+    support::controller::owner_tag(&ecs, service_arn).await
 }
 
 fn arn(obj: &Value) -> String {

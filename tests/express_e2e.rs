@@ -644,18 +644,7 @@ async fn a_service_owned_by_another_resource_is_never_adopted_updated_or_deleted
 
 /// The owner tag of the service `arn`, as ECS reports it.
 async fn owner_tag(env: &Env, arn: &str) -> Option<String> {
-    let ecs = runway_sim::client::ecs_client(&env.sim.endpoint());
-    let listed = ecs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .expect("list tags");
-    listed
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("runway.dev/owner"))
-        .and_then(|t| t.value().map(str::to_string))
+    support::controller::owner_tag(&runway_sim::client::ecs_client(&env.sim.endpoint()), arn).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -309,3 +309,19 @@ impl Env {
         self.wait_for(name, "Ready=True", true, |o| is_true(o, "Ready"))
     }
 }
+
+/// The `runway.dev/owner` tag of an ECS service, as `ecs` (a client of the service's account) lists
+/// it; `None` when the service has none.
+pub async fn owner_tag(ecs: &aws_sdk_ecs::Client, arn: &str) -> Option<String> {
+    let listed = ecs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("list tags");
+    listed
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("runway.dev/owner"))
+        .and_then(|t| t.value().map(str::to_string))
+}
