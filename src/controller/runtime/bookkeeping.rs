@@ -7,8 +7,7 @@
 //! learns that it is gone. Which result or watch event means "gone" is decided apart, by the pure
 //! [`gone_after_reconcile`] and [`WatchSweep`]; the runner does the forgetting.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashSet};
 
 use kube::Resource;
 use kube::ResourceExt;
@@ -17,6 +16,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 
 use super::first_sight::Seen;
+use super::keyed::Keyed;
 use super::quiet::Quiet;
 use super::states::States;
 use super::written::Written;
@@ -26,7 +26,7 @@ use crate::metrics::Metrics;
 /// Every per-object map the controller keeps.
 pub struct Bookkeeping {
     /// Consecutive failures per object, for backoff.
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Keyed<u32>,
     /// The trigger hash of each object at its last successful reconcile.
     pub seen: Seen,
     /// The last status written per object, until the watch cache shows it.
@@ -41,7 +41,7 @@ impl Bookkeeping {
     /// Empty maps; the states publish to `metrics`.
     pub fn new(metrics: Metrics) -> Self {
         Self {
-            failures: Mutex::default(),
+            failures: Keyed::default(),
             seen: Seen::default(),
             written: Written::default(),
             quiet: Quiet::default(),
@@ -51,12 +51,12 @@ impl Bookkeeping {
 
     /// Forgets the failure count of an object after a successful reconcile.
     pub fn succeeded(&self, key: &str) {
-        self.failures().remove(key);
+        self.failures.forget(key);
     }
 
     /// Counts a failure and returns how many happened in a row.
     pub fn failed(&self, key: &str) -> u32 {
-        let mut failures = self.failures();
+        let mut failures = self.failures.lock();
         let n = failures.entry(key.to_string()).or_insert(0);
         *n = n.saturating_add(1);
         *n
@@ -65,8 +65,8 @@ impl Bookkeeping {
     /// Drops every entry of an object that is gone: deleted, vanished from the watch, or moved to
     /// another shard. Forgetting an object that was never seen changes nothing.
     pub fn forget(&self, key: &str) {
-        self.failures().remove(key);
-        self.seen.record(key, None);
+        self.failures.forget(key);
+        self.seen.forget(key);
         self.written.forget(key);
         self.quiet.forget(key);
         self.states.forget(key);
@@ -74,7 +74,7 @@ impl Bookkeeping {
 
     /// Every object any map holds.
     pub fn keys(&self) -> BTreeSet<String> {
-        let mut keys: BTreeSet<String> = self.failures().keys().cloned().collect();
+        let mut keys: BTreeSet<String> = self.failures.keys().into_iter().collect();
         keys.extend(self.seen.keys());
         keys.extend(self.written.keys());
         keys.extend(self.quiet.keys());
@@ -85,17 +85,12 @@ impl Bookkeeping {
     /// How many objects each map holds, by the map's name.
     pub fn sizes(&self) -> [(&'static str, usize); 5] {
         [
-            ("failures", self.failures().len()),
+            ("failures", self.failures.len()),
             ("seen", self.seen.len()),
             ("written", self.written.len()),
             ("quiet", self.quiet.len()),
             ("states", self.states.len()),
         ]
-    }
-
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
-        // NB: every update leaves the map consistent, so a poisoned lock is fine.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -2,12 +2,11 @@
 //! first drift check at a random point of the resync interval, and the trigger hash of each
 //! object's last successful reconcile tells a change from background work.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use kube::{Resource, ResourceExt};
 
+use super::keyed::Keyed;
 use crate::api::common::{FINALIZER, RECONCILE_REQUESTED_ANNOTATION};
 use crate::controller::managed::{Managed, ManagedStatus};
 
@@ -46,42 +45,31 @@ pub fn spread_resync(resync: Duration) -> Duration {
 /// The trigger hash of each object at its last successful reconcile: an object whose hash differs
 /// carries a change.
 #[derive(Default)]
-pub struct Seen(Mutex<HashMap<String, u64>>);
+pub struct Seen(Keyed<u64>);
 
 impl Seen {
     /// The trigger hash recorded at the object's last successful reconcile.
     pub fn hash(&self, key: &str) -> Option<u64> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+        self.0.lock().get(key).copied()
     }
 
     /// Records the trigger hash of a successful reconcile, or forgets the object (`None`) once it
     /// is gone.
     pub fn record(&self, key: &str, hash: Option<u64>) {
-        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match hash {
-            Some(h) => seen.insert(key.to_string(), h),
-            None => seen.remove(key),
-        };
+            Some(h) => {
+                self.0.lock().insert(key.to_string(), h);
+            }
+            None => self.0.forget(key),
+        }
     }
+}
 
-    /// The objects with a recorded hash.
-    pub fn keys(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
+impl std::ops::Deref for Seen {
+    type Target = Keyed<u64>;
 
-    /// How many objects have a recorded hash.
-    pub fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Whether no object has a recorded hash.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    fn deref(&self) -> &Keyed<u64> {
+        &self.0
     }
 }
 

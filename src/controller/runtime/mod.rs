@@ -6,6 +6,7 @@
 //! - [`cache`]: the compact (LZ4, dictionary) store of watched objects, decoded only when admitted;
 //! - [`first_sight`]: settled resources spread their first check after a start, and the trigger
 //!   hash of each object's last successful reconcile;
+//! - [`keyed`]: the locked map by object key that each of those maps is;
 //! - [`queue`]: the queue-depth metric;
 //! - [`quiet`]: one WARN line per failure and object, not one per retry;
 //! - [`states`]: each live object's latest state, counted as `runway_resources`;
@@ -15,6 +16,7 @@ pub mod admission;
 pub mod bookkeeping;
 pub mod cache;
 pub mod first_sight;
+pub mod keyed;
 pub mod queue;
 pub mod quiet;
 pub mod states;

@@ -2,18 +2,19 @@
 //! changes or every [`REPEAT_AFTER`], so that an operator tailing the pod sees each trouble without
 //! a flood from the retries.
 
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::keyed::Keyed;
 
 /// How long the same failure of one object stays quiet after it was logged.
 pub const REPEAT_AFTER: Duration = Duration::from_secs(600);
 
-/// What was last logged per object key, and when.
+/// What was last logged per object key, and when. An object whose reconcile succeeded is
+/// forgotten, so that its next failure is logged at once, as is one that is gone.
 #[derive(Default)]
-pub struct Quiet(Mutex<HashMap<String, (u64, Instant)>>);
+pub struct Quiet(Keyed<(u64, Instant)>);
 
 impl Quiet {
     /// Whether `text` should be logged for `key` at `now`: it is new for the object, or the same
@@ -22,7 +23,7 @@ impl Quiet {
         let mut h = DefaultHasher::new();
         text.hash(&mut h);
         let hash = h.finish();
-        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = self.0.lock();
         match last.get(key) {
             Some((seen, at)) if *seen == hash && now.duration_since(*at) < REPEAT_AFTER => false,
             _ => {
@@ -31,31 +32,13 @@ impl Quiet {
             }
         }
     }
+}
 
-    /// Forgets an object whose reconcile succeeded, so that its next failure is logged at once, or
-    /// that is gone.
-    pub fn forget(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
+impl std::ops::Deref for Quiet {
+    type Target = Keyed<(u64, Instant)>;
 
-    /// The objects that had a failure logged.
-    pub fn keys(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-
-    /// How many objects had a failure logged.
-    pub fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Whether no object had a failure logged.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    fn deref(&self) -> &Keyed<(u64, Instant)> {
+        &self.0
     }
 }
 

@@ -3,17 +3,16 @@
 //! runway's own last write, and send a second update that stops the rollout the first one started
 //! (docs/aws-behaviour.md E11).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::keyed::Keyed;
+
 /// The statuses runway wrote that the watch cache has not shown yet, by object key, with the
 /// resourceVersion each write produced.
 #[derive(Default)]
-pub struct Written(Mutex<HashMap<String, (u64, Value)>>);
+pub struct Written(Keyed<(u64, Value)>);
 
 impl Written {
     /// Remembers the status just written for `key`, which left the object at `resource_version`.
@@ -21,7 +20,7 @@ impl Written {
     pub fn record<S: Serialize>(&self, key: &str, resource_version: Option<&str>, status: &S) {
         let version = resource_version.and_then(|v| v.parse::<u64>().ok());
         if let (Some(version), Ok(value)) = (version, serde_json::to_value(status)) {
-            self.lock().insert(key.to_string(), (version, value));
+            self.0.lock().insert(key.to_string(), (version, value));
         }
     }
 
@@ -36,7 +35,7 @@ impl Written {
         cached_version: Option<&str>,
         cached: Option<S>,
     ) -> Option<S> {
-        let mut written = self.lock();
+        let mut written = self.0.lock();
         let Some((version, last)) = written.get(key) else {
             return cached;
         };
@@ -47,29 +46,13 @@ impl Written {
         written.remove(key);
         cached
     }
+}
 
-    /// Forgets an object that is gone.
-    pub fn forget(&self, key: &str) {
-        self.lock().remove(key);
-    }
+impl std::ops::Deref for Written {
+    type Target = Keyed<(u64, Value)>;
 
-    /// The objects whose last write the cache has not shown yet.
-    pub fn keys(&self) -> Vec<String> {
-        self.lock().keys().cloned().collect()
-    }
-
-    /// How many writes the cache has not shown yet.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether the cache has shown every write.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Value)>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    fn deref(&self) -> &Keyed<(u64, Value)> {
+        &self.0
     }
 }
 
