@@ -16,7 +16,7 @@ use runway_sim::client::{
 };
 use runway_sim::{FaultConfig, SimHandle};
 use serde_json::{Value, json};
-use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true};
+use support::controller::{Env, Options, STAGE_SECONDS, WAIT, condition, eventually, is_true, reason};
 
 const XSVC: &str = "expressservice";
 const ARSVC: &str = "apprunnerservice";
@@ -1018,10 +1018,6 @@ async fn throttle_app_runner_updates(sim: &SimHandle, accounts: &[&str]) -> Vec<
     clients
 }
 
-fn ready_reason(obj: &Value) -> String {
-    condition(obj, "Ready").map(|c| c.1).unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_services_in_two_accounts_retry_throttled_updates_and_never_record_a_refusal() {
     // Namespaces A and B (accounts A and B) each run a paused App Runner service. App Runner
@@ -1045,7 +1041,7 @@ async fn paused_services_in_two_accounts_retry_throttled_updates_and_never_recor
     let mut services = Vec::new();
     for (ns, account) in tenants {
         let paused = wait_kind_in(&env, ARSVC, ns, "webapp", "Ready, Paused", |o| {
-            is_true(o, "Ready") && ready_reason(o) == "Paused"
+            is_true(o, "Ready") && reason(o, "Ready") == "Paused"
         });
         let service = arn(&paused);
         assert!(service.contains(&format!(":{account}:service/")), "{service}");
@@ -1083,7 +1079,7 @@ async fn paused_services_in_two_accounts_retry_throttled_updates_and_never_recor
     env.sim.set_faults(FaultConfig::default()).expect("no faults");
     for (ns, _) in tenants {
         let updated = wait_kind_in(&env, ARSVC, ns, "webapp", "Ready, Paused, updated", |o| {
-            is_true(o, "Ready") && ready_reason(o) == "Paused"
+            is_true(o, "Ready") && reason(o, "Ready") == "Paused"
         });
         assert!(updated["status"]["lastFailedHash"].is_null(), "{updated}");
     }

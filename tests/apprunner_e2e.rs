@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use runway_sim::{FaultConfig, InjectKind, InjectService, Injection, SimHandle};
 use serde_json::{Value, json};
-use support::controller::{Env, Options, WAIT, condition, eventually, is_true};
+use support::controller::{Env, Options, WAIT, condition, eventually, is_true, reason};
 
 const ARSVC: &str = "apprunnerservice";
 const MUTATING: &[&str] = &[
@@ -58,10 +58,6 @@ fn calls(sim: &SimHandle, action: &str) -> u64 {
 
 fn ok(sim: &SimHandle, action: &str) -> u64 {
     sim.stats().outcome(&format!("apprunner:{action}:ok"))
-}
-
-fn reason(obj: &Value, type_: &str) -> String {
-    condition(obj, type_).map(|c| c.1).unwrap_or_default()
 }
 
 impl Env {

@@ -192,6 +192,11 @@ pub fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
     })
 }
 
+/// The reason of condition `type_`, empty when the object has no such condition.
+pub fn reason(obj: &Value, type_: &str) -> String {
+    condition(obj, type_).map(|c| c.1).unwrap_or_default()
+}
+
 /// Whether condition `type_` is True and describes the object's current generation.
 pub fn is_true(obj: &Value, type_: &str) -> bool {
     let current = obj["metadata"]["generation"].as_i64() == obj["status"]["observedGeneration"].as_i64();
